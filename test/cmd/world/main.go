@@ -1,0 +1,207 @@
+// Command world builds the offline test world and manages its servers.
+//
+//	world build   build (or reuse) the base images, package index and podman store
+//	world env     print export lines for shells and tests
+//	world up      start the package index and registry in the background
+//	world down    stop them (by PID)
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.podman.io/storage/pkg/reexec"
+
+	"github.com/pys2i/pys2i/test/harness"
+	"github.com/pys2i/pys2i/test/world"
+)
+
+func main() {
+	// containers/storage re-executes this binary for some operations.
+	if reexec.Init() {
+		return
+	}
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: world build|env|up|down   (PYS2I_WORLD sets the directory, PYS2I_WORLD_MIRROR the Debian mirror)")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := world.DefaultRoot()
+	var err error
+	switch os.Args[1] {
+	case "build":
+		err = build(ctx, root)
+	case "env":
+		err = printEnv(root)
+	case "up":
+		err = up(ctx, root)
+	case "down":
+		err = down(root)
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func build(ctx context.Context, root string) error {
+	r, err := world.DefaultRecipe()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	b := &world.Builder{Root: root, Mirror: world.DefaultMirror(), Recipe: r, Log: os.Stderr}
+	if _, err := b.Build(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "world: ready in %s (%.1fs)\n", root, time.Since(start).Seconds())
+	return nil
+}
+
+func printEnv(root string) error {
+	m, err := world.Load(root)
+	if err != nil {
+		return err
+	}
+	vars := [][2]string{
+		{"PYS2I_WORLD", root},
+		{"PYS2I_TEST_MIN_IMAGE", m.Images["minimal"].Name},
+		{"PYS2I_TEST_FULL_IMAGE", m.Images["full"].Name},
+		{"PYS2I_TEST_INDEX_DIR", m.Index},
+	}
+	for _, kv := range m.Conf.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		vars = append(vars, [2]string{k, v})
+	}
+	run := filepath.Join(root, "run")
+	if url, ok := running(run, "index", "indexserver"); ok {
+		vars = append(vars, [2]string{"PYS2I_TEST_INDEX_URL", url})
+	}
+	if addr, ok := running(run, "registry", "docker-registry"); ok {
+		vars = append(vars, [2]string{"PYS2I_TEST_REGISTRY", addr})
+	}
+	for _, kv := range vars {
+		fmt.Printf("export %s=%s\n", kv[0], shellQuote(kv[1]))
+	}
+	fmt.Println("# start the package index and registry: make world-up; stop them: make world-down")
+	return nil
+}
+
+func up(ctx context.Context, root string) error {
+	m, err := world.Load(root)
+	if err != nil {
+		return err
+	}
+	run := filepath.Join(root, "run")
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		return err
+	}
+	if _, ok := running(run, "index", "indexserver"); !ok {
+		bin, err := harness.BuildIndexServer(ctx, run)
+		if err != nil {
+			return err
+		}
+		logf, err := os.Create(filepath.Join(run, "index.log"))
+		if err != nil {
+			return err
+		}
+		defer logf.Close()
+		s, err := harness.StartIndex(bin, m.Index, true, logf)
+		if err != nil {
+			return err
+		}
+		if err := record(run, "index", s); err != nil {
+			return err
+		}
+	}
+	if _, ok := running(run, "registry", "docker-registry"); !ok {
+		logf, err := os.Create(filepath.Join(run, "registry.log"))
+		if err != nil {
+			return err
+		}
+		defer logf.Close()
+		// 127.0.0.1:5000 is the registry that registries.conf marks insecure,
+		// so plain `podman push` works; any free port otherwise.
+		addr := "127.0.0.1:5000"
+		if ln, err := net.Listen("tcp", addr); err != nil {
+			addr = ""
+		} else {
+			ln.Close()
+		}
+		s, err := harness.StartRegistry(filepath.Join(root, "registry"), addr, true, logf)
+		if err != nil {
+			return err
+		}
+		if err := record(run, "registry", s); err != nil {
+			return err
+		}
+	}
+	return printEnv(root)
+}
+
+func record(run, name string, s *harness.Server) error {
+	if err := os.WriteFile(filepath.Join(run, name+".url"), []byte(s.URL), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(run, name+".pid"), []byte(strconv.Itoa(s.PID())), 0o644)
+}
+
+// running reports the URL of a recorded server whose PID is still that server.
+func running(run, name, prog string) (string, bool) {
+	if _, ok := recordedPID(run, name, prog); !ok {
+		return "", false
+	}
+	url, err := os.ReadFile(filepath.Join(run, name+".url"))
+	return string(url), err == nil
+}
+
+func recordedPID(run, name, prog string) (int, bool) {
+	data, err := os.ReadFile(filepath.Join(run, name+".pid"))
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		return 0, false
+	}
+	// A recycled PID belongs to some other program: check what it runs.
+	cmdline, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	if err != nil || !strings.Contains(string(cmdline), prog) {
+		return 0, false
+	}
+	return pid, true
+}
+
+func down(root string) error {
+	run := filepath.Join(root, "run")
+	for _, s := range [][2]string{{"index", "indexserver"}, {"registry", "docker-registry"}} {
+		if pid, ok := recordedPID(run, s[0], s[1]); ok {
+			_ = syscall.Kill(pid, syscall.SIGTERM)
+			for i := 0; i < 50 && syscall.Kill(pid, 0) == nil; i++ {
+				time.Sleep(100 * time.Millisecond)
+			}
+			if syscall.Kill(pid, 0) == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+			fmt.Fprintf(os.Stderr, "world: stopped %s (pid %d)\n", s[0], pid)
+		}
+		os.Remove(filepath.Join(run, s[0]+".pid"))
+		os.Remove(filepath.Join(run, s[0]+".url"))
+	}
+	return nil
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,292 @@
+package world
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pys2i/pys2i/test/world/pyindex"
+)
+
+// Image is one base image of the world.
+type Image struct {
+	Name   string   `json:"name"`   // in the world's podman store, e.g. localhost/pys2i-test/python-minimal:latest
+	Layout string   `json:"layout"` // OCI layout directory
+	Ref    string   `json:"ref"`    // image name inside the layout
+	Digest string   `json:"digest"` // manifest digest
+	RootFS string   `json:"rootfs"` // the unpacked root filesystem, read-only for tests
+	Env    []string `json:"env"`
+}
+
+// Manifest is what a finished world holds; it is written last, so its
+// presence means every part is complete.
+type Manifest struct {
+	Root     string           `json:"root"`
+	BaseKey  string           `json:"base_key"`
+	IndexKey string           `json:"index_key"`
+	Index    string           `json:"index"` // directory served as the package index (has simple/)
+	Images   map[string]Image `json:"images"`
+	Conf     Conf             `json:"conf"`
+}
+
+// Builder builds the world described by Recipe under Root.
+type Builder struct {
+	Root   string
+	Mirror string
+	Recipe Recipe
+	Log    io.Writer
+}
+
+// step runs one named part of the build; its error names the part.
+func (b *Builder) step(name string, fn func() error) error {
+	start := time.Now()
+	fmt.Fprintf(b.Log, "world: %s ...\n", name)
+	if err := fn(); err != nil {
+		return fmt.Errorf("world: step %s: %w", name, err)
+	}
+	fmt.Fprintf(b.Log, "world: %s done in %.1fs\n", name, time.Since(start).Seconds())
+	return nil
+}
+
+// Build makes whatever part of the world is missing and returns the manifest.
+func (b *Builder) Build(ctx context.Context) (*Manifest, error) {
+	if err := os.MkdirAll(b.Root, 0o755); err != nil {
+		return nil, fmt.Errorf("world: %w", err)
+	}
+	unlock, err := lockDir(b.Root)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	// Leftovers of a build that was killed: never trusted, always removed.
+	if old, _ := filepath.Glob(filepath.Join(b.Root, ".tmp-*")); len(old) > 0 {
+		for _, o := range old {
+			os.RemoveAll(o)
+		}
+	}
+	m := &Manifest{Root: b.Root, BaseKey: b.Recipe.BaseKey(), IndexKey: b.Recipe.IndexKey()}
+	base := filepath.Join(b.Root, "base-"+m.BaseKey)
+	var digests map[string]string
+	if err := b.cached(base, "base images", func(tmp string) error {
+		return b.buildBase(ctx, tmp)
+	}); err != nil {
+		return nil, err
+	}
+	if err := readJSON(filepath.Join(base, "digests.json"), &digests); err != nil {
+		return nil, fmt.Errorf("world: base images: %w", err)
+	}
+	m.Index = filepath.Join(b.Root, "index-"+m.IndexKey)
+	if err := b.cached(m.Index, "package index", func(tmp string) error {
+		return b.step("package index", func() error {
+			return pyindex.Build(ctx, b.Recipe.Index, pyindex.Options{
+				Mirror: b.Mirror, Suite: b.Recipe.Suite,
+				WorkDir: filepath.Join(b.Root, "cache", "index-work"), OutDir: tmp, Log: b.Log,
+			})
+		})
+	}); err != nil {
+		return nil, err
+	}
+	if err := b.step("podman configuration", func() error {
+		c, err := writeConf(b.Root)
+		m.Conf = c
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	m.Images = map[string]Image{}
+	for _, v := range []string{"minimal", "full"} {
+		ref := "python-" + v
+		img := Image{
+			Name:   "localhost/pys2i-test/" + ref + ":latest",
+			Layout: filepath.Join(base, "oci"), Ref: ref, Digest: digests[ref],
+			RootFS: filepath.Join(base, "rootfs", v), Env: b.Recipe.Env,
+		}
+		if err := b.step("load "+ref+" into podman", func() error {
+			return loadImage(ctx, m.Conf, b.Root, img)
+		}); err != nil {
+			return nil, err
+		}
+		m.Images[v] = img
+	}
+	if err := writeJSON(filepath.Join(b.Root, "world.json"), m); err != nil {
+		return nil, fmt.Errorf("world: manifest: %w", err)
+	}
+	b.prune(base, m.Index)
+	return m, nil
+}
+
+// cached builds dir with fn in a temporary sibling and renames it into
+// place, unless dir already exists (complete by construction).
+func (b *Builder) cached(dir, name string, fn func(tmp string) error) error {
+	if _, err := os.Stat(dir); err == nil {
+		fmt.Fprintf(b.Log, "world: %s cached (%s)\n", name, filepath.Base(dir))
+		return nil
+	}
+	tmp, err := os.MkdirTemp(b.Root, ".tmp-"+filepath.Base(dir)+"-")
+	if err != nil {
+		return fmt.Errorf("world: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	if err := fn(tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return fmt.Errorf("world: %s: %w", name, err)
+	}
+	return nil
+}
+
+func (b *Builder) buildBase(ctx context.Context, tmp string) error {
+	r := b.Recipe
+	minRoot := filepath.Join(tmp, "rootfs", "minimal")
+	fullRoot := filepath.Join(tmp, "rootfs", "full")
+	if err := b.step("debootstrap python-minimal", func() error {
+		if err := os.MkdirAll(minRoot, 0o755); err != nil {
+			return err
+		}
+		return debootstrap(ctx, b.Log, minRoot, r.Suite, b.Mirror, filepath.Join(b.Root, "cache", "debootstrap"), r.Minimal)
+	}); err != nil {
+		return err
+	}
+	if err := b.step("clean python-minimal", func() error { return cleanRootfs(minRoot) }); err != nil {
+		return err
+	}
+	if err := b.step("install python-full packages", func() error {
+		if err := command(ctx, b.Log, "cp", "-a", minRoot, fullRoot); err != nil {
+			return err
+		}
+		if err := aptInstall(ctx, b.Log, fullRoot, r.Full); err != nil {
+			return err
+		}
+		return cleanRootfs(fullRoot)
+	}); err != nil {
+		return err
+	}
+	var digests map[string]string
+	if err := b.step("write OCI images", func() error {
+		var err error
+		digests, err = buildImages(ctx, r, tmp)
+		return err
+	}); err != nil {
+		return err
+	}
+	return writeJSON(filepath.Join(tmp, "digests.json"), digests)
+}
+
+// prune removes parts built from older recipes.
+func (b *Builder) prune(keep ...string) {
+	for _, pattern := range []string{"base-*", "index-*"} {
+		matches, _ := filepath.Glob(filepath.Join(b.Root, pattern))
+		for _, m := range matches {
+			if !contains(keep, m) {
+				fmt.Fprintf(b.Log, "world: removing stale %s\n", filepath.Base(m))
+				os.RemoveAll(m)
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Load reads the manifest of a finished world under root.
+func Load(root string) (*Manifest, error) {
+	var m Manifest
+	if err := readJSON(filepath.Join(root, "world.json"), &m); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("test world not built under %s: run `make world`", root)
+		}
+		return nil, err
+	}
+	return &m, nil
+}
+
+// DefaultRoot is where the world lives unless PYS2I_WORLD says otherwise.
+func DefaultRoot() string {
+	if r := os.Getenv("PYS2I_WORLD"); r != "" {
+		return r
+	}
+	if c, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(c, "pys2i", "world")
+	}
+	return filepath.Join(os.TempDir(), "pys2i-world")
+}
+
+// DefaultMirror is the Debian mirror of this machine's apt sources.
+func DefaultMirror() string {
+	if m := os.Getenv("PYS2I_WORLD_MIRROR"); m != "" {
+		return m
+	}
+	for _, f := range []string{"/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			fields := strings.Fields(line)
+			switch {
+			case len(fields) >= 2 && fields[0] == "URIs:" && !strings.Contains(fields[1], "security"):
+				return strings.TrimSuffix(fields[1], "/")
+			case len(fields) >= 3 && fields[0] == "deb" && !strings.Contains(line, "security"):
+				for _, f := range fields[1:] {
+					if strings.Contains(f, "://") {
+						return strings.TrimSuffix(f, "/")
+					}
+				}
+			}
+		}
+	}
+	return "http://deb.debian.org/debian"
+}
+
+func lockDir(root string) (func(), error) {
+	f, err := os.OpenFile(filepath.Join(root, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("world: lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("world: lock: %w", err)
+	}
+	return func() { f.Close() }, nil
+}
+
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// writeJSON writes atomically: a reader sees the old file or the new one.
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

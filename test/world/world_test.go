@@ -1,0 +1,73 @@
+package world
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A failing step stops the build with an error naming the step and leaves
+// nothing that a later build would take for a finished part.
+func TestBuildFailureLeavesNoCache(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("world build tests need root (debootstrap)")
+	}
+	r, err := DefaultRecipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	badPkg := r
+	badPkg.Minimal = append(append([]string(nil), r.Minimal...), "pys2i-no-such-package")
+	for _, tc := range []struct {
+		name, mirror string
+		recipe       Recipe
+		want         string
+	}{
+		{"unreachable mirror", "http://127.0.0.1:1/debian", r, "step debootstrap python-minimal"},
+		{"unknown package", DefaultMirror(), badPkg, "pys2i-no-such-package"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			root := t.TempDir()
+			var log strings.Builder
+			b := &Builder{Root: root, Mirror: tc.mirror, Recipe: tc.recipe, Log: &log}
+			_, err := b.Build(ctx)
+			if err == nil {
+				t.Fatal("build succeeded")
+			}
+			if !strings.Contains(err.Error(), "step debootstrap python-minimal") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not name the step and %q", err, tc.want)
+			}
+			for _, pattern := range []string{"base-*", "index-*", ".tmp-*", "world.json"} {
+				if m, _ := filepath.Glob(filepath.Join(root, pattern)); len(m) > 0 {
+					t.Errorf("failed build left %v", m)
+				}
+			}
+			if _, err := Load(root); err == nil || !strings.Contains(err.Error(), "make world") {
+				t.Errorf("Load after a failed build: %v, want a 'run make world' error", err)
+			}
+		})
+	}
+}
+
+func TestRecipeKeys(t *testing.T) {
+	r, err := DefaultRecipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.BaseKey() != r.BaseKey() || len(r.BaseKey()) != 16 {
+		t.Fatalf("base key %q not stable", r.BaseKey())
+	}
+	changed := r
+	changed.Full = append(append([]string(nil), r.Full...), "vim")
+	if changed.BaseKey() == r.BaseKey() {
+		t.Error("changing the full packages kept the base key")
+	}
+	if changed.IndexKey() != r.IndexKey() {
+		t.Error("changing the base recipe changed the index key")
+	}
+}
