@@ -8,7 +8,7 @@ export PYS2I_WORLD ?= $(HOME)/.cache/pys2i/world
 TESTFLAGS ?=
 BIN := bin
 
-.PHONY: demo test unit deps world world-env world-up world-down lint tools
+.PHONY: demo test unit deps world world-env world-up world-down lint tools bin
 
 demo:
 	@echo "pys2i build: not yet — the daemonless build lands with issue 6."
@@ -20,6 +20,12 @@ deps:
 tools:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/world ./test/cmd/world
+
+# The in-image binary: static, stripped, without containers/image.
+bin:
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/s2i-scripts ./cmd/s2i-scripts
+	@ls -l $(BIN)/s2i-scripts | awk '{printf "s2i-scripts: %.1f MB\n", $$5/1048576}'
 
 # The test world (base images, package index, podman store): cached by recipe.
 world: tools

@@ -16,9 +16,10 @@ import (
 // World is the built test world with its servers running for one test binary.
 type World struct {
 	*world.Manifest
-	Index    *Server // package index: Index.URL is the --index-url
-	Registry *Server // registry: Registry.URL is host:port
-	tmp      string
+	Index     *Server // package index: Index.URL is the --index-url
+	Registry  *Server // registry: Registry.URL is host:port
+	tmp       string
+	templates s2iTemplates
 }
 
 // Setup loads the world and starts its package index and registry. Call it

@@ -1,0 +1,3 @@
+package main
+
+var fixPermissionsMain = notYet("fix-permissions")

@@ -1,0 +1,3 @@
+package main
+
+var saveArtifactsMain = notYet("save-artifacts")
