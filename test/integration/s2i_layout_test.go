@@ -22,7 +22,7 @@ func TestS2IStandInLayout(t *testing.T) {
 	for _, variant := range []string{"minimal", "full"} {
 		t.Run(variant, func(t *testing.T) {
 			s, err := w.S2ISpec(ctx, variant, t.TempDir(), bin, "/bin/sh", "-c",
-				`pwd; id -u; id -g; stat -c '%u:%g' /opt/app-root /opt/app-root/src; command -v python pip; echo "VE=$VIRTUAL_ENV"; ls -l /usr/libexec/s2i/assemble /usr/bin/fix-permissions | wc -l; echo "HOSTVAR=${PIP_FIND_LINKS:-unset}"`)
+				`pwd; id -u; id -g; stat -c '%u:%g' /opt/app-root /opt/app-root/src; command -v python; command -v pip; echo "VE=$VIRTUAL_ENV"; ls -l /usr/libexec/s2i/assemble /usr/bin/fix-permissions | wc -l; echo "HOSTVAR=${PIP_FIND_LINKS:-unset}"`)
 			if err != nil {
 				t.Fatal(err)
 			}
