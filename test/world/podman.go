@@ -13,7 +13,6 @@ import (
 
 	"go.podman.io/image/v5/copy"
 	"go.podman.io/image/v5/oci/layout"
-	"go.podman.io/image/v5/signature"
 	istorage "go.podman.io/image/v5/storage"
 	"go.podman.io/storage"
 	storagetypes "go.podman.io/storage/types"
@@ -146,9 +145,7 @@ func copyToStore(ctx context.Context, root string, img Image) (err error) {
 	if err != nil {
 		return fmt.Errorf("oci layout %s: %w", img.Layout, err)
 	}
-	policy, err := signature.NewPolicyContext(&signature.Policy{
-		Default: signature.PolicyRequirements{signature.NewPRInsecureAcceptAnything()},
-	})
+	policy, err := acceptAnything()
 	if err != nil {
 		return err
 	}
