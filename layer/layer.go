@@ -28,11 +28,23 @@ type Options struct {
 	Exclude func(rel string, isDir bool) bool
 	// Clamp, when non-zero, caps every timestamp at this time (SOURCE_DATE_EPOCH).
 	Clamp time.Time
+	// Prefix places the tree under this directory of the layer (e.g.
+	// "usr/local/go"); the prefix's own parents are not written.
+	Prefix string
 }
 
 // WriteDir writes the tree at root to w as an uncompressed tar layer.
 func WriteDir(w io.Writer, root string, opt Options) error {
 	lw := newWriter(w, opt)
+	if opt.Prefix != "" {
+		fi, err := os.Stat(root)
+		if err != nil {
+			return fmt.Errorf("layer: %w", err)
+		}
+		if err := lw.entry(root, "", fi); err != nil {
+			return err
+		}
+	}
 	if err := lw.walk(root, "", nil); err != nil {
 		return err
 	}
@@ -175,7 +187,7 @@ func mergeNames(a, b []string) []string {
 }
 
 func (lw *writer) whiteout(name string) error {
-	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Format: tar.FormatPAX}
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: path.Join(lw.opt.Prefix, name), Mode: 0o644, Format: tar.FormatPAX}
 	hdr.ModTime = lw.clamp(time.Unix(0, 0))
 	if err := lw.tw.WriteHeader(hdr); err != nil {
 		return fmt.Errorf("layer: whiteout %s: %w", name, err)
@@ -211,7 +223,7 @@ func (lw *writer) entry(full, rel string, fi fs.FileInfo) error {
 	if err != nil {
 		return fmt.Errorf("layer: %s: %w", full, err)
 	}
-	hdr.Name = rel
+	hdr.Name = path.Join(lw.opt.Prefix, rel)
 	if fi.IsDir() {
 		hdr.Name += "/"
 	}
@@ -231,7 +243,7 @@ func (lw *writer) entry(full, rel string, fi fs.FileInfo) error {
 			hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
 			return lw.writeHeader(hdr)
 		}
-		lw.links[key] = rel
+		lw.links[key] = hdr.Name
 	}
 	if err := lw.writeHeader(hdr); err != nil {
 		return err

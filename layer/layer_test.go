@@ -132,3 +132,24 @@ func TestWriteDiff(t *testing.T) {
 		t.Errorf("diff entries:\n got %q\nwant %q", names, want)
 	}
 }
+
+func TestWriteDirPrefix(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, map[string]string{"bin/go": "go"})
+	if err := os.Link(filepath.Join(root, "bin/go"), filepath.Join(root, "bin/go2")); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := WriteDir(&b, root, Options{Prefix: "usr/local/go"}); err != nil {
+		t.Fatal(err)
+	}
+	want := []entry{
+		{"usr/local/go/", "", tar.TypeDir, ""},
+		{"usr/local/go/bin/", "", tar.TypeDir, ""},
+		{"usr/local/go/bin/go", "", tar.TypeReg, "go"},
+		{"usr/local/go/bin/go2", "usr/local/go/bin/go", tar.TypeLink, ""},
+	}
+	if got := entries(t, b.Bytes()); !reflect.DeepEqual(got, want) {
+		t.Errorf("entries:\n got %v\nwant %v", got, want)
+	}
+}

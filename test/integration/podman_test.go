@@ -101,7 +101,7 @@ func TestWarmWorldBuildReusesCache(t *testing.T) {
 		t.Fatalf("warm build (must not touch the mirror): %v\n%s", err, log.String())
 	}
 	t.Logf("warm world build: %v", time.Since(start))
-	for _, want := range []string{"base images cached", "package index cached"} {
+	for _, want := range []string{"base images cached", "package index cached", "go image cached"} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("warm build log lacks %q:\n%s", want, log.String())
 		}
@@ -138,4 +138,25 @@ func TestFailedIndexStepLeavesNoCache(t *testing.T) {
 		t.Error("failed build changed world.json")
 	}
 	t.Logf("error: %v", err)
+}
+
+// The Go image (python-minimal plus the host's toolchain) builds a static
+// program offline: the Containerfile's build stage relies on it.
+func TestGoImageBuildsStaticProgram(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	img, err := w.Image("golang")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := world.Podman(ctx, w.Conf, "run", "--rm", "--network", "host", "-e", "CGO_ENABLED=0", img.Name, "sh", "-ec",
+		`mkdir -p /src && cd /src && printf 'module hello\n\ngo 1.26\n' > go.mod
+printf 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello from go") }\n' > main.go
+go build -o /tmp/hello . && /tmp/hello && go version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "hello from go") || !strings.Contains(out, "go1.26") {
+		t.Fatalf("go image output:\n%s", out)
+	}
 }

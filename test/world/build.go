@@ -31,6 +31,7 @@ type Manifest struct {
 	Root     string           `json:"root"`
 	BaseKey  string           `json:"base_key"`
 	IndexKey string           `json:"index_key"`
+	GoKey    string           `json:"go_key"`
 	Index    string           `json:"index"` // directory served as the package index (has simple/)
 	Images   map[string]Image `json:"images"`
 	Conf     Conf             `json:"conf"`
@@ -73,7 +74,7 @@ func (b *Builder) Build(ctx context.Context) (*Manifest, error) {
 	}
 	m := &Manifest{Root: b.Root, BaseKey: b.Recipe.BaseKey(), IndexKey: b.Recipe.IndexKey()}
 	base := filepath.Join(b.Root, "base-"+m.BaseKey)
-	var digests map[string]string
+	digests := map[string]string{}
 	if err := b.cached(base, "base images", func(tmp string) error {
 		return b.buildBase(ctx, tmp)
 	}); err != nil {
@@ -100,15 +101,40 @@ func (b *Builder) Build(ctx context.Context) (*Manifest, error) {
 	}); err != nil {
 		return nil, err
 	}
+	tc, err := hostGo(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("world: step go image: %w", err)
+	}
+	m.GoKey = b.Recipe.GoKey(tc.Version)
+	goDir := filepath.Join(b.Root, "golang-"+m.GoKey)
+	if err := b.cached(goDir, "go image", func(tmp string) error {
+		return b.step("go image", func() error {
+			d, err := buildGoImage(ctx, b.Recipe, base, tmp, tc)
+			if err != nil {
+				return err
+			}
+			return writeJSON(filepath.Join(tmp, "digests.json"), map[string]string{"golang": d})
+		})
+	}); err != nil {
+		return nil, err
+	}
+	if err := readJSON(filepath.Join(goDir, "digests.json"), &digests); err != nil {
+		return nil, fmt.Errorf("world: go image: %w", err)
+	}
 	m.Images = map[string]Image{}
-	for _, v := range []string{"minimal", "full"} {
-		ref := "python-" + v
+	for _, v := range []string{"minimal", "full", "golang"} {
 		img := Image{
-			Name:   "localhost/pys2i-test/" + ref + ":latest",
-			Layout: filepath.Join(base, "oci"), Ref: ref, Digest: digests[ref],
+			Name:   "localhost/pys2i-test/python-" + v + ":latest",
+			Layout: filepath.Join(base, "oci"), Ref: "python-" + v, Digest: digests["python-"+v],
 			RootFS: filepath.Join(base, "rootfs", v), Env: b.Recipe.Env,
 		}
-		if err := b.step("load "+ref+" into podman", func() error {
+		if v == "golang" {
+			img = Image{
+				Name:   "localhost/pys2i-test/golang:" + strings.TrimPrefix(tc.Version, "go"),
+				Layout: filepath.Join(goDir, "oci"), Ref: "golang", Digest: digests["golang"],
+			}
+		}
+		if err := b.step("load "+img.Ref+" into podman", func() error {
 			return loadImage(ctx, m.Conf, b.Root, img)
 		}); err != nil {
 			return nil, err
@@ -118,7 +144,7 @@ func (b *Builder) Build(ctx context.Context) (*Manifest, error) {
 	if err := writeJSON(filepath.Join(b.Root, "world.json"), m); err != nil {
 		return nil, fmt.Errorf("world: manifest: %w", err)
 	}
-	b.prune(base, m.Index)
+	b.prune(base, m.Index, goDir)
 	return m, nil
 }
 
@@ -185,7 +211,7 @@ func (b *Builder) buildBase(ctx context.Context, tmp string) error {
 
 // prune removes parts built from older recipes.
 func (b *Builder) prune(keep ...string) {
-	for _, pattern := range []string{"base-*", "index-*"} {
+	for _, pattern := range []string{"base-*", "index-*", "golang-*"} {
 		matches, _ := filepath.Glob(filepath.Join(b.Root, pattern))
 		for _, m := range matches {
 			if !contains(keep, m) {

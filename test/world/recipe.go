@@ -42,6 +42,7 @@ type Recipe struct {
 const (
 	baseFormat  = "base-3"
 	indexFormat = "index-1"
+	goFormat    = "golang-1"
 )
 
 // DefaultRecipe is the recipe shipped in recipe.json, with the index recipe
