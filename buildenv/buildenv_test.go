@@ -1,0 +1,181 @@
+package buildenv
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseS2I(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    []string
+		warn    []string
+		wantErr string
+	}{
+		{name: "empty", in: ""},
+		{
+			name: "s2i rules",
+			in: "# comment\n\nA=1\n  B = two words  \nQUOTED=\"a b\"\nURL=http://u:p@h/?x=1&y=2\nEMPTY=\n" +
+				"// not a comment here=1\n",
+			want: []string{"A=1", "B=two words", `QUOTED="a b"`, "URL=http://u:p@h/?x=1&y=2", "EMPTY=", "// not a comment here=1"},
+		},
+		{name: "a line without '=' is an error naming the line", in: "A=1\njust words\nB=2\n", wantErr: ".s2i/environment:2: bad line: no '='"},
+		{name: "an empty name is an error", in: "A=1\n=novalue\n", wantErr: ".s2i/environment:2: bad line: empty variable name"},
+		{name: "an indented # is no comment for s2i", in: "  # note\n", wantErr: ".s2i/environment:1: bad line"},
+		{name: "NUL byte", in: "A=1\nB=x\x00y\n", wantErr: ".s2i/environment:2: NUL byte"},
+		{name: "no expansion, CRLF trimmed", in: "A=$HOME\r\nB=${A}\n", want: []string{"A=$HOME", "B=${A}"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, warn, err := ParseS2I(strings.NewReader(tt.in), ".s2i/environment")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := env.Strings(); !reflect.DeepEqual(got, nonNil(tt.want)) {
+				t.Errorf("env = %q, want %q", got, tt.want)
+			}
+			if !reflect.DeepEqual(warn, tt.warn) {
+				t.Errorf("warnings = %q, want %q", warn, tt.warn)
+			}
+		})
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		in      []string
+		want    []string
+		warn    int
+		wantErr string
+	}{
+		{in: nil, want: []string{}},
+		{in: []string{" A = 1 ", "B==x"}, want: []string{"A=1", "B==x"}},
+		{in: []string{"LIST=a=1,b=2"}, want: []string{"LIST=a=1,b=2"}, warn: 1},
+		{in: []string{"NOEQUALS"}, wantErr: "invalid -e value: no '='"},
+		{in: []string{"=x"}, wantErr: "empty variable name"},
+	}
+	for _, tt := range tests {
+		env, warn, err := ParseFlags(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ParseFlags(%q) error = %v, want %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(env.Strings(), tt.want) || len(warn) != tt.warn {
+			t.Errorf("ParseFlags(%q) = %q, %q, %v; want %q, %d warnings", tt.in, env.Strings(), warn, err, tt.want, tt.warn)
+		}
+	}
+}
+
+func TestBuild(t *testing.T) {
+	src := t.TempDir()
+	mkfile(t, filepath.Join(src, ".s2i/environment"), "A=src\nB=src\nC=src\n")
+	envFile := filepath.Join(t.TempDir(), "env")
+	mkfile(t, envFile, "// comment\n# comment\nC=file\nD=file\nnonsense\n")
+	env, warn, err := Build(src, []string{"B=flag", "C=flag"}, []string{envFile, "/nonexistent/env"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// s2i's order: source, -e, -E; the last value of a name wins.
+	want := []string{"A=src", "B=flag", "C=file", "D=file"}
+	if !reflect.DeepEqual(env.Strings(), want) {
+		t.Errorf("env = %q, want %q", env.Strings(), want)
+	}
+	if len(warn) != 2 || !strings.Contains(warn[0], envFile+":5: skipped") || !strings.Contains(warn[1], "ignoring environment file /nonexistent/env") {
+		t.Errorf("warnings = %q", warn)
+	}
+	if s := env.String(); strings.Contains(s, "src") || strings.Contains(s, "flag") || s != "A=*** B=*** C=*** D=***" {
+		t.Errorf("String() = %q shows values", s)
+	}
+}
+
+func TestReadS2IFileSymlinks(t *testing.T) {
+	outside := t.TempDir()
+	mkfile(t, filepath.Join(outside, "secret"), "SECRET=1\n")
+	tests := []struct {
+		name    string
+		setup   func(src string)
+		want    []string
+		wantErr string
+	}{
+		{name: "no .s2i", setup: func(string) {}, want: []string{}},
+		{name: "no environment", setup: func(src string) { mkdir(t, filepath.Join(src, ".s2i")) }, want: []string{}},
+		{
+			name: "environment is a symlink",
+			setup: func(src string) {
+				mkdir(t, filepath.Join(src, ".s2i"))
+				symlink(t, filepath.Join(outside, "secret"), filepath.Join(src, ".s2i/environment"))
+			},
+			wantErr: "symlink",
+		},
+		{
+			name:    ".s2i is a symlink",
+			setup:   func(src string) { symlink(t, outside, filepath.Join(src, ".s2i")) },
+			wantErr: "symlinks are not followed",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := t.TempDir()
+			tt.setup(src)
+			env, _, err := ReadS2IFile(src)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(env.Strings(), tt.want) {
+				t.Fatalf("env = %q, %v; want %q", env.Strings(), err, tt.want)
+			}
+		})
+	}
+}
+
+func TestMerge(t *testing.T) {
+	got := Merge(Env{{"A", "1"}, {"B", "1"}}, nil, Env{{"C", "2"}, {"A", "2"}}, Env{{"B", "3"}})
+	want := Env{{"A", "2"}, {"B", "3"}, {"C", "2"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Merge = %v, want %v", got.Strings(), want.Strings())
+	}
+}
+
+func mkfile(t *testing.T, p, content string) {
+	t.Helper()
+	mkdir(t, filepath.Dir(p))
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mkdir(t *testing.T, p string) {
+	t.Helper()
+	if err := os.MkdirAll(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func symlink(t *testing.T, target, p string) {
+	t.Helper()
+	if err := os.Symlink(target, p); err != nil {
+		t.Fatal(err)
+	}
+}

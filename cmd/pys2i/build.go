@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/pys2i/pys2i/assembleuser"
+	"github.com/pys2i/pys2i/buildopts"
+	"github.com/pys2i/pys2i/dockerfile"
+	"github.com/pys2i/pys2i/redact"
+	"github.com/pys2i/pys2i/s2iscripts"
+	"github.com/pys2i/pys2i/source"
+)
+
+// errNotImplemented is what every build but --as-dockerfile returns until
+// the build core lands: the one place that says so.
+var errNotImplemented = errors.New("building images is not implemented yet (see issue 6)")
+
+func (a *app) buildCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "build SOURCE BUILDER [TAG]",
+		Short: "Build an application image from SOURCE with the BUILDER image",
+		Long: `Build an application image from SOURCE with the BUILDER image, as "s2i build"
+does, without a container daemon.
+
+SOURCE is a local directory, built as it is on disk (uncommitted changes
+included), or with --ref a checkout of that git ref; a git URL is cloned.
+
+Every flag can also be set by a PYS2I_* environment variable (--pull-policy:
+PYS2I_PULL_POLICY; list values separated by spaces) or a key of the config
+file (pull-policy: never). Flags beat variables, which beat the file.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 2 || len(args) > 3 {
+				return fmt.Errorf("%s: want SOURCE BUILDER [TAG], got %d arguments\nRun '%s --help' for usage.",
+					cmd.CommandPath(), len(args), cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o, err := options(cmd, args)
+			if err == nil {
+				err = o.Validate()
+			}
+			if err == nil {
+				run := a.build
+				if run == nil {
+					run = a.runBuild
+				}
+				err = run(cmd.Context(), o)
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", cmd.CommandPath(), err)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.SortFlags = false
+	f.StringP("ref", "r", "", "git ref (branch, tag, SHA) to build instead of the directory as it is on disk")
+	f.String("context-dir", "", "subdirectory of the source that is the application root")
+	f.String("exclude", source.DefaultExclude, `regular expression of source paths to leave out ("" for none)`)
+	f.Bool("ignore-submodules", false, "do not check out git submodules")
+	f.StringArrayP("env", "e", nil, "build variable NAME=VALUE (repeatable)")
+	f.StringArrayP("environment-file", "E", nil, "file of NAME=VALUE lines (repeatable)")
+	f.StringP("scripts-url", "s", "", "where the S2I scripts are: image:///DIR in the builder or file://DIR here")
+	f.String("image-scripts-url", s2iscripts.DefaultImageScriptsURL, "where the builder keeps scripts when nothing else says")
+	f.StringP("destination", "d", "", "where the source goes in the builder (default: its io.openshift.s2i.destination label, else /tmp)")
+	f.String("assemble-user", "", "user that runs assemble (default: the builder's io.openshift.s2i.assemble-user label, else its USER)")
+	f.String("assemble-runtime-user", "", "user that runs assemble-runtime in the runtime image")
+	f.StringP("allowed-uids", "u", "", "UIDs the assemble user must be in: ranges such as 1-, -100, 100-200, 1000 (exit 15 if not)")
+	f.StringP("pull-policy", "p", string(buildopts.PullIfNotPresent), "when to pull the builder: always, never, if-not-present")
+	f.String("incremental-pull-policy", string(buildopts.PullIfNotPresent), "when to pull the previous image")
+	f.String("runtime-pull-policy", string(buildopts.PullIfNotPresent), "when to pull the runtime image")
+	f.Bool("tls-verify", true, "require HTTPS and verify certificates when talking to registries")
+	f.Bool("incremental", false, "reuse the artifacts of the previous image (TAG)")
+	f.String("incremental-from", "", "image to take the artifacts of an incremental build from (default TAG)")
+	f.Bool("rm", false, "remove the previous image after an incremental build")
+	f.String("runtime-image", "", "image to copy the runtime artifacts into")
+	f.StringArrayP("runtime-artifact", "a", nil, "file or directory copied to the runtime image: SRC[:DST] (repeatable)")
+	f.String("as-dockerfile", "", "write a Containerfile and its context to this path instead of building")
+	f.StringP("application-name", "n", "", "io.k8s.display-name of the image (default TAG)")
+	f.String("description", "", "io.k8s.description of the image")
+	f.BoolP("quiet", "q", false, "do not show the output of assemble (its errors still show)")
+	f.BoolP("copy", "c", false, "accepted for s2i compatibility: a local source is always copied as it is on disk")
+	f.Bool("keep-symlinks", false, "accepted for s2i compatibility: symlinks are always kept, never followed")
+	return cmd
+}
+
+// options gathers the build options from flags, PYS2I_* variables and the
+// config file, in that precedence.
+func options(cmd *cobra.Command, args []string) (buildopts.Options, error) {
+	var o buildopts.Options
+	v, err := settings(cmd)
+	if err != nil {
+		return o, err
+	}
+	o.Source, o.Builder = args[0], args[1]
+	if len(args) == 3 {
+		o.Tag = args[2]
+	}
+	o.Ref = v.GetString("ref")
+	if o.Ref == "" && source.Classify(o.Source) == source.Remote {
+		// s2i drops a URL's #fragment unless --ref is given; git would choke on it.
+		o.Source, _, _ = strings.Cut(o.Source, "#")
+	}
+	o.ContextDir = v.GetString("context-dir")
+	if ex := v.GetString("exclude"); ex != "" {
+		if o.Exclude, err = regexp.Compile(ex); err != nil {
+			return o, fmt.Errorf("invalid --exclude: %w", err)
+		}
+	}
+	o.IgnoreSubmodules = v.GetBool("ignore-submodules")
+	o.Env = list(cmd.Flags(), v, "env")
+	o.EnvFiles = list(cmd.Flags(), v, "environment-file")
+	o.ScriptsURL = v.GetString("scripts-url")
+	o.ImageScriptsURL = v.GetString("image-scripts-url")
+	o.Destination = v.GetString("destination")
+	o.AssembleUser = v.GetString("assemble-user")
+	o.AssembleRuntimeUser = v.GetString("assemble-runtime-user")
+	if o.AllowedUIDs, err = assembleuser.ParseRanges(v.GetString("allowed-uids")); err != nil {
+		return o, fmt.Errorf("invalid --allowed-uids: %w", err)
+	}
+	for _, p := range []struct {
+		key string
+		dst *buildopts.PullPolicy
+	}{{"pull-policy", &o.PullPolicy}, {"incremental-pull-policy", &o.IncrementalPullPolicy}, {"runtime-pull-policy", &o.RuntimePullPolicy}} {
+		if *p.dst, err = buildopts.ParsePullPolicy(v.GetString(p.key)); err != nil {
+			return o, fmt.Errorf("--%s: %w", p.key, err)
+		}
+	}
+	o.TLSVerify = v.GetBool("tls-verify")
+	o.Incremental = v.GetBool("incremental")
+	o.IncrementalFrom = v.GetString("incremental-from")
+	o.RemovePrevious = v.GetBool("rm")
+	o.RuntimeImage = v.GetString("runtime-image")
+	if o.RuntimeArtifacts, err = buildopts.ParseArtifacts(list(cmd.Flags(), v, "runtime-artifact")); err != nil {
+		return o, err
+	}
+	o.AsDockerfile = v.GetString("as-dockerfile")
+	o.AppName = v.GetString("application-name")
+	o.Description = v.GetString("description")
+	o.Quiet = v.GetBool("quiet")
+	o.LogLevel = v.GetInt("loglevel")
+	return o, nil
+}
+
+// list reads a repeatable flag: its own values when given (viper would
+// split them again), else the variable or config file list.
+func list(fs *pflag.FlagSet, v *viper.Viper, name string) []string {
+	var vals []string
+	if fs.Changed(name) {
+		vals, _ = fs.GetStringArray(name)
+	} else {
+		vals = v.GetStringSlice(name)
+	}
+	if len(vals) == 0 {
+		return nil // one "nothing", whatever the layer
+	}
+	return vals
+}
+
+// runBuild does a validated build.
+func (a *app) runBuild(ctx context.Context, o buildopts.Options) error {
+	if _, err := source.Check(o.Source); err != nil {
+		return err
+	}
+	if o.AsDockerfile == "" {
+		return errNotImplemented
+	}
+	req := dockerfile.Request{
+		Path: o.AsDockerfile,
+		Source: source.Options{Source: o.Source, Ref: o.Ref, ContextDir: o.ContextDir,
+			Exclude: o.Exclude, IgnoreSubmodules: o.IgnoreSubmodules},
+		Builder:    o.Builder,
+		ScriptsURL: o.ScriptsURL, ImageScriptsURL: o.ImageScriptsURL, Destination: o.Destination,
+		AssembleUser: o.AssembleUser, AllowedUIDs: o.AllowedUIDs,
+		EnvFlags: o.Env, EnvFiles: o.EnvFiles,
+		Tag: o.Tag, AppName: o.AppName, Description: o.Description,
+	}
+	if o.Incremental {
+		req.IncrementalFrom = o.IncrementalFrom
+		if req.IncrementalFrom == "" {
+			req.IncrementalFrom = o.Tag
+		}
+	}
+	// As in s2i, the builder's labels are only a refinement here: without
+	// them the defaults apply.
+	if a.inspector == nil {
+		a.warn("the builder's labels cannot be read yet (reading images comes with issue 6); using the defaults")
+	} else if img, _, err := a.inspector.Config(ctx, o.Builder); err != nil {
+		a.warn("could not inspect the builder image for labels: %v", err)
+	} else {
+		req.BuilderConfig = img
+	}
+	res, err := dockerfile.Generate(ctx, req)
+	for _, w := range res.Warnings {
+		a.warn("%s", w)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "Application dockerfile generated in %s\n", res.Path)
+	return nil
+}
+
+// warn logs a warning; credentials in URLs are masked.
+func (a *app) warn(format string, args ...any) {
+	fmt.Fprintf(a.stderr, "warning: %s\n", redact.URL(fmt.Sprintf(format, args...)))
+}
