@@ -66,9 +66,11 @@ type s2iTemplates struct {
 
 // S2ISpec returns a spec that runs args in a stand-in for a pys2i builder
 // image made from the world's base image variant: the venv at /opt/app-root
-// and HOME=/opt/app-root/src, owned 1001:0, bin installed at the upstream
+// and HOME=/opt/app-root/src, owned 1001:0, user 1001 "default" in
+// /etc/passwd as upstream's useradd makes it, bin installed at the upstream
 // script paths and /usr/bin/fix-permissions, the builder ENV, user 1001:0,
-// WORKDIR $HOME. Writes persist in state (a fresh directory per test).
+// WORKDIR $HOME. Writes persist in state across calls (the builder layer is
+// copied into a state only once).
 func (w *World) S2ISpec(ctx context.Context, variant, state, bin string, args ...string) (sandbox.Spec, error) {
 	tmpl, err := w.s2iTemplate(ctx, variant)
 	if err != nil {
@@ -77,8 +79,11 @@ func (w *World) S2ISpec(ctx context.Context, variant, state, bin string, args ..
 	if err := os.MkdirAll(state, 0o755); err != nil {
 		return sandbox.Spec{}, err
 	}
-	if out, err := exec.CommandContext(ctx, "cp", "-a", filepath.Join(tmpl, "upper"), state+"/").CombinedOutput(); err != nil {
-		return sandbox.Spec{}, fmt.Errorf("copy builder layer: %w: %s", err, out)
+	// A state that already has its layer keeps it: earlier runs' writes persist.
+	if _, err := os.Stat(filepath.Join(state, "upper")); os.IsNotExist(err) {
+		if out, err := exec.CommandContext(ctx, "cp", "-a", filepath.Join(tmpl, "upper"), state+"/").CombinedOutput(); err != nil {
+			return sandbox.Spec{}, fmt.Errorf("copy builder layer: %w: %s", err, out)
+		}
 	}
 	s, err := w.Spec(variant, args...)
 	if err != nil {
@@ -104,7 +109,8 @@ func (w *World) s2iTemplate(ctx context.Context, variant string) (string, error)
 	s, err := w.Spec(variant, "/bin/sh", "-ec", fmt.Sprintf(`python3 -m venv %[1]s
 mkdir -p %[2]s
 chown -R 1001:0 %[1]s
-chmod -R g+rwX %[1]s`, AppRoot, AppHome))
+chmod -R g+rwX %[1]s
+echo "default:x:1001:0:Default Application User:%[2]s:/sbin/nologin" >> /etc/passwd`, AppRoot, AppHome))
 	if err != nil {
 		return "", err
 	}

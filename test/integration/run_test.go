@@ -6,10 +6,8 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -93,7 +91,7 @@ type runCase struct {
 	// "OTHER" (a second free port, given as OTHERPORT to file templates).
 	other bool
 	body  string // %s is the user name
-	check func(t *testing.T, state string)
+	check func(t *testing.T, state string, port int, uid uint32)
 }
 
 // runPrepare installs packages as 1001 into a builder stand-in once; cases
@@ -111,20 +109,24 @@ func runPrepare(t *testing.T, ctx context.Context, variant, bin string, pkgs ...
 	return state
 }
 
-// runCaseSpec copies the prepared state, writes the app files into $HOME
-// (owned 1001:0, group-writable, as assemble leaves them) and returns a
-// spec running /usr/libexec/s2i/run as uid.
-func runCaseSpec(t *testing.T, ctx context.Context, variant, prepared, bin string, uid uint32, files map[string]string, env []string) (sandbox.Spec, string) {
+// runCaseSpec empties $HOME in state (one builder stand-in shared by the
+// cases, run one after another), writes the app files there (owned 1001:0,
+// group-writable, as assemble leaves them; absolute names go to that path in
+// the image) and returns a spec running /usr/libexec/s2i/run as uid.
+func runCaseSpec(t *testing.T, ctx context.Context, variant, state, bin string, uid uint32, files map[string]string, env []string) sandbox.Spec {
 	t.Helper()
-	state := t.TempDir()
-	if out, err := exec.Command("cp", "-a", filepath.Join(prepared, "upper"), state+"/").CombinedOutput(); err != nil {
-		t.Fatalf("copy state: %v: %s", err, out)
+	home := filepath.Join(state, "upper", harness.AppHome)
+	old, _ := filepath.Glob(filepath.Join(home, "*"))
+	dot, _ := filepath.Glob(filepath.Join(home, ".*"))
+	for _, p := range append(old, dot...) {
+		if err := os.RemoveAll(p); err != nil {
+			t.Fatal(err)
+		}
 	}
 	s, err := w.S2ISpec(ctx, variant, state, bin, harness.ScriptsPath+"/run")
 	if err != nil {
 		t.Fatal(err)
 	}
-	home := filepath.Join(state, "upper", harness.AppHome)
 	for name, body := range files {
 		mode := os.FileMode(0o664)
 		if n, ok := strings.CutSuffix(name, "*"); ok {
@@ -152,7 +154,7 @@ func runCaseSpec(t *testing.T, ctx context.Context, variant, prepared, bin strin
 	}
 	s.UID, s.GID = uid, 0
 	s.Env = append(s.Env, env...)
-	return s, state
+	return s
 }
 
 func runFill(s string, port, other int) string {
@@ -175,7 +177,7 @@ func runCases(t *testing.T, ctx context.Context, variant, prepared, bin string, 
 				for _, e := range c.env {
 					env = append(env, runFill(e, port, other))
 				}
-				s, state := runCaseSpec(t, ctx, variant, prepared, bin, uid, files, env)
+				s := runCaseSpec(t, ctx, variant, prepared, bin, uid, files, env)
 				get := port
 				if c.other {
 					get = other
@@ -183,7 +185,7 @@ func runCases(t *testing.T, ctx context.Context, variant, prepared, bin string, 
 				d := serve(t, s, fmt.Sprintf("http://127.0.0.1:%d/", get), fmt.Sprintf(c.body, "default"))
 				t.Logf("start to first 200: %v", d)
 				if c.check != nil {
-					c.check(t, state)
+					c.check(t, prepared, port, uid)
 				}
 			})
 		}
@@ -244,7 +246,7 @@ def index():
 		{name: "Django migrate and runserver", files: map[string]string{
 			"manage.py": runDjangoManage, "mysite/__init__.py": "", "mysite/settings.py": runDjangoSettings, "mysite/urls.py": runDjangoURLs},
 			env: []string{"PORT={PORT}"}, body: "django via runserver as %s",
-			check: func(t *testing.T, state string) {
+			check: func(t *testing.T, state string, port int, uid uint32) {
 				if fi, err := os.Stat(filepath.Join(state, "upper", harness.AppHome, "db.sqlite3")); err != nil || fi.Size() == 0 {
 					t.Errorf("migrate did not create the database: %v", err)
 				}
@@ -259,46 +261,48 @@ func TestRunFullModWSGI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	bin := runBuild(t, ctx)
-	prepared := runPrepare(t, ctx, "full", bin, "mod_wsgi", "gunicorn==20.1.0")
+	prepared := runPrepare(t, ctx, "full", bin, "mod_wsgi", "gunicorn==23.0.0")
 	cases := []runCase{
 		{name: "APP_SERVER=mod_wsgi wsgi.py", files: map[string]string{"wsgi.py": runWSGI("wsgi.py")},
 			env: []string{"PORT={PORT}", "APP_SERVER=mod_wsgi"}, body: "wsgi.py via mod_wsgi as %s"},
 		{name: "APP_SERVER=mod_wsgi APP_MODULE processes threads", files: map[string]string{"hello.py": runWSGI("hello")},
 			env:  []string{"PORT={PORT}", "APP_SERVER=mod_wsgi", "APP_MODULE=hello:app", "MOD_WSGI_PROCESSES=2", "MOD_WSGI_THREADS=3"},
-			body: "hello via mod_wsgi as %s"},
-		{name: "gunicorn 20.1 by default", files: map[string]string{"wsgi.py": runWSGI("g20")},
-			env: []string{"PORT={PORT}"}, body: "g20 via gunicorn as %s"},
+			body: "hello via mod_wsgi as %s",
+			check: func(t *testing.T, state string, port int, uid uint32) {
+				// The server root is a writable temp dir, with the
+				// processes, threads and locale asked for.
+				conf, err := os.ReadFile(filepath.Join(state, "upper", fmt.Sprintf("tmp/mod_wsgi-%d-%d/httpd.conf", port, uid)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, want := range []string{"processes=2", "threads=3", "locale='C.UTF-8'"} {
+					if !strings.Contains(string(conf), want) {
+						t.Errorf("httpd.conf lacks %s", want)
+					}
+				}
+			}},
+		{name: "gunicorn preferred when both are installed", files: map[string]string{"wsgi.py": runWSGI("g23")},
+			env: []string{"PORT={PORT}"}, body: "g23 via gunicorn as %s"},
 	}
 	runCases(t, ctx, "full", prepared, bin, cases)
 
 	// Without gunicorn, mod_wsgi-express is chosen on its own.
-	s := runPrepareFrom(t, ctx, "full", prepared, bin, "pip uninstall -y -q gunicorn")
-	runCases(t, ctx, "full", s, bin, []runCase{
-		{name: "mod_wsgi without gunicorn", files: map[string]string{"wsgi.py": runWSGI("auto")},
-			env: []string{"PORT={PORT}"}, body: "auto via mod_wsgi as %s"},
-	})
-}
-
-// runPrepareFrom copies a prepared state and runs a script in it as 1001.
-func runPrepareFrom(t *testing.T, ctx context.Context, variant, prepared, bin, script string) string {
-	t.Helper()
-	state := t.TempDir()
-	if out, err := exec.Command("cp", "-a", filepath.Join(prepared, "upper"), state+"/").CombinedOutput(); err != nil {
-		t.Fatalf("copy state: %v: %s", err, out)
-	}
-	s, err := w.S2ISpec(ctx, variant, state, bin)
+	s, err := w.S2ISpec(ctx, "full", prepared, bin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sh(t, ctx, s, script)
-	return state
+	sh(t, ctx, s, "pip uninstall -y -q gunicorn")
+	runCases(t, ctx, "full", prepared, bin, []runCase{
+		{name: "mod_wsgi without gunicorn", files: map[string]string{"wsgi.py": runWSGI("auto")},
+			env: []string{"PORT={PORT}"}, body: "auto via mod_wsgi as %s"},
+	})
 }
 
 // runOutput runs /usr/libexec/s2i/run to completion in a fresh stand-in and
 // returns stdout, stderr and the exit status.
 func runOutput(t *testing.T, ctx context.Context, bin string, uid uint32, files map[string]string, env []string) (string, string, int) {
 	t.Helper()
-	s, _ := runCaseSpec(t, ctx, "minimal", runEmptyState(t, ctx, bin), bin, uid, files, env)
+	s := runCaseSpec(t, ctx, "minimal", t.TempDir(), bin, uid, files, env)
 	var out, errb syncBuffer
 	s.Stdout, s.Stderr = &out, &errb
 	err := sandbox.Run(ctx, s)
@@ -309,37 +313,11 @@ func runOutput(t *testing.T, ctx context.Context, bin string, uid uint32, files 
 	return out.String(), errb.String(), code
 }
 
-var runEmpty struct {
-	once  sync.Once
-	state string
-}
-
-// runEmptyState is a stand-in state with nothing installed.
-func runEmptyState(t *testing.T, ctx context.Context, bin string) string {
-	runEmpty.once.Do(func() {
-		dir, err := os.MkdirTemp("", "pys2i-run-empty-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.S2ISpec(ctx, "minimal", dir, bin); err != nil {
-			t.Fatal(err)
-		}
-		runEmpty.state = dir
-	})
-	return runEmpty.state
-}
-
 // The failure paths print upstream's messages on upstream's streams.
 func TestRunMessages(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	bin := runBuild(t, ctx)
-	defer func() {
-		if runEmpty.state != "" {
-			os.RemoveAll(runEmpty.state)
-			runEmpty.state, runEmpty.once = "", sync.Once{}
-		}
-	}()
 	tests := []struct {
 		name           string
 		files          map[string]string
@@ -353,6 +331,8 @@ func TestRunMessages(t *testing.T) {
 		{name: "APP_FILE missing", env: []string{"APP_FILE=main.py"}, code: 1, stdout: "ERROR: file 'main.py' not found.\n"},
 		{name: "app.sh status", files: map[string]string{"app.sh*": "#!/bin/sh\necho \"$(id -u) $(whoami) $NSS_WRAPPER_PASSWD\"\nexit 7\n"}, code: 7,
 			stdout: "---> Running application from script (./app.sh) ...\n12345 default /opt/app-root/etc/passwd\n"},
+		{name: "app.sh without exec bit", files: map[string]string{"app.sh": "echo \"$0 ran\"\nexit 6\n"}, code: 6,
+			stdout: "---> Running application from script (./app.sh) ...\nWARNING: './app.sh' is not executable (was its exec bit lost?); running it with /bin/sh.\n./app.sh ran\n"},
 		{name: "unbalanced GUNICORN_CMD_ARGS", files: map[string]string{"wsgi.py": "", "/opt/app-root/bin/gunicorn*": "#!/bin/sh\nexit 0\n"},
 			env: []string{`GUNICORN_CMD_ARGS=--name 'x`}, code: 1,
 			stderr: "Warning: Can't detect", // cgroup warnings may precede; checked below

@@ -1,0 +1,91 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// ForwardedSignals are relayed to the child by Supervise. SIGINT is sent on
+// as SIGTERM, as upstream's init-wrapper does (trap 'kill -s TERM $PID'
+// TERM INT); the others, which gunicorn-style servers use for reloads,
+// worker counts and graceful stops, are sent on as they are.
+var ForwardedSignals = []os.Signal{
+	syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1,
+	syscall.SIGUSR2, syscall.SIGWINCH, syscall.SIGTTIN, syscall.SIGTTOU,
+}
+
+const prSetChildSubreaper = 36
+
+// Supervise is the init wrapper (upstream's s2i/bin/init-wrapper, kept in
+// this process rather than another program): it starts path with argv and
+// env as a child, forwards ForwardedSignals to it, reaps every process that
+// ends up as its child (as PID 1 every orphan does; elsewhere it makes
+// itself a child subreaper so orphans of its subtree come to it too), and
+// returns the child's exit status, or 128+N when the child was killed by
+// signal N. Remaining descendants are left as they are: as a container's
+// PID 1, its exit ends them.
+func Supervise(path string, argv, env []string) int {
+	sigs := make(chan os.Signal, 32)
+	signal.Notify(sigs, ForwardedSignals...)
+	defer signal.Stop(sigs)
+	if os.Getpid() != 1 {
+		_ = setSubreaper()
+	}
+	proc, err := os.StartProcess(path, argv, &os.ProcAttr{
+		Env:   env,
+		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "run: %v\n", err)
+		if errors.Is(err, syscall.ENOENT) {
+			return 127
+		}
+		return 126
+	}
+	pid := proc.Pid
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case sig := <-sigs:
+				s := sig.(syscall.Signal)
+				if s == syscall.SIGINT {
+					s = syscall.SIGTERM
+				}
+				_ = syscall.Kill(pid, s)
+			}
+		}
+	}()
+	for {
+		var ws syscall.WaitStatus
+		wpid, err := syscall.Wait4(-1, &ws, 0, nil)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "run: wait: %v\n", err)
+			return 1
+		}
+		if wpid != pid {
+			continue // an orphan, reaped
+		}
+		if ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ws.ExitStatus()
+	}
+}
+
+func setSubreaper() error {
+	_, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
