@@ -2,6 +2,8 @@ package integration
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +14,7 @@ import (
 
 // asmBin builds the in-image binary for one test (a second or so with a warm
 // build cache).
-func asmBin(t *testing.T) string {
+func asmBin(t testing.TB) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -26,14 +28,14 @@ func asmBin(t *testing.T) string {
 // asmBox is one builder-image container state: the venv and $HOME persist
 // across the steps run in it.
 type asmBox struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	spec sandbox.Spec
 }
 
 // asmNewBox makes a fresh builder stand-in of variant with the app's files
 // (map path -> content) in /tmp/src, owned 1001:0 as s2i leaves them.
-func asmNewBox(t *testing.T, ctx context.Context, variant string, files map[string]string) *asmBox {
+func asmNewBox(t testing.TB, ctx context.Context, variant string, files map[string]string) *asmBox {
 	t.Helper()
 	s, err := w.S2ISpec(ctx, variant, t.TempDir(), asmBin(t), "/bin/true")
 	if err != nil {
@@ -49,7 +51,7 @@ func asmNewBox(t *testing.T, ctx context.Context, variant string, files map[stri
 // putSource copies files into /tmp/src as root, then hands them to 1001:0.
 func (b *asmBox) putSource(files map[string]string) {
 	b.t.Helper()
-	src := appDir(b.t, files)
+	src := asmAppDir(b.t, files)
 	s := b.spec
 	s.UID, s.GID = 0, 0
 	s.Mounts = append(append([]sandbox.Mount(nil), s.Mounts...), sandbox.Mount{Source: src, Target: "/tmp/src-ro", ReadOnly: true})
@@ -105,11 +107,33 @@ func (b *asmBox) mustAssemble(env ...string) string {
 // sh runs a script as 1001:0 in the box (the image's env, HOME=/opt/app-root/src).
 func (b *asmBox) sh(script string) string {
 	b.t.Helper()
-	return sh(b.t, b.ctx, b.spec, script)
+	s := b.spec
+	s.Args = []string{"/bin/sh", "-ec", script}
+	out, err := harness.Output(b.ctx, s)
+	if err != nil {
+		b.t.Fatalf("%s: %v\n%s", script, err, out)
+	}
+	return out
+}
+
+// asmAppDir is appDir for tests and benchmarks.
+func asmAppDir(tb testing.TB, files map[string]string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return dir
 }
 
 // asmInOrder fails unless every want line appears in out, in this order.
-func asmInOrder(t *testing.T, out string, want ...string) {
+func asmInOrder(t testing.TB, out string, want ...string) {
 	t.Helper()
 	rest := out
 	for _, w := range want {

@@ -1,0 +1,235 @@
+package assemble
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/pys2i/pys2i/artifacts"
+	"github.com/pys2i/pys2i/builder"
+	"github.com/pys2i/pys2i/fixperms"
+)
+
+// ExitConflict is upstream's exit status for ENABLE_PIPENV with ENABLE_MICROPIPENV.
+const ExitConflict = 3
+
+// Assembler performs one assemble run.
+type Assembler struct {
+	Cfg    Config
+	Env    []string // the process environment; children get it activated
+	Dir    string   // the working directory (WORKDIR, $HOME in the images)
+	Stdout io.Writer
+	Stderr io.Writer
+	Owner  int // the UID fix-permissions restricts itself to, -1 for root
+}
+
+// StepError is a failed step: what was being done and why.
+type StepError struct {
+	Step string
+	Err  error
+}
+
+func (e *StepError) Error() string {
+	return builder.MaskURLs(fmt.Sprintf("%s failed: %v", e.Step, e.Err))
+}
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Main is the assemble program: it returns the exit status. Output is
+// passed through line by line with credentials in URLs masked; a failure
+// ends with a one-line summary on stderr.
+func Main(ctx context.Context, env []string, stdout, stderr io.Writer) int {
+	out, errw := builder.NewLineWriter(stdout), builder.NewLineWriter(stderr)
+	defer out.Flush()
+	defer errw.Flush()
+	dir, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintf(errw, "ERROR: assemble: %v\n", err)
+		return 1
+	}
+	owner := -1
+	if uid := os.Geteuid(); uid != 0 {
+		owner = uid
+	}
+	a := &Assembler{
+		Cfg: ConfigFromEnv(func(k string) string { return builder.Getenv(env, k) }),
+		Env: env, Dir: dir, Stdout: out, Stderr: errw, Owner: owner,
+	}
+	code, err := a.Run(ctx)
+	if err != nil {
+		out.Flush()
+		fmt.Fprintf(errw, "ERROR: %v\n", err)
+	}
+	return code
+}
+
+// Run performs upstream's steps in order and returns the exit status.
+func (a *Assembler) Run(ctx context.Context) (int, error) {
+	c := a.Cfg
+	if Conflict(c) {
+		fmt.Fprintln(a.Stdout, "ERROR: Pipenv and micropipenv cannot be enabled at the same time!")
+		return ExitConflict, nil
+	}
+	fmt.Fprintln(a.Stdout, "---> Installing application source ...")
+	if err := MoveSource(c.Source, c.Home, a.Stderr); err != nil {
+		return 1, &StepError{"Installing application source", err}
+	}
+	a.fixPermissions()
+
+	plan := Decide(c, os.DirFS(a.Dir))
+	x := &builder.Exec{Env: ChildEnv(c, a.Env), Dir: a.Dir, Stdout: a.Stdout, Stderr: a.Stderr}
+	venv := builder.Venv{Root: c.AppRoot}
+
+	// Dependency state of the previous build (save-artifacts), if any.
+	paths := artifacts.Paths{AppRoot: c.AppRoot, Home: c.Home, StateDir: c.StateDir}
+	pyFull := ""
+	if cfg, err := venv.Config(); err == nil {
+		pyFull = cfg["version"] + cfg["version_info"]
+	}
+	fp, fpErr := artifacts.Compute(a.Dir, a.Env, pyFull)
+	reuse := false
+	found, err := artifacts.Find(c.Artifacts)
+	if err != nil {
+		fmt.Fprintf(a.Stdout, "---> Ignoring the previous build's dependency state: %v\n", err)
+	}
+	if found != nil {
+		if fpErr == nil && found.Fingerprint.Equal(fp) {
+			if err := found.RestoreDeps(paths); err != nil {
+				return 1, &StepError{"Restoring dependencies of the previous build", err}
+			}
+			reuse = true
+		}
+		if err := found.RestoreCache(paths); err != nil {
+			fmt.Fprintf(a.Stdout, "---> Ignoring the previous build's pip cache: %v\n", err)
+		}
+		defer os.RemoveAll(found.Dir)
+	}
+
+	if plan.PipIni {
+		fmt.Fprintln(a.Stdout, "---> Creating pip.ini config file")
+		if err := appendPipIni(c.PipIni, c.PipIndexURL); err != nil {
+			return 1, &StepError{"Creating pip.ini", err}
+		}
+	}
+	if reuse {
+		fmt.Fprintln(a.Stdout, "---> Reusing dependencies from the previous build")
+	}
+	if plan.UpgradePip && !reuse {
+		fmt.Fprintln(a.Stdout, "---> Upgrading pip, setuptools and wheel to latest version ...")
+		if err := x.PipInstallRetry(ctx, "pip",
+			"WARNING: Installation of the latest pip, setuptools and wheel failed, trying again from official PyPI with pip --isolated install",
+			"-U", "pip", "setuptools", "wheel"); err != nil {
+			return builder.ExitCode(err), &StepError{"Upgrading pip", err}
+		}
+	}
+	if reuse {
+		plan.Deps = DepsNone
+	}
+	if err := a.installDeps(ctx, plan, x, venv); err != nil {
+		return builder.ExitCode(err), &StepError{"Installing dependencies (" + plan.Deps.String() + ")", err}
+	}
+	if plan.SetupPy {
+		fmt.Fprintln(a.Stdout, "---> Installing application (via setup.{py,cfg})...")
+		if err := x.Run(ctx, "pip", "install", "."); err != nil {
+			return builder.ExitCode(err), &StepError{"Installing application (setup.py/setup.cfg)", err}
+		}
+	}
+	if plan.Pyproject {
+		fmt.Fprintln(a.Stdout, "---> Installing application (via pyproject.toml)...")
+		if err := x.Run(ctx, "pip", "install", "."); err != nil {
+			return builder.ExitCode(err), &StepError{"Installing application (pyproject.toml)", err}
+		}
+	}
+	sp := venv.SitePackages()
+	django := builder.HasDistribution(sp, "django") || builder.HasModule(sp, "django")
+	if ShouldCollectstatic(c, django) {
+		if err := a.collectstatic(ctx, x); err != nil {
+			return builder.ExitCode(err), &StepError{"Collecting Django static files", err}
+		}
+	}
+	a.fixPermissions()
+	if fpErr == nil {
+		if err := fp.Write(filepath.Join(c.StateDir, artifacts.FingerprintFile)); err != nil {
+			fmt.Fprintf(a.Stdout, "---> Could not record the dependency fingerprint: %v\n", err)
+		}
+	}
+	return 0, nil
+}
+
+func (a *Assembler) installDeps(ctx context.Context, plan Plan, x *builder.Exec, venv builder.Venv) error {
+	switch plan.Deps {
+	case DepsPipenv:
+		if err := x.InstallTool(ctx, a.Cfg.Home, venv.BaseInterpreter(), "pipenv", plan.PipenvPin); err != nil {
+			return err
+		}
+		fmt.Fprintln(a.Stdout, "---> Installing dependencies via pipenv ...")
+		switch plan.PipenvInput {
+		case PipenvDeploy:
+			return x.Run(ctx, "pipenv", "install", "--deploy")
+		case PipenvRequirements:
+			return x.Run(ctx, "pipenv", "install", "-r", "requirements.txt")
+		}
+	case DepsMicropipenv:
+		fmt.Fprintln(a.Stdout, "---> Installing dependencies via micropipenv ...")
+		return builder.InstallLocked(ctx, x, a.Dir, venv)
+	case DepsRequirements:
+		fmt.Fprintln(a.Stdout, "---> Installing dependencies ...")
+		return x.Run(ctx, "pip", "install", "-r", "requirements.txt")
+	}
+	return nil
+}
+
+// collectstatic is upstream's subshell: cd APP_HOME with the old directory
+// on PYTHONPATH; a missing manage.py or a failing dry run only warns.
+func (a *Assembler) collectstatic(ctx context.Context, x *builder.Exec) error {
+	fmt.Fprintln(a.Stdout, "---> Collecting Django static files ...")
+	appHome := a.Cfg.AppHome
+	if appHome == "" {
+		appHome = "."
+	}
+	if !filepath.IsAbs(appHome) {
+		appHome = filepath.Join(a.Dir, appHome)
+	}
+	if r, err := filepath.EvalSymlinks(appHome); err == nil {
+		appHome = r
+	}
+	if st, err := os.Stat(appHome); err != nil || !st.IsDir() {
+		fmt.Fprintf(a.Stderr, "cd: %s: No such file or directory\n", appHome)
+		return fmt.Errorf("APP_HOME %s is not a directory", appHome)
+	}
+	env := builder.SetEnv(x.Env, "PYTHONPATH", PythonPathFor(a.Dir, a.Cfg.PythonPath))
+	if _, err := os.Stat(filepath.Join(appHome, "manage.py")); err != nil {
+		fmt.Fprintln(a.Stdout, "WARNING: seems that you're using Django, but we could not find a 'manage.py' file.")
+		fmt.Fprintln(a.Stdout, "'manage.py collectstatic' ignored.")
+		return nil
+	}
+	quiet := &builder.Exec{Env: env, Dir: appHome, Stdout: io.Discard, Stderr: io.Discard}
+	if err := quiet.Run(ctx, "python", "./manage.py", "collectstatic", "--dry-run", "--noinput"); err != nil {
+		fmt.Fprintln(a.Stdout, "WARNING: could not run 'manage.py collectstatic'. To debug, run:")
+		fmt.Fprintln(a.Stdout, "    $ python ./manage.py collectstatic --noinput")
+		fmt.Fprintln(a.Stdout, "Ignore this warning if you're not serving static files with Django.")
+		return nil
+	}
+	return x.RunIn(ctx, appHome, env, "python", "./manage.py", "collectstatic", "--noinput")
+}
+
+func (a *Assembler) fixPermissions() {
+	if _, err := os.Stat(a.Cfg.AppRoot); err != nil {
+		fmt.Fprintf(a.Stderr, "ERROR: File or directory %s does not exist.\n", a.Cfg.AppRoot)
+		return
+	}
+	fixperms.Fix(a.Cfg.AppRoot, fixperms.Options{Follow: fixperms.Physical, Owner: a.Owner, Stderr: a.Stderr})
+}
+
+func appendPipIni(path, url string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o666)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(f, "[global]\nindex-url = %s\n", url)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,206 @@
+// Package assemble decides and performs the S2I assemble phase: it moves the
+// source into place and drives the builder, as the upstream assemble script
+// does (shared/spec/sclorg-python-scripts.md section 2). Decisions are pure
+// functions of the configuration and a view of the file system (plan.go);
+// effects are in assemble.go.
+package assemble
+
+import (
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	"github.com/pys2i/pys2i/artifacts"
+)
+
+// Config is what assemble reads from its environment. Every flag is on when
+// its variable is non-empty ("false" and "0" included), as upstream.
+type Config struct {
+	EnablePipenv         bool
+	EnableMicropipenv    bool
+	PinPipenvVersion     string
+	PipIndexURL          string
+	UpgradePip           bool
+	DisableSetupPy       bool
+	DisablePyproject     bool
+	DisableCollectstatic bool
+	AppHome              string // APP_HOME, "" for "."
+	Home                 string // HOME, where the source goes
+	AppRoot              string // APP_ROOT (the venv), /opt/app-root
+	PythonPath           string // PYTHONPATH
+	Source               string // /tmp/src
+	Artifacts            string // /tmp/artifacts
+	PipIni               string // PipIniPath
+	StateDir             string // PYS2I_STATE_DIR: fingerprint and pip cache, outside $APP_ROOT
+	NoCache              bool   // PYS2I_NO_CACHE: keep pip's cache off (PIP_NO_CACHE_DIR as set)
+}
+
+// DefaultAppRoot is the images' APP_ROOT and the venv upstream hard-codes.
+const DefaultAppRoot = "/opt/app-root"
+
+// PipIniPath is where upstream appends the index URL (a file pip on Linux
+// does not read; see the spec, section 2.2 step 4).
+const PipIniPath = "/opt/app-root/src/pip.ini"
+
+// ConfigFromEnv reads the configuration with getenv (os.Getenv).
+func ConfigFromEnv(getenv func(string) string) Config {
+	on := func(k string) bool { return getenv(k) != "" }
+	c := Config{
+		EnablePipenv:         on("ENABLE_PIPENV"),
+		EnableMicropipenv:    on("ENABLE_MICROPIPENV"),
+		PinPipenvVersion:     getenv("PIN_PIPENV_VERSION"),
+		PipIndexURL:          getenv("PIP_INDEX_URL"),
+		UpgradePip:           on("UPGRADE_PIP_TO_LATEST"),
+		DisableSetupPy:       on("DISABLE_SETUP_PY_PROCESSING"),
+		DisablePyproject:     on("DISABLE_PYPROJECT_TOML_PROCESSING"),
+		DisableCollectstatic: on("DISABLE_COLLECTSTATIC"),
+		AppHome:              getenv("APP_HOME"),
+		Home:                 getenv("HOME"),
+		AppRoot:              getenv("APP_ROOT"),
+		PythonPath:           getenv("PYTHONPATH"),
+		Source:               "/tmp/src",
+		Artifacts:            "/tmp/artifacts",
+		PipIni:               PipIniPath,
+		StateDir:             getenv("PYS2I_STATE_DIR"),
+		NoCache:              on("PYS2I_NO_CACHE"),
+	}
+	if c.StateDir == "" {
+		c.StateDir = artifacts.DefaultStateDir
+	}
+	if c.AppRoot == "" {
+		c.AppRoot = DefaultAppRoot
+	}
+	if c.Home == "" {
+		c.Home = c.AppRoot + "/src"
+	}
+	return c
+}
+
+// Deps is the dependency step's branch; the first that applies wins.
+type Deps int
+
+const (
+	DepsNone         Deps = iota
+	DepsPipenv            // ENABLE_PIPENV
+	DepsMicropipenv       // ENABLE_MICROPIPENV (native lock install)
+	DepsRequirements      // requirements.txt
+)
+
+func (d Deps) String() string {
+	return [...]string{"none", "pipenv", "micropipenv", "requirements.txt"}[d]
+}
+
+// PipenvInput is what `pipenv install` is given.
+type PipenvInput int
+
+const (
+	PipenvNothing      PipenvInput = iota // neither file: nothing, not an error
+	PipenvDeploy                          // Pipfile: install --deploy
+	PipenvRequirements                    // requirements.txt: install -r requirements.txt
+)
+
+// Plan is what assemble will do, decided once the source is in $HOME.
+type Plan struct {
+	Conflict    bool // pipenv and micropipenv both on: exit 3 before anything
+	PipIni      bool
+	UpgradePip  bool
+	Deps        Deps
+	PipenvPin   string // "==X" appended to "pipenv", or ""
+	PipenvInput PipenvInput
+	SetupPy     bool // pip install . for setup.py/setup.cfg
+	Pyproject   bool // pip install . for pyproject.toml (may run after SetupPy too)
+}
+
+// Conflict is the check that runs before anything moves.
+func Conflict(c Config) bool { return c.EnablePipenv && c.EnableMicropipenv }
+
+// Decide plans assemble from the configuration and the application
+// directory's files (app is $HOME after the move).
+func Decide(c Config, app fs.FS) Plan {
+	p := Plan{
+		Conflict:   Conflict(c),
+		PipIni:     c.PipIndexURL != "",
+		UpgradePip: c.UpgradePip,
+	}
+	has := func(name string) bool {
+		st, err := fs.Stat(app, name)
+		return err == nil && !st.IsDir()
+	}
+	switch {
+	case c.EnablePipenv:
+		p.Deps = DepsPipenv
+		if c.PinPipenvVersion != "" {
+			p.PipenvPin = "==" + c.PinPipenvVersion
+		}
+		switch {
+		case has("Pipfile"):
+			p.PipenvInput = PipenvDeploy
+		case has("requirements.txt"):
+			p.PipenvInput = PipenvRequirements
+		}
+	case c.EnableMicropipenv:
+		p.Deps = DepsMicropipenv
+	case has("requirements.txt"):
+		p.Deps = DepsRequirements
+	}
+	p.SetupPy = (has("setup.py") || has("setup.cfg")) && !c.DisableSetupPy
+	p.Pyproject = has("pyproject.toml") && !c.DisablePyproject
+	return p
+}
+
+// ShouldCollectstatic is upstream's should_collectstatic.
+func ShouldCollectstatic(c Config, djangoInstalled bool) bool {
+	return djangoInstalled && !c.DisableCollectstatic
+}
+
+// PythonPathFor is the PYTHONPATH collectstatic runs with: the old working
+// directory first, then any PYTHONPATH already set.
+func PythonPathFor(cwd, old string) string {
+	if old == "" {
+		return cwd
+	}
+	return cwd + ":" + old
+}
+
+// ActivatedEnv is env with the venv at appRoot activated as bin/activate
+// does: VIRTUAL_ENV set, appRoot/bin first in PATH, PYTHONHOME unset.
+func ActivatedEnv(env []string, appRoot string) []string {
+	bin := filepath.Join(appRoot, "bin")
+	var out []string
+	path := ""
+	for _, kv := range env {
+		switch {
+		case strings.HasPrefix(kv, "PATH="):
+			path = kv[len("PATH="):]
+		case strings.HasPrefix(kv, "VIRTUAL_ENV="), strings.HasPrefix(kv, "PYTHONHOME="):
+		default:
+			out = append(out, kv)
+		}
+	}
+	if path == "" {
+		path = bin + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	} else if first, _, _ := strings.Cut(path, ":"); filepath.Clean(first) != bin {
+		path = bin + ":" + path
+	}
+	return append(out, "VIRTUAL_ENV="+appRoot, "PATH="+path)
+}
+
+// ChildEnv is the environment of every child: the venv activated and, unless
+// NoCache, pip's cache (and pipenv's) in the state directory, outside
+// $APP_ROOT, so save-artifacts can keep it and no cache lands in the image's
+// app tree.
+func ChildEnv(c Config, env []string) []string {
+	env = ActivatedEnv(env, c.AppRoot)
+	if c.NoCache {
+		return env
+	}
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "PIP_NO_CACHE_DIR=") && !strings.HasPrefix(kv, "PIP_CACHE_DIR=") && !strings.HasPrefix(kv, "PIPENV_CACHE_DIR=") {
+			out = append(out, kv)
+		}
+	}
+	return append(out,
+		"PIP_CACHE_DIR="+filepath.Join(c.StateDir, artifacts.CacheDir),
+		"PIPENV_CACHE_DIR="+filepath.Join(c.StateDir, "pipenv-cache"))
+}

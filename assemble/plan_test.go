@@ -1,0 +1,109 @@
+package assemble
+
+import (
+	"slices"
+	"testing"
+	"testing/fstest"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	env := map[string]string{"ENABLE_PIPENV": "false", "DISABLE_COLLECTSTATIC": "0", "HOME": "/h", "PIN_PIPENV_VERSION": "2022.12.19"}
+	c := ConfigFromEnv(func(k string) string { return env[k] })
+	if !c.EnablePipenv || !c.DisableCollectstatic || c.EnableMicropipenv || c.Home != "/h" || c.AppRoot != DefaultAppRoot || c.PinPipenvVersion != "2022.12.19" {
+		t.Errorf("%+v", c)
+	}
+	c = ConfigFromEnv(func(string) string { return "" })
+	if c.Home != "/opt/app-root/src" || c.Source != "/tmp/src" {
+		t.Errorf("defaults %+v", c)
+	}
+}
+
+func TestDecide(t *testing.T) {
+	file := &fstest.MapFile{Data: []byte("x")}
+	dir := &fstest.MapFile{Mode: 0o755 | 1<<31}
+	for _, tc := range []struct {
+		name  string
+		cfg   Config
+		files []string
+		want  Plan
+	}{
+		{"nothing", Config{}, nil, Plan{}},
+		{"requirements", Config{}, []string{"requirements.txt"}, Plan{Deps: DepsRequirements}},
+		{"Pipfile without ENABLE_PIPENV is ignored", Config{}, []string{"Pipfile", "Pipfile.lock"}, Plan{}},
+		{"pipenv deploy", Config{EnablePipenv: true}, []string{"Pipfile", "requirements.txt"}, Plan{Deps: DepsPipenv, PipenvInput: PipenvDeploy}},
+		{"pipenv requirements", Config{EnablePipenv: true, PinPipenvVersion: "1.0"}, []string{"requirements.txt"}, Plan{Deps: DepsPipenv, PipenvInput: PipenvRequirements, PipenvPin: "==1.0"}},
+		{"pipenv nothing", Config{EnablePipenv: true}, nil, Plan{Deps: DepsPipenv}},
+		{"micropipenv", Config{EnableMicropipenv: true}, []string{"requirements.txt"}, Plan{Deps: DepsMicropipenv}},
+		{"conflict", Config{EnablePipenv: true, EnableMicropipenv: true}, nil, Plan{Conflict: true, Deps: DepsPipenv}},
+		{"setup.py", Config{}, []string{"setup.py"}, Plan{SetupPy: true}},
+		{"setup.cfg", Config{}, []string{"setup.cfg"}, Plan{SetupPy: true}},
+		{"both installs", Config{}, []string{"setup.cfg", "pyproject.toml"}, Plan{SetupPy: true, Pyproject: true}},
+		{"setup disabled", Config{DisableSetupPy: true}, []string{"setup.py", "pyproject.toml"}, Plan{Pyproject: true}},
+		{"pyproject disabled", Config{DisablePyproject: true}, []string{"setup.py", "pyproject.toml"}, Plan{SetupPy: true}},
+		{"pip.ini and upgrade", Config{PipIndexURL: "http://x", UpgradePip: true}, nil, Plan{PipIni: true, UpgradePip: true}},
+		{"a directory named requirements.txt", Config{}, []string{"requirements.txt/"}, Plan{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := fstest.MapFS{}
+			for _, f := range tc.files {
+				if f[len(f)-1] == '/' {
+					fsys[f[:len(f)-1]] = dir
+				} else {
+					fsys[f] = file
+				}
+			}
+			if got := Decide(tc.cfg, fsys); got != tc.want {
+				t.Errorf("Decide = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestShouldCollectstatic(t *testing.T) {
+	for _, tc := range []struct {
+		disable, django, want bool
+	}{{false, true, true}, {true, true, false}, {false, false, false}, {true, false, false}} {
+		if got := ShouldCollectstatic(Config{DisableCollectstatic: tc.disable}, tc.django); got != tc.want {
+			t.Errorf("%+v: %v", tc, got)
+		}
+	}
+}
+
+func TestActivatedEnv(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want []string
+	}{
+		{[]string{"PATH=/usr/bin", "A=1"}, []string{"A=1", "VIRTUAL_ENV=/opt/app-root", "PATH=/opt/app-root/bin:/usr/bin"}},
+		{[]string{"PATH=/opt/app-root/bin:/usr/bin", "PYTHONHOME=/x", "VIRTUAL_ENV=/old"}, []string{"VIRTUAL_ENV=/opt/app-root", "PATH=/opt/app-root/bin:/usr/bin"}},
+		{nil, []string{"VIRTUAL_ENV=/opt/app-root", "PATH=/opt/app-root/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
+	} {
+		if got := ActivatedEnv(tc.in, "/opt/app-root"); !slices.Equal(got, tc.want) {
+			t.Errorf("ActivatedEnv(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestPythonPathFor(t *testing.T) {
+	if got := PythonPathFor("/h", ""); got != "/h" {
+		t.Error(got)
+	}
+	if got := PythonPathFor("/h", "/a:/b"); got != "/h:/a:/b" {
+		t.Error(got)
+	}
+}
+
+func TestChildEnv(t *testing.T) {
+	in := []string{"PATH=/usr/bin", "PIP_NO_CACHE_DIR=off", "PIP_INDEX_URL=http://x"}
+	c := Config{AppRoot: "/opt/app-root", StateDir: "/tmp/pys2i"}
+	want := []string{"PIP_INDEX_URL=http://x", "VIRTUAL_ENV=/opt/app-root", "PATH=/opt/app-root/bin:/usr/bin",
+		"PIP_CACHE_DIR=/tmp/pys2i/pip-cache", "PIPENV_CACHE_DIR=/tmp/pys2i/pipenv-cache"}
+	if got := ChildEnv(c, in); !slices.Equal(got, want) {
+		t.Errorf("ChildEnv = %q, want %q", got, want)
+	}
+	c.NoCache = true
+	want = []string{"PIP_NO_CACHE_DIR=off", "PIP_INDEX_URL=http://x", "VIRTUAL_ENV=/opt/app-root", "PATH=/opt/app-root/bin:/usr/bin"}
+	if got := ChildEnv(c, in); !slices.Equal(got, want) {
+		t.Errorf("NoCache: ChildEnv = %q, want %q", got, want)
+	}
+}
