@@ -76,9 +76,17 @@ func setupRoot(c *config) error {
 	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make / private: %w", err)
 	}
-	opts := "lowerdir=" + c.RootFS + ",upperdir=" + c.Upper + ",workdir=" + c.Work
-	if err := syscall.Mount("overlay", c.Merged, "overlay", 0, opts); err != nil {
-		return fmt.Errorf("mount overlay on %s: %w", c.Merged, err)
+	if c.Writable {
+		// A bind mount, not RootFS itself: pivot_root needs a mount point,
+		// and the bind vanishes with this namespace.
+		if err := syscall.Mount(c.RootFS, c.Merged, "", syscall.MS_BIND|syscall.MS_REC, ""); err != nil {
+			return fmt.Errorf("bind %s on %s: %w", c.RootFS, c.Merged, err)
+		}
+	} else {
+		opts := "lowerdir=" + c.RootFS + ",upperdir=" + c.Upper + ",workdir=" + c.Work
+		if err := syscall.Mount("overlay", c.Merged, "overlay", 0, opts); err != nil {
+			return fmt.Errorf("mount overlay on %s: %w", c.Merged, err)
+		}
 	}
 	if err := mountProc(c.Merged); err != nil {
 		return err

@@ -1,6 +1,8 @@
 // Package sandbox runs a command inside a root filesystem directory, isolated
 // from the host by new mount, PID, UTS and IPC namespaces. The root filesystem
-// is the read-only lower layer of an overlay, so it is never modified.
+// is the read-only lower layer of an overlay, so it is never modified, unless
+// Spec.Writable asks to write to it directly (a container layer that a
+// storage driver already mounted, whose changes are the point).
 //
 // The network namespace is deliberately shared with the host: servers on the
 // host's loopback are reachable from inside, and the other way round.
@@ -47,6 +49,11 @@ type Spec struct {
 	// RootFS is the host directory used as the read-only lower layer of the
 	// overlay mounted as the sandbox's "/".
 	RootFS string
+	// Writable makes RootFS itself the sandbox's "/", bind-mounted with no
+	// overlay: the command's writes land in RootFS. The mount points the
+	// sandbox needs (/proc, /dev, /etc/hosts...) are created in RootFS if
+	// missing. StateDir must then be empty.
+	Writable bool
 	// StateDir, if set, keeps the overlay's upper layer in StateDir/upper (and
 	// its workdir in StateDir/work), so writes persist across runs. Only one
 	// sandbox may use a StateDir at a time. If empty, a temporary upper layer

@@ -38,6 +38,7 @@ var forwardedSignals = []os.Signal{
 // defaults applied and host paths absolute, plus the overlay's directories.
 type config struct {
 	RootFS, Upper, Work, Merged string
+	Writable                    bool // RootFS is bound on Merged; no Upper, Work
 	Args, Env                   []string
 	Dir                         string
 	UID, GID                    uint32
@@ -181,8 +182,12 @@ func newConfig(spec Spec) (config, fs.FileInfo, error) {
 	if !fi.IsDir() {
 		return config{}, nil, fmt.Errorf("sandbox: root filesystem %s: %w", root, syscall.ENOTDIR)
 	}
+	if spec.Writable && spec.StateDir != "" {
+		return config{}, nil, errors.New("sandbox: Writable and StateDir exclude each other: a writable root keeps its own changes")
+	}
 	cfg := config{
 		RootFS:   root,
+		Writable: spec.Writable,
 		Args:     spec.Args,
 		Env:      spec.Env,
 		Dir:      spec.Dir,
@@ -222,6 +227,9 @@ func makeDirs(cfg *config, rootInfo fs.FileInfo, stateDir, tmp string) error {
 	cfg.Merged = filepath.Join(tmp, "merged")
 	if err := os.Mkdir(cfg.Merged, 0o755); err != nil {
 		return fmt.Errorf("sandbox: create temp dir: %w", err)
+	}
+	if cfg.Writable {
+		return nil // no overlay: RootFS is bound as it is
 	}
 	base := tmp
 	if stateDir != "" {

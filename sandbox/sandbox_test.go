@@ -796,3 +796,35 @@ func TestErrors(t *testing.T) {
 		})
 	}
 }
+
+// A writable root takes the command's writes itself, with no overlay, and
+// still gets its own /proc and /dev without leaving them behind in it.
+func TestWritableRoot(t *testing.T) {
+	root := rootFS(t)
+	spec := sandbox.Spec{
+		RootFS:   root,
+		Writable: true,
+		Env:      []string{"PATH=/bin"},
+		Args:     sh("echo new > /etc/new && rm /bin/ls && mkdir -p /tmp/a && grep -c ' / ' /proc/self/mountinfo >/dev/null && echo ok"),
+	}
+	if out, errOut, err := run(t, spec); err != nil || out != "ok\n" {
+		t.Fatalf("run: %q, %v\nstderr: %s", out, err, errOut)
+	}
+	if got, err := os.ReadFile(filepath.Join(root, "etc", "new")); err != nil || string(got) != "new\n" {
+		t.Errorf("RootFS/etc/new = %q, %v; want %q", got, err, "new\n")
+	}
+	if _, err := os.Lstat(filepath.Join(root, "bin", "ls")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("RootFS/bin/ls still there: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(root, "tmp", "a")); err != nil || !fi.IsDir() {
+		t.Errorf("RootFS/tmp/a: %v", err)
+	}
+	if ents, err := os.ReadDir(filepath.Join(root, "dev")); err != nil || len(ents) != 0 {
+		t.Errorf("RootFS/dev holds %v (%v), want nothing: /dev is a tmpfs inside", ents, err)
+	}
+
+	spec.StateDir = t.TempDir()
+	if _, err := sandbox.Start(spec); err == nil || !strings.Contains(err.Error(), "StateDir") {
+		t.Errorf("Writable with StateDir: err = %v, want a refusal", err)
+	}
+}

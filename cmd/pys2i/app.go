@@ -9,11 +9,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pys2i/pys2i/buildopts"
+	"github.com/pys2i/pys2i/images"
 )
 
-// ImageInspector reads an image's config and manifest digest. The
-// containers/image implementation comes with the build core; the command
-// takes it from main.
+// ImageInspector reads an image's config and manifest digest; images.Images
+// implements it.
 type ImageInspector interface {
 	Config(ctx context.Context, ref string) (*v1.Image, string, error)
 }
@@ -21,7 +21,10 @@ type ImageInspector interface {
 // app is one run of the command: its streams and collaborators, no globals.
 type app struct {
 	stdout, stderr io.Writer
-	inspector      ImageInspector // nil: builder labels unknown
+	inspector      ImageInspector // nil: one from images, if set
+	// images gives access to images and the store (images.New); nil means
+	// none: builds fail, and --as-dockerfile uses s2i's default labels.
+	images func(images.Options) *images.Images
 	// build runs a parsed, validated build; nil means a.runBuild. Tests
 	// replace it to see the options.
 	build func(context.Context, buildopts.Options) error

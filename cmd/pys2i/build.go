@@ -4,24 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
 	"github.com/pys2i/pys2i/assembleuser"
+	"github.com/pys2i/pys2i/build"
 	"github.com/pys2i/pys2i/buildopts"
 	"github.com/pys2i/pys2i/dockerfile"
+	"github.com/pys2i/pys2i/exitcode"
+	"github.com/pys2i/pys2i/images"
 	"github.com/pys2i/pys2i/redact"
 	"github.com/pys2i/pys2i/s2iscripts"
 	"github.com/pys2i/pys2i/source"
 )
 
-// errNotImplemented is what every build but --as-dockerfile returns until
-// the build core lands: the one place that says so.
-var errNotImplemented = errors.New("building images is not implemented yet (see issue 6)")
+// errNoImages is returned by an app built without image access (tests).
+var errNoImages = errors.New("no image access: the command was set up without an image store")
 
 func (a *app) buildCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -172,7 +176,7 @@ func (a *app) runBuild(ctx context.Context, o buildopts.Options) error {
 		return err
 	}
 	if o.AsDockerfile == "" {
-		return errNotImplemented
+		return a.buildImage(ctx, o)
 	}
 	req := dockerfile.Request{
 		Path: o.AsDockerfile,
@@ -192,9 +196,15 @@ func (a *app) runBuild(ctx context.Context, o buildopts.Options) error {
 	}
 	// As in s2i, the builder's labels are only a refinement here: without
 	// them the defaults apply.
-	if a.inspector == nil {
-		a.warn("the builder's labels cannot be read yet (reading images comes with issue 6); using the defaults")
-	} else if img, _, err := a.inspector.Config(ctx, o.Builder); err != nil {
+	inspector := a.inspector
+	if inspector == nil && a.images != nil {
+		im := a.images(imageOptions(o, a.stderr))
+		defer im.Close()
+		inspector = im
+	}
+	if inspector == nil {
+		a.warn("the builder's labels cannot be read (no image access); using the defaults")
+	} else if img, _, err := inspector.Config(ctx, o.Builder); err != nil {
 		a.warn("could not inspect the builder image for labels: %v", err)
 	} else {
 		req.BuilderConfig = img
@@ -208,6 +218,37 @@ func (a *app) runBuild(ctx context.Context, o buildopts.Options) error {
 	}
 	fmt.Fprintf(a.stdout, "Application dockerfile generated in %s\n", res.Path)
 	return nil
+}
+
+// buildImage runs the build core and reports how long it took.
+func (a *app) buildImage(ctx context.Context, o buildopts.Options) error {
+	if a.images == nil {
+		return errNoImages
+	}
+	im := a.images(imageOptions(o, a.stderr))
+	res, err := build.Run(ctx, build.Request{Options: o, Images: im, Stdout: a.stdout, Stderr: a.stderr, Log: a.stderr})
+	// The build has removed its container by now: the store can go.
+	if cerr := im.Close(); err == nil {
+		err = cerr
+	}
+	var ae *build.AssembleError
+	if errors.As(err, &ae) {
+		// s2i always says 13; the real status is what helps.
+		return exitcode.New(exitcode.Generic, "%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	if o.LogLevel >= 1 {
+		ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+		fmt.Fprintf(a.stderr, "pys2i: built %s: setup %v, assemble %v, commit %v, outside assemble %v\n",
+			redact.URL(res.Tag), ms(res.Setup), ms(res.Assemble), ms(res.Commit), ms(res.Outside()))
+	}
+	return nil
+}
+
+func imageOptions(o buildopts.Options, progress io.Writer) images.Options {
+	return images.Options{TLSVerify: o.TLSVerify, Progress: progress}
 }
 
 // warn logs a warning; credentials in URLs are masked.

@@ -10,20 +10,30 @@ import (
 	"os/signal"
 	"syscall"
 
+	"go.podman.io/storage/pkg/reexec"
+
 	"github.com/pys2i/pys2i/exitcode"
+	"github.com/pys2i/pys2i/images"
+	"github.com/pys2i/pys2i/sandbox"
 )
 
 // version is set at link time: -ldflags '-X main.version=v1.2.3'.
 var version = "unknown"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The sandbox's init and the storage driver's helpers are this binary
+	// re-executed: each must take over before anything else runs.
+	sandbox.Init()
+	if reexec.Init() {
+		return
+	}
+	// Every signal that would end the process ends the build instead, so
+	// that it removes its container and mount (s2i does the same for these).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	a := &app{
 		stdout: os.Stdout,
 		stderr: os.Stderr,
-		// The containers/image inspector arrives with the build core (issue 6);
-		// until then --as-dockerfile runs with s2i's defaults for the labels.
-		inspector: nil,
+		images: images.New,
 	}
 	err := a.execute(ctx, os.Args[1:])
 	stop()

@@ -198,12 +198,12 @@ func exString(r *regexp.Regexp) string {
 	return r.String()
 }
 
-func TestBuildNotImplemented(t *testing.T) {
+func TestBuildWithoutImageAccess(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	var stdout, stderr bytes.Buffer
 	a := &app{stdout: &stdout, stderr: &stderr}
 	err := a.execute(context.Background(), []string{"build", t.TempDir(), "localhost/builder", "localhost/app"})
-	if err == nil || err.Error() != "pys2i build: building images is not implemented yet (see issue 6)" || exitcode.Of(err) != 1 {
+	if err == nil || err.Error() != "pys2i build: "+errNoImages.Error() || exitcode.Of(err) != 1 {
 		t.Fatalf("error = %v (exit %d)", err, exitcode.Of(err))
 	}
 	// A missing source is reported as such, first.
@@ -253,9 +253,9 @@ func TestAsDockerfile(t *testing.T) {
 			warning:   "warning: could not inspect the builder image for labels: no such image https://***@registry/x",
 		},
 		{
-			name:    "no inspector yet",
+			name:    "no image access",
 			want:    []string{"COPY --chown=1001:0 upload/src /tmp/src", "RUN /usr/libexec/s2i/assemble"},
-			warning: "warning: the builder's labels cannot be read yet",
+			warning: "warning: the builder's labels cannot be read (no image access)",
 		},
 	}
 	for _, tt := range tests {

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"go.podman.io/storage/pkg/reexec"
+
 	"github.com/pys2i/pys2i/sandbox"
 	"github.com/pys2i/pys2i/test/harness"
 )
@@ -23,6 +25,9 @@ import (
 var w *harness.World
 
 func TestMain(m *testing.M) {
+	if reexec.Init() {
+		return
+	}
 	sandbox.Init()
 	os.Exit(run(m))
 }

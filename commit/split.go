@@ -1,0 +1,170 @@
+package commit
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// Layer is an uncompressed tar layer in a file.
+type Layer struct {
+	Path   string
+	DiffID digest.Digest // sha256 of the tar: also its blob digest, uncompressed
+	Size   int64
+}
+
+// SplitOptions say how a container's changes are split.
+type SplitOptions struct {
+	// Home is the directory (absolute, in the image) whose content, and
+	// itself, go to the second layer; everything else to the first.
+	Home string
+	// Drop reports whether an entry (rel: slash-separated, no leading "/")
+	// is left out of both layers.
+	Drop func(rel string) bool
+	// Capture is the path (absolute, in the image) of one regular file whose
+	// content is returned, at most MaxCapture bytes; "" for none.
+	Capture string
+}
+
+// MaxCapture bounds the captured file: image_metadata.json has a 10 KB label budget.
+const MaxCapture = 1 << 20
+
+// Split reads a layer tar (whiteouts included) and writes it as two layers
+// in dir: what is outside opt.Home, then opt.Home and its content. Entries
+// keep their order and headers.
+func Split(r io.Reader, dir string, opt SplitOptions) (outside, home Layer, captured []byte, err error) {
+	homeRel := strings.Trim(path.Clean(opt.Home), "/")
+	captureRel := strings.Trim(path.Clean(opt.Capture), "/")
+	out, err := newLayerFile(filepath.Join(dir, "outside.tar"))
+	if err != nil {
+		return Layer{}, Layer{}, nil, err
+	}
+	defer out.abort()
+	hm, err := newLayerFile(filepath.Join(dir, "home.tar"))
+	if err != nil {
+		return Layer{}, Layer{}, nil, err
+	}
+	defer hm.abort()
+
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return Layer{}, Layer{}, nil, fmt.Errorf("read container changes: %w", err)
+		}
+		rel := strings.Trim(path.Clean("/"+hdr.Name), "/")
+		if rel == "" {
+			continue // the root itself: the base's stays
+		}
+		// A whiteout is about the path it hides: it goes where that path is.
+		target := rel
+		if base := path.Base(rel); strings.HasPrefix(base, ".wh.") && base != ".wh..wh..opq" {
+			target = path.Join(path.Dir(rel), strings.TrimPrefix(base, ".wh."))
+		} else if base == ".wh..wh..opq" {
+			target = path.Dir(rel)
+		}
+		if opt.Drop != nil && opt.Drop(target) {
+			continue
+		}
+		if captureRel != "" && rel == captureRel && hdr.Typeflag == tar.TypeReg {
+			if captured, err = io.ReadAll(io.LimitReader(tr, MaxCapture+1)); err != nil {
+				return Layer{}, Layer{}, nil, fmt.Errorf("read %s: %w", opt.Capture, err)
+			}
+			if len(captured) > MaxCapture {
+				return Layer{}, Layer{}, nil, fmt.Errorf("%s is larger than %d bytes", opt.Capture, MaxCapture)
+			}
+			if err := out.add(hdr, strings.NewReader(string(captured))); err != nil {
+				return Layer{}, Layer{}, nil, err
+			}
+			continue
+		}
+		dst := out
+		if homeRel != "" && (target == homeRel || strings.HasPrefix(target, homeRel+"/")) {
+			dst = hm
+		}
+		if err := dst.add(hdr, tr); err != nil {
+			return Layer{}, Layer{}, nil, err
+		}
+	}
+	if outside, err = out.finish(); err != nil {
+		return Layer{}, Layer{}, nil, err
+	}
+	if home, err = hm.finish(); err != nil {
+		return Layer{}, Layer{}, nil, err
+	}
+	return outside, home, captured, nil
+}
+
+// layerFile is a tar being written to a file, digested on the way.
+type layerFile struct {
+	f    *os.File
+	h    hash.Hash
+	cw   *countWriter
+	tw   *tar.Writer
+	done bool
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func newLayerFile(p string) (*layerFile, error) {
+	f, err := os.Create(p)
+	if err != nil {
+		return nil, fmt.Errorf("create layer: %w", err)
+	}
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(f, h)}
+	return &layerFile{f: f, h: h, cw: cw, tw: tar.NewWriter(cw)}, nil
+}
+
+func (l *layerFile) add(hdr *tar.Header, r io.Reader) error {
+	if err := l.tw.WriteHeader(hdr); err != nil {
+		return fmt.Errorf("write layer %s: %s: %w", l.f.Name(), hdr.Name, err)
+	}
+	if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA {
+		if _, err := io.Copy(l.tw, r); err != nil {
+			return fmt.Errorf("write layer %s: %s: %w", l.f.Name(), hdr.Name, err)
+		}
+	}
+	return nil
+}
+
+// finish completes the tar and returns the layer.
+func (l *layerFile) finish() (Layer, error) {
+	l.done = true
+	err := l.tw.Close()
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return Layer{}, fmt.Errorf("write layer %s: %w", l.f.Name(), err)
+	}
+	return Layer{Path: l.f.Name(), DiffID: digest.NewDigest(digest.SHA256, l.h), Size: l.cw.n}, nil
+}
+
+// abort closes the file if finish was not reached; the caller removes dir.
+func (l *layerFile) abort() {
+	if !l.done {
+		l.f.Close()
+	}
+}

@@ -1,0 +1,79 @@
+// Package container manages a build container in a containers/storage store:
+// a read-write layer on top of an image, mounted on the host, whose changes
+// can then be read as a tar stream. It runs nothing; package sandbox does.
+package container
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"go.podman.io/storage"
+	"go.podman.io/storage/pkg/archive"
+)
+
+// Container is a mounted container of an image.
+type Container struct {
+	store   storage.Store
+	ID      string
+	Root    string // where its root filesystem is mounted on the host
+	mounted bool
+}
+
+// Create creates a container of image (an ID) in store and mounts it. name
+// is for people listing the store's containers; it may be empty.
+func Create(store storage.Store, imageID, name string) (*Container, error) {
+	var names []string
+	if name != "" {
+		names = []string{name}
+	}
+	c, err := store.CreateContainer("", names, imageID, "", "", nil)
+	if err != nil {
+		return nil, fmt.Errorf("create container of image %s: %w", imageID, err)
+	}
+	ctr := &Container{store: store, ID: c.ID}
+	root, err := store.Mount(c.ID, "")
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("mount container %s: %w", c.ID, err), ctr.Remove())
+	}
+	ctr.Root, ctr.mounted = root, true
+	return ctr, nil
+}
+
+// Unmount unmounts the root filesystem; the container's layer stays. Calling
+// it again is a no-op.
+func (c *Container) Unmount() error {
+	if !c.mounted {
+		return nil
+	}
+	if _, err := c.store.Unmount(c.ID, true); err != nil {
+		return fmt.Errorf("unmount container %s: %w", c.ID, err)
+	}
+	c.mounted = false
+	return nil
+}
+
+// Diff returns the container's changes to its image as an uncompressed tar
+// stream, with whiteouts for deletions (the OCI layer format).
+func (c *Container) Diff() (io.ReadCloser, error) {
+	ctr, err := c.store.Container(c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("container %s: %w", c.ID, err)
+	}
+	none := archive.Uncompressed
+	rc, err := c.store.Diff("", ctr.LayerID, &storage.DiffOptions{Compression: &none})
+	if err != nil {
+		return nil, fmt.Errorf("read changes of container %s: %w", c.ID, err)
+	}
+	return rc, nil
+}
+
+// Remove unmounts the container and deletes it with its layer. Safe on every
+// exit path: it does what is left to do.
+func (c *Container) Remove() error {
+	err := c.Unmount()
+	if derr := c.store.DeleteContainer(c.ID); derr != nil && !errors.Is(derr, storage.ErrContainerUnknown) && !errors.Is(derr, storage.ErrNotAContainer) {
+		err = errors.Join(err, fmt.Errorf("delete container %s: %w", c.ID, derr))
+	}
+	return err
+}
