@@ -8,11 +8,11 @@ export PYS2I_WORLD ?= $(HOME)/.cache/pys2i/world
 TESTFLAGS ?=
 BIN := bin
 
-.PHONY: demo test unit deps world world-env world-up world-down lint tools bin
+.PHONY: demo test unit deps world world-env world-up world-down lint tools bin images
 
-demo:
-	@echo "pys2i build: not yet — the daemonless build lands with issue 6."
-	@echo "What works today: 'make world' builds the offline test world, 'make test' proves it."
+# The main job: pys2i build of the sample app on the pys2i minimal image, run it.
+demo: images
+	scripts/demo
 
 deps:
 	bash .ci/install-deps
@@ -31,6 +31,20 @@ bin:
 world: tools
 	$(BIN)/world build
 
+# The pys2i builder images (Containerfile) from the world's bases, offline:
+# the world's golang image builds the binary with this machine's module cache.
+IMAGES_PREFIX ?= localhost/pys2i
+images: world
+	@set -e; eval "$$($(BIN)/world env)"; \
+	for v in full minimal; do \
+	  base=$$PYS2I_TEST_FULL_IMAGE; [ $$v = full ] || base=$$PYS2I_TEST_MIN_IMAGE; \
+	  podman build -q --network host --build-arg GO_IMAGE=$$PYS2I_TEST_GO_IMAGE \
+	    --build-arg BASE_IMAGE=$$base --build-arg VARIANT=$$v \
+	    -v "$$($(GO) env GOMODCACHE):/go/pkg/mod" -v "$$($(GO) env GOCACHE):/root/.cache/go-build" \
+	    -t $(IMAGES_PREFIX)/python-$$v:latest . ; \
+	  echo "built $(IMAGES_PREFIX)/python-$$v:latest"; \
+	done
+
 world-env: tools
 	@$(BIN)/world env
 
@@ -42,7 +56,7 @@ world-down: tools
 
 # Unit and integration tests. Integration tests fail (never skip) without
 # the world; scripts/check-test-log fails the run on any skipped test.
-test: world
+test: world images
 	set -o pipefail; $(GO) test -v -count=1 -timeout 40m $(TESTFLAGS) ./... 2>&1 | tee $(BIN)/test.log | scripts/test-summary
 	scripts/check-test-log $(BIN)/test.log
 

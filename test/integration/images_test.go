@@ -1,0 +1,73 @@
+package integration
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pys2i/pys2i/test/world"
+)
+
+// The pys2i builder images, built by `make images` from the Containerfile.
+var imagesVariants = map[string]string{
+	"full":    "localhost/pys2i/python-full:latest",
+	"minimal": "localhost/pys2i/python-minimal:latest",
+}
+
+func imagesRequire(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if _, err := world.Podman(ctx, w.Conf, "image", "exists", name); err != nil {
+		t.Fatalf("image %s missing: run `make images` (make test does): %v", name, err)
+	}
+}
+
+// `podman run --rm IMAGE` prints usage and exits 0; python comes from the
+// venv in `bash -c` and `sh -ic` (BASH_ENV/ENV activation); the layout and
+// config are upstream's.
+func TestImagesUsageShellsAndConfig(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	for variant, name := range imagesVariants {
+		t.Run(variant, func(t *testing.T) {
+			imagesRequire(t, ctx, name)
+			out, err := world.Podman(ctx, w.Conf, "run", "--rm", "--network", "host", name)
+			if err != nil || !strings.Contains(out, "This is a S2I python-"+variant) {
+				t.Errorf("usage: %v\n%s", err, out)
+			}
+			for _, shell := range [][]string{{"bash", "-c"}, {"sh", "-ic"}} {
+				args := append([]string{"run", "--rm", "--network", "host", name}, shell...)
+				out, err := world.Podman(ctx, w.Conf, append(args, "python --version; command -v python; id -u; pwd")...)
+				if err != nil {
+					t.Fatalf("%v: %v", shell, err)
+				}
+				if !strings.Contains(out, "Python 3.11") || !strings.Contains(out, "/opt/app-root/bin/python") ||
+					!strings.Contains(out, "1001") || !strings.Contains(out, "/opt/app-root/src") {
+					t.Errorf("%v:\n%s", shell, out)
+				}
+			}
+			cfg, err := world.Podman(ctx, w.Conf, "image", "inspect", "--format",
+				`{{.Config.User}}|{{index .Config.Labels "io.openshift.s2i.scripts-url"}}|{{index .Config.Labels "io.openshift.expose-services"}}|{{.Config.WorkingDir}}`, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "1001|image:///usr/libexec/s2i|8080:http|/opt/app-root/src"; cfg != want {
+				t.Errorf("config %q, want %q", cfg, want)
+			}
+			// The scripts are links to one copy of the binary; fix-permissions too.
+			out, err = world.Podman(ctx, w.Conf, "run", "--rm", "--network", "host", name, "sh", "-c",
+				`for f in /usr/libexec/s2i/assemble /usr/libexec/s2i/run /usr/libexec/s2i/save-artifacts /usr/bin/fix-permissions; do readlink -f $f; done; stat -c %u:%g /opt/app-root/bin/activate; grep -c '^unset BASH_ENV' /opt/app-root/bin/activate || true`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			unset := "0"
+			if variant == "full" {
+				unset = "1"
+			}
+			want := strings.Repeat("/usr/libexec/s2i/s2i-scripts\n", 4) + "1001:0\n" + unset
+			if out != want {
+				t.Errorf("layout:\n%s\nwant:\n%s", out, want)
+			}
+		})
+	}
+}
