@@ -32,7 +32,9 @@ const (
 	VenvDir         = "venv"     // $APP_ROOT minus $HOME
 	LocalDir        = "local"    // $HOME/.local: tool venvs and their links
 	CacheDir        = "pip-cache"
-	schema          = "pys2i-deps/1"
+	// PipenvCacheDir is pipenv's cache, next to pip's.
+	PipenvCacheDir = "pipenv-cache"
+	schema         = "pys2i-deps/1"
 )
 
 // InputFiles are the files whose content decides what gets installed.

@@ -154,6 +154,16 @@ func (a *Assembler) Run(ctx context.Context) (int, error) {
 			fmt.Fprintf(a.Stdout, "---> Could not record the dependency fingerprint: %v\n", err)
 		}
 	}
+	// The cache ships in the image only when the build is incremental
+	// (s2i runs save-artifacts in the previous image, so the next build needs
+	// it there) or when asked: otherwise no cache bytes land in the image.
+	if found == nil && !c.KeepCache {
+		for _, d := range []string{artifacts.CacheDir, artifacts.PipenvCacheDir} {
+			if err := os.RemoveAll(filepath.Join(c.StateDir, d)); err != nil {
+				fmt.Fprintf(a.Stdout, "---> Could not remove the pip cache: %v\n", err)
+			}
+		}
+	}
 	return 0, nil
 }
 

@@ -33,6 +33,7 @@ type Config struct {
 	PipIni               string // PipIniPath
 	StateDir             string // PYS2I_STATE_DIR: fingerprint and pip cache, outside $APP_ROOT
 	NoCache              bool   // PYS2I_NO_CACHE: keep pip's cache off (PIP_NO_CACHE_DIR as set)
+	KeepCache            bool   // PYS2I_KEEP_CACHE: leave pip's cache in the image after a non-incremental build
 }
 
 // DefaultAppRoot is the images' APP_ROOT and the venv upstream hard-codes.
@@ -63,6 +64,7 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		PipIni:               PipIniPath,
 		StateDir:             getenv("PYS2I_STATE_DIR"),
 		NoCache:              on("PYS2I_NO_CACHE"),
+		KeepCache:            on("PYS2I_KEEP_CACHE"),
 	}
 	if c.StateDir == "" {
 		c.StateDir = artifacts.DefaultStateDir
@@ -202,5 +204,5 @@ func ChildEnv(c Config, env []string) []string {
 	}
 	return append(out,
 		"PIP_CACHE_DIR="+filepath.Join(c.StateDir, artifacts.CacheDir),
-		"PIPENV_CACHE_DIR="+filepath.Join(c.StateDir, "pipenv-cache"))
+		"PIPENV_CACHE_DIR="+filepath.Join(c.StateDir, artifacts.PipenvCacheDir))
 }

@@ -105,7 +105,8 @@ func TestAssembleArtifactsWheelCache(t *testing.T) {
 	first := asmNewBox(t, ctx, "full", map[string]string{"requirements.txt": "mod_wsgi==5.0.2\n"})
 	// With wheel installed (UPGRADE_PIP_TO_LATEST), pip builds a wheel
 	// and caches it; without, it runs the legacy setup.py install.
-	out := first.mustAssemble("UPGRADE_PIP_TO_LATEST=1")
+	// A first build keeps its cache in the image only when asked to.
+	out := first.mustAssemble("UPGRADE_PIP_TO_LATEST=1", "PYS2I_KEEP_CACHE=1")
 	asmInOrder(t, out, "Building wheel for mod_wsgi", "Stored in directory: /tmp/pys2i/pip-cache/wheels/", "Successfully installed mod_wsgi-5.0.2")
 	tarPath := first.asmSaveArtifacts()
 
@@ -118,5 +119,16 @@ func TestAssembleArtifactsWheelCache(t *testing.T) {
 	asmInOrder(t, out, "---> Installing dependencies ...", "Successfully installed")
 	if got := b.sh(`cd /tmp && python -c 'import mod_wsgi, six; print("ok")'; ls -d /opt/app-root/src/.cache 2>/dev/null || echo no-cache-in-app-root`); got != "ok\nno-cache-in-app-root\n" {
 		t.Errorf("got %q\n%s", got, out)
+	}
+	// An incremental build (artifacts restored) keeps the cache for the next one.
+	if got := b.sh(`ls /tmp/pys2i`); got != "fingerprint.json\npip-cache\n" {
+		t.Errorf("state after an incremental build: %q", got)
+	}
+	// A plain build leaves no cache bytes in the image.
+	plain := asmNewBox(t, ctx, "full", map[string]string{"requirements.txt": "mod_wsgi==5.0.2\n"})
+	out = plain.mustAssemble("UPGRADE_PIP_TO_LATEST=1")
+	asmInOrder(t, out, "Building wheel for mod_wsgi", "Successfully installed mod_wsgi-5.0.2")
+	if got := plain.sh(`ls /tmp/pys2i`); got != "fingerprint.json\n" {
+		t.Errorf("state after a plain build: %q, want only the fingerprint", got)
 	}
 }
