@@ -2,7 +2,6 @@ package artifacts
 
 import (
 	"archive/tar"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -10,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/pys2i/pys2i/movetree"
 )
 
 // Paths are where the state comes from in the image.
@@ -131,7 +132,7 @@ func (f *Found) RestoreCache(p Paths) error {
 		return err
 	}
 	os.RemoveAll(dst)
-	return moveTree(src, dst)
+	return movetree.Move(src, dst)
 }
 
 // RestoreDeps puts the saved venv (every entry of $APP_ROOT but $HOME) and
@@ -169,68 +170,10 @@ func replace(src, dst string) error {
 	if err := os.RemoveAll(dst); err != nil {
 		return fmt.Errorf("restore %s: %w", dst, err)
 	}
-	if err := moveTree(src, dst); err != nil {
+	if err := movetree.Move(src, dst); err != nil {
 		return fmt.Errorf("restore %s: %w", dst, err)
 	}
 	return nil
-}
-
-// moveTree renames src to dst, copying across file systems.
-func moveTree(src, dst string) error {
-	err := os.Rename(src, dst)
-	if err == nil {
-		return nil
-	}
-	var le *os.LinkError
-	if !errors.As(err, &le) {
-		return err
-	}
-	if err := copyTree(src, dst); err != nil {
-		return err
-	}
-	return os.RemoveAll(src)
-}
-
-func copyTree(from, to string) error {
-	return filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		target := filepath.Join(to, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case info.Mode()&fs.ModeSymlink != 0:
-			l, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(l, target)
-		case info.IsDir():
-			if err := os.MkdirAll(target, info.Mode().Perm()|0o700); err != nil {
-				return err
-			}
-			return os.Chmod(target, info.Mode().Perm())
-		default:
-			in, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			defer in.Close()
-			out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, info.Mode().Perm())
-			if err != nil {
-				return err
-			}
-			if _, err := io.Copy(out, in); err != nil {
-				out.Close()
-				return err
-			}
-			return out.Close()
-		}
-	})
 }
 
 // IsUnder reports whether p is dir or inside it.

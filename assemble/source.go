@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"syscall"
+
+	"github.com/pys2i/pys2i/movetree"
 )
 
 // MoveSource is upstream's `shopt -s dotglob; mv /tmp/src/* "$HOME"`: every
@@ -33,7 +34,7 @@ func MoveSource(src, dst string, stderr io.Writer) error {
 	var failed []string
 	for _, n := range names {
 		from, to := filepath.Join(src, n), filepath.Join(dst, n)
-		if err := move(from, to); err != nil {
+		if err := movetree.Move(from, to); err != nil {
 			if errors.Is(err, syscall.EEXIST) {
 				err = syscall.ENOTEMPTY // rename(2) may say either; mv says this
 			}
@@ -45,75 +46,6 @@ func MoveSource(src, dst string, stderr io.Writer) error {
 		return fmt.Errorf("could not move %d of %d entries of %s into %s", len(failed), len(names), src, dst)
 	}
 	return nil
-}
-
-func move(from, to string) error {
-	err := os.Rename(from, to)
-	if err == nil || !errors.Is(err, syscall.EXDEV) {
-		return err
-	}
-	if st, err := os.Lstat(to); err == nil && st.IsDir() {
-		if err := os.Remove(to); err != nil { // mv replaces only an empty directory
-			return err
-		}
-	}
-	if err := copyTree(from, to); err != nil {
-		return err
-	}
-	return os.RemoveAll(from)
-}
-
-// copyTree copies a file, link or directory tree, keeping modes and times.
-func copyTree(from, to string) error {
-	return filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		target := filepath.Join(to, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			l, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			os.Remove(target)
-			return os.Symlink(l, target)
-		case d.IsDir():
-			if err := os.MkdirAll(target, 0o700); err != nil {
-				return err
-			}
-		default:
-			if err := copyFile(p, target, info.Mode()); err != nil {
-				return err
-			}
-		}
-		if err := os.Chmod(target, info.Mode()&fs.ModePerm|info.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)); err != nil {
-			return err
-		}
-		return os.Chtimes(target, info.ModTime(), info.ModTime())
-	})
-}
-
-func copyFile(from, to string, mode fs.FileMode) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode.Perm()|0o200)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // errText is the strerror text coreutils prints ("Permission denied").
