@@ -21,9 +21,14 @@ import (
 type imagesApp struct {
 	dir     string // under test/apps
 	variant string
+	builder string // builder image ("" = the pys2i image of variant)
 	port    int    // fixed port the app binds (0: it honours PORT)
 	body    string // expected GET / body ("" = the dir name)
 	fail    string // the build must fail with this in its output
+	// prepare edits the copy of the source before the build (lock files
+	// made against the local index: their hashes are that index's bytes).
+	prepare func(t *testing.T, src string)
+	check   string // a shell script that must succeed in the built image
 }
 
 func TestImagesUpstreamStyleApps(t *testing.T) {
@@ -34,6 +39,15 @@ func TestImagesUpstreamStyleApps(t *testing.T) {
 		{dir: "app-sh", variant: "full"},
 		{dir: "gunicorn-conf", variant: "minimal", port: 8085},
 		{dir: "numpy-app", variant: "minimal", body: "numpy-app [0.5, 0.25]"},
+		{dir: "setup-py", variant: "minimal"},
+		{dir: "pyproject-src", variant: "minimal"},
+		{dir: "app-home", variant: "minimal"},
+		{dir: "app-config", variant: "minimal"},
+		{dir: "django-app", variant: "minimal", check: "test -s staticfiles/site.css && test ! -e db.sqlite3"},
+		{dir: "mod-wsgi", variant: "full", check: "command -v mod_wsgi-express && ! command -v gunicorn"},
+		{dir: "pipenv-lock", variant: "minimal", prepare: imagesPipenvLock},
+		{dir: "micropipenv-pipfile", variant: "minimal", prepare: imagesPipenvLock},
+		{dir: "micropipenv-poetry", variant: "minimal", prepare: imagesPoetryLock},
 		{dir: "fail-pipenv-micropipenv", variant: "minimal", fail: "ERROR: Pipenv and micropipenv cannot be enabled at the same time!"},
 		{dir: "fail-missing-package", variant: "minimal", fail: "pys2i-no-such-package-anywhere"},
 	}
@@ -59,6 +73,11 @@ func TestImagesUpstreamStyleApps(t *testing.T) {
 				t.Fatalf("build %s: %v\n%s", app.dir, err, out)
 			}
 			defer world.Podman(context.Background(), w.Conf, "rmi", "-f", tag)
+			if app.check != "" {
+				if out, err := world.Podman(ctx, w.Conf, "run", "--rm", "--network", "host", tag, "sh", "-ec", app.check); err != nil {
+					t.Fatalf("check %q: %v\n%s", app.check, err, out)
+				}
+			}
 			body := app.body
 			if body == "" {
 				body = app.dir
@@ -90,8 +109,15 @@ func imagesBuildApp(ctx context.Context, t *testing.T, app imagesApp, tag string
 	if out, err := exec.Command("cp", "-a", src, filepath.Join(dir, "src")).CombinedOutput(); err != nil {
 		t.Fatalf("copy %s: %v %s", src, err, out)
 	}
+	if app.prepare != nil {
+		app.prepare(t, filepath.Join(dir, "src"))
+	}
+	builder := app.builder
+	if builder == "" {
+		builder = imagesVariants[app.variant]
+	}
 	var cf strings.Builder
-	fmt.Fprintf(&cf, "FROM %s\nUSER 0\nCOPY src /tmp/src\nRUN chown -R 1001:0 /tmp/src\n", imagesVariants[app.variant])
+	fmt.Fprintf(&cf, "FROM %s\nUSER 0\nCOPY src /tmp/src\nRUN chown -R 1001:0 /tmp/src\n", builder)
 	fmt.Fprintf(&cf, "ENV PIP_INDEX_URL=%s\n", w.Index.URL)
 	// .s2i/environment lines become ENV lines, comments dropped, as upstream.
 	if f, err := os.Open(filepath.Join(src, ".s2i", "environment")); err == nil {
@@ -120,7 +146,12 @@ func imagesBuildApp(ctx context.Context, t *testing.T, app imagesApp, tag string
 	}
 	start := time.Now()
 	out, err := world.Podman(ctx, w.Conf, "build", "--network", "host", "-t", tag, dir)
-	t.Logf("podman build %s: %v", app.dir, time.Since(start).Round(time.Millisecond))
+	d := time.Since(start).Round(time.Millisecond)
+	if err == nil {
+		t.Logf("podman build %s on %s: %v, image %s", app.dir, builder, d, imagesSize(ctx, tag))
+	} else {
+		t.Logf("podman build %s: %v", app.dir, d)
+	}
 	return out, err
 }
 
@@ -171,4 +202,62 @@ func imagesServe(ctx context.Context, t *testing.T, tag string, fixedPort int, b
 			t.Errorf("podman stop -t 10 took %v, want under 2 s", d)
 		}
 	}
+}
+
+// imagesLockEnv is a clean environment for the host's pipenv and poetry
+// (the host's PIP_* must not leak in), with caches in a temporary HOME.
+func imagesLockEnv(t *testing.T) []string {
+	return []string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir(), "LANG=C.UTF-8", "PIP_INDEX_URL=" + w.Index.URL}
+}
+
+// imagesLock runs a host locking tool in a scratch copy of the project files
+// and copies the lock file into src.
+func imagesLock(t *testing.T, src, lock string, files map[string]string, args ...string) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Dir, cmd.Env = dir, imagesLockEnv(t)
+	start := time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v (is apt pipenv / python3-poetry installed?): %v\n%s", args, err, out)
+	}
+	t.Logf("%v: %v", args, time.Since(start).Round(time.Millisecond))
+	b, err := os.ReadFile(filepath.Join(dir, lock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, lock), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// imagesPipenvLock makes Pipfile.lock with the host's pipenv (apt pipenv);
+// the Pipfile's source is ${PIP_INDEX_URL}, kept as such in the lock.
+func imagesPipenvLock(t *testing.T, src string) {
+	pipfile, err := os.ReadFile(filepath.Join(src, "Pipfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	imagesLock(t, src, "Pipfile.lock", map[string]string{"Pipfile": string(pipfile)}, "pipenv", "lock")
+}
+
+// imagesPoetryLock puts the local index into pyproject.toml (poetry's
+// content-hash covers the sources) and makes poetry.lock with the host's
+// poetry (apt python3-poetry).
+func imagesPoetryLock(t *testing.T, src string) {
+	p := filepath.Join(src, "pyproject.toml")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pyproject := strings.ReplaceAll(string(b), "@PIP_INDEX_URL@", w.Index.URL)
+	if err := os.WriteFile(p, []byte(pyproject), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	imagesLock(t, src, "poetry.lock", map[string]string{"pyproject.toml": pyproject}, "poetry", "lock", "--no-interaction")
 }

@@ -2,6 +2,8 @@ package integration
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +22,20 @@ func imagesRequire(t *testing.T, ctx context.Context, name string) {
 	if _, err := world.Podman(ctx, w.Conf, "image", "exists", name); err != nil {
 		t.Fatalf("image %s missing: run `make images` (make test does): %v", name, err)
 	}
+}
+
+// imagesSize is the image's size as podman reports it, for the logs (figures
+// for the issue; never asserted).
+func imagesSize(ctx context.Context, name string) string {
+	out, err := world.Podman(ctx, w.Conf, "image", "inspect", "--format", "{{.Size}}", name)
+	if err != nil {
+		return "size unknown: " + err.Error()
+	}
+	n, err := strconv.ParseInt(out, 10, 64)
+	if err != nil {
+		return "size unknown: " + out
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
 }
 
 // `podman run --rm IMAGE` prints usage and exits 0; python comes from the

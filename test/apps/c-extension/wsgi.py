@@ -1,0 +1,7 @@
+import cgreet
+
+
+def application(environ, start_response):
+    body = cgreet.body()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
