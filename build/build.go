@@ -134,6 +134,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
+	sweepStale(store, logf)
 	ctr, err := container.Create(store, builder.Image.ID, filepath.Base(tmp)) // "pys2i-build-…", as its temp dir
 	if err != nil {
 		return res, err
@@ -206,7 +207,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		RootFS: ctr.Root, Writable: true,
 		Args: []string{scripts[s2iscripts.Assemble].PathIn(dest)},
 		Env:  procEnv, Dir: dir, UID: user.UID, GID: user.GID,
-		Stdout: stdout, Stderr: req.Stderr,
+		Stdout: stdout, Stderr: req.Stderr, TempDir: tmp,
 	})
 	res.Assemble = time.Since(aStart)
 	cStart := time.Now()

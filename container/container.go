@@ -27,7 +27,9 @@ func Create(store storage.Store, imageID, name string) (*Container, error) {
 	if name != "" {
 		names = []string{name}
 	}
-	c, err := store.CreateContainer("", names, imageID, "", "", nil)
+	// The owner is recorded, so that a later build can tell that this
+	// container was left by a process that died (FindStale).
+	c, err := store.CreateContainer("", names, imageID, "", ownerMetadata(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("create container of image %s: %w", imageID, err)
 	}

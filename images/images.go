@@ -112,7 +112,9 @@ func (im *Images) Close() error {
 	}
 	_, err := im.store.Shutdown(false)
 	im.store = nil
-	if err != nil {
+	// Another process's build (or podman's container) may have a layer
+	// mounted: that is theirs, not a failure of this run (podman ignores it too).
+	if err != nil && !errors.Is(err, storage.ErrLayerUsedByContainer) {
 		return fmt.Errorf("close image store: %w", err)
 	}
 	return nil

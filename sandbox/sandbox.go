@@ -72,6 +72,10 @@ type Spec struct {
 	Hostname string
 	// Mounts are bind-mounted in order, after /proc, /dev and /etc/hosts.
 	Mounts []Mount
+	// TempDir is where the sandbox keeps its own temporary directory
+	// (os.TempDir() if empty): a caller that cleans up after a crash puts
+	// it in its own.
+	TempDir string
 	// Stdin, Stdout and Stderr behave as in os/exec.Cmd: nil means /dev/null,
 	// and anything but an *os.File is copied through a pipe (so Wait also
 	// waits for a non-file Stdin to reach EOF or fail).

@@ -53,7 +53,7 @@ func Start(spec Spec) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp("", "pys2i-sandbox-")
+	tmp, err := os.MkdirTemp(spec.TempDir, "pys2i-sandbox-")
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: create temp dir: %w", err)
 	}

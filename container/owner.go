@@ -1,0 +1,177 @@
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"go.podman.io/storage"
+)
+
+// Owner identifies the process that created a container: its PID, the
+// PID's start time (so that a reused PID is not mistaken for it) and the
+// boot (PIDs of another boot mean nothing). TempDir is the owner's
+// os.TempDir(), where its build kept its temporary files.
+type Owner struct {
+	PID     int    `json:"pid"`
+	Start   uint64 `json:"start"` // field 22 of /proc/PID/stat, clock ticks since boot
+	Boot    string `json:"boot"`  // /proc/sys/kernel/random/boot_id
+	TempDir string `json:"tmp,omitempty"`
+}
+
+// metadata is what Create stores as the container's metadata. The key is
+// pys2i's own: podman's containers never carry it.
+type metadata struct {
+	Owner *Owner `json:"pys2i-owner,omitempty"`
+}
+
+// Self is the current process as an Owner.
+func Self() (Owner, error) {
+	pid := os.Getpid()
+	start, err := startTime(pid)
+	if err != nil {
+		return Owner{}, err
+	}
+	boot, err := bootID()
+	if err != nil {
+		return Owner{}, err
+	}
+	return Owner{PID: pid, Start: start, Boot: boot, TempDir: os.TempDir()}, nil
+}
+
+// Alive reports whether the owner still runs. Any doubt (an unreadable
+// boot id) counts as alive: a container is only ever removed for sure.
+func (o Owner) Alive() bool {
+	boot, err := bootID()
+	if err != nil || o.PID <= 0 {
+		return true
+	}
+	if boot != o.Boot {
+		return false // a process of an earlier boot is gone
+	}
+	start, err := startTime(o.PID)
+	if errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	if err != nil {
+		return true
+	}
+	return start == o.Start
+}
+
+// ownerMetadata is the metadata recording the current process as owner;
+// "" if the process cannot be identified (the container then has no owner
+// and is never swept).
+func ownerMetadata() string {
+	o, err := Self()
+	if err != nil {
+		return ""
+	}
+	b, err := json.Marshal(metadata{Owner: &o})
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// ParseOwner reads the owner from a container's metadata; ok is false for a
+// container that pys2i did not create (podman's, or one without an owner).
+func ParseOwner(meta string) (Owner, bool) {
+	var m metadata
+	if err := json.Unmarshal([]byte(meta), &m); err != nil || m.Owner == nil || m.Owner.PID <= 0 {
+		return Owner{}, false
+	}
+	return *m.Owner, true
+}
+
+// Stale is a container whose owner is gone.
+type Stale struct {
+	ID    string
+	Names []string
+	Owner Owner
+}
+
+// FindStale lists the store's containers that pys2i created (they carry an
+// owner), that have a name starting with prefix, and whose owner is gone.
+func FindStale(store storage.Store, prefix string) ([]Stale, error) {
+	ctrs, err := store.Containers()
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var out []Stale
+	for _, c := range ctrs {
+		if !hasPrefix(c.Names, prefix) {
+			continue
+		}
+		o, ok := ParseOwner(c.Metadata)
+		if !ok || o.Alive() {
+			continue
+		}
+		out = append(out, Stale{ID: c.ID, Names: c.Names, Owner: o})
+	}
+	return out, nil
+}
+
+// RemoveStale unmounts a stale container (whatever its mount count) and
+// deletes it with its layer. A container already gone is not an error:
+// another process may have swept it first.
+func RemoveStale(store storage.Store, id string) error {
+	if _, err := store.Unmount(id, true); err != nil && !gone(err) {
+		return fmt.Errorf("unmount container %s: %w", id, err)
+	}
+	if err := store.DeleteContainer(id); err != nil && !gone(err) {
+		return fmt.Errorf("delete container %s: %w", id, err)
+	}
+	return nil
+}
+
+func gone(err error) bool {
+	return errors.Is(err, storage.ErrContainerUnknown) || errors.Is(err, storage.ErrNotAContainer) || errors.Is(err, storage.ErrLayerUnknown)
+}
+
+func hasPrefix(names []string, prefix string) bool {
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// startTime is field 22 of /proc/PID/stat. The command name (field 2) may
+// hold spaces and parentheses: fields are counted after its last ')'.
+func startTime(pid int) (uint64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseStartTime(string(b))
+}
+
+func parseStartTime(stat string) (uint64, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("malformed /proc stat line %q", stat)
+	}
+	f := strings.Fields(stat[i+1:])
+	// f[0] is field 3 (state): field 22 is f[19].
+	if len(f) < 20 {
+		return 0, fmt.Errorf("malformed /proc stat line %q", stat)
+	}
+	n, err := strconv.ParseUint(f[19], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("malformed /proc stat start time %q", f[19])
+	}
+	return n, nil
+}
+
+func bootID() (string, error) {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
+}
