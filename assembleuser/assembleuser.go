@@ -123,7 +123,8 @@ func Check(rs Ranges, image, flag string, labels map[string]string, imageUser st
 	}
 	for _, ins := range onBuild {
 		f := strings.Fields(ins)
-		if len(f) >= 2 && strings.EqualFold(f[0], "USER") && !rs.allowed(f[1]) {
+		// A USER with no value cannot be checked: refused, as a name is.
+		if len(f) >= 1 && strings.EqualFold(f[0], "USER") && (len(f) < 2 || !rs.allowed(f[1])) {
 			return exitcode.New(exitcode.UserNotAllowed,
 				"image %q includes at least one ONBUILD instruction that sets the user to a user that is not allowed", image)
 		}

@@ -90,6 +90,10 @@ func TestCheck(t *testing.T) {
 		{name: "bad label", rs: rs, labels: map[string]string{Label: "0"}, user: "1001", wantErr: `label whose value "0" is not within`},
 		{name: "onbuild user", rs: rs, user: "1001", onBuild: []string{"RUN x", "user 0"}, wantErr: "ONBUILD instruction"},
 		{name: "onbuild allowed", rs: rs, user: "1001", onBuild: []string{"USER 1002"}},
+		{name: "onbuild user:group, tab", rs: rs, user: "1001", onBuild: []string{"USER\t1002:0"}},
+		{name: "onbuild root by name", rs: rs, user: "1001", onBuild: []string{"USER root"}, wantErr: "ONBUILD instruction"},
+		{name: "onbuild user without value", rs: rs, user: "1001", onBuild: []string{"USER"}, wantErr: "ONBUILD instruction"},
+		{name: "onbuild unchecked without ranges", user: "root", onBuild: []string{"USER root"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -116,7 +116,11 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	labels := baseCfg.Config.Labels
 
 	userSpec := assembleuser.Resolve(o.AssembleUser, labels, baseCfg.Config.User)
-	if err := assembleuser.Check(o.AllowedUIDs, o.Builder, o.AssembleUser, labels, baseCfg.Config.User, nil); err != nil {
+	onBuild, err := builderOnBuild(ctx, im.SystemContext(), builder.Ref, o.AllowedUIDs, logf)
+	if err != nil {
+		return res, err
+	}
+	if err := assembleuser.Check(o.AllowedUIDs, o.Builder, o.AssembleUser, labels, baseCfg.Config.User, onBuild); err != nil {
 		return res, err
 	}
 
