@@ -60,6 +60,8 @@ type Result struct {
 	// container, source), Assemble assemble's run, sandbox included, and
 	// Commit the rest (changes read, split, image written).
 	Setup, Assemble, Commit time.Duration
+	// Labels are the image's labels (for --callback-url).
+	Labels map[string]string
 }
 
 // Outside is the time the build spent outside assemble.
@@ -198,6 +200,11 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		}
 	}
 
+	ex, err := prepareExtras(o, ctr.Root, baseCfg.Config.WorkingDir, owner.UID, owner.GID)
+	if err != nil {
+		return res, err
+	}
+
 	procEnv := processEnv(baseCfg.Config.Env, env.Strings(), user.Home)
 	dir := baseCfg.Config.WorkingDir
 	stdout := req.Stdout
@@ -207,12 +214,17 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	logf("pys2i: running %s as %d:%d", scripts[s2iscripts.Assemble].PathIn(dest), user.UID, user.GID)
 	aStart := time.Now()
 	res.Setup = aStart.Sub(start)
-	err = sandbox.Run(ctx, sandbox.Spec{
+	spec := sandbox.Spec{
 		RootFS: ctr.Root, Writable: true,
 		Args: []string{scripts[s2iscripts.Assemble].PathIn(dest)},
 		Env:  procEnv, Dir: dir, UID: user.UID, GID: user.GID,
 		Stdout: stdout, Stderr: req.Stderr, TempDir: tmp,
-	})
+	}
+	ex.apply(&spec)
+	err = sandbox.Run(ctx, spec)
+	if terr := ex.truncateInjected(); terr != nil {
+		err = errors.Join(err, terr)
+	}
 	res.Assemble = time.Since(aStart)
 	cStart := time.Now()
 	var ee *sandbox.ExitError
@@ -249,7 +261,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		Drop: func(rel string) bool {
 			// The injected source is an input: what assemble left of it is
 			// not part of the image (its copy in $HOME is).
-			return rel == dropSrc || strings.HasPrefix(rel, dropSrc+"/") || sandboxArtifact(rel)
+			return rel == dropSrc || strings.HasPrefix(rel, dropSrc+"/") || sandboxArtifact(rel) || ex.dropped(rel)
 		},
 	})
 	if cerr := diff.Close(); err == nil && cerr != nil {
@@ -275,6 +287,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
+	res.Labels = cfg.Config.Labels
 	ref, err := commit.Image(ctx, commit.Input{
 		Base: baseSrc, Config: cfg, Annotations: ann,
 		Outside: outside, Home: homeLayer, HomeDir: home, Created: created,

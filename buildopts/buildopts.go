@@ -99,6 +99,15 @@ type Options struct {
 	AppName, Description string
 	Quiet                bool
 	LogLevel             int
+
+	// Sandbox and integration flags (flags.go).
+	Injections    []Injection // --inject
+	Volumes       []Volume    // --volume
+	Network       Network     // --network; "" is host
+	CapDrop       []string    // --cap-drop, canonical names or ALL
+	AddHosts      []HostEntry // --add-host
+	CallbackURL   string      // --callback-url
+	DockerCfgPath string      // --dockercfg-path: the registry auth file
 }
 
 // knownTransports are containers/image transport names: "NAME:rest" is a
@@ -180,6 +189,15 @@ func (o Options) Validate() error {
 	}
 	if o.Destination != "" && !path.IsAbs(o.Destination) {
 		add("invalid --destination %q: it must be an absolute path", o.Destination)
+	}
+	if err := CheckCallbackURL(o.CallbackURL); err != nil {
+		errs = append(errs, err)
+	}
+	if o.AsDockerfile != "" && (len(o.Volumes) > 0 || o.Network == NetworkNone || len(o.CapDrop) > 0 || len(o.AddHosts) > 0) {
+		add("--volume, --network, --cap-drop and --add-host cannot be used with --as-dockerfile: they apply to pys2i's own sandbox")
+	}
+	if o.AsDockerfile != "" && len(o.Injections) > 0 {
+		add("--inject with --as-dockerfile is not supported")
 	}
 	if o.LogLevel < 0 || o.LogLevel > 5 {
 		add("invalid --loglevel %d: want 0 to 5", o.LogLevel)

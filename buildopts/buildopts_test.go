@@ -91,6 +91,12 @@ func TestValidate(t *testing.T) {
 		{name: "relative destination", mutate: func(o *Options) { o.Destination = "tmp" }, wantErr: "absolute path"},
 		{name: "option-like ref", mutate: func(o *Options) { o.Ref = "--upload-pack=x" }, wantErr: "cannot start with '-'"},
 		{name: "loglevel", mutate: func(o *Options) { o.LogLevel = 9 }, wantErr: "--loglevel"},
+		{name: "callback url", mutate: func(o *Options) { o.CallbackURL = "file:///x" }, wantErr: "invalid --callback-url"},
+		{name: "volume with dockerfile", mutate: func(o *Options) { o.AsDockerfile = "x/"; o.Volumes = []Volume{{"/a", "/b", false}} }, wantErr: "cannot be used with --as-dockerfile"},
+		{name: "inject with dockerfile", mutate: func(o *Options) { o.AsDockerfile = "x/"; o.Injections = []Injection{{"/a", "/b"}} }, wantErr: "--inject with --as-dockerfile"},
+		{name: "network none and the rest", mutate: func(o *Options) {
+			o.Network, o.CapDrop, o.AddHosts, o.Volumes = NetworkNone, []string{"ALL"}, []HostEntry{{"h", "1.2.3.4"}}, []Volume{{"/a", "/b", true}}
+		}},
 		{
 			name:    "every problem at once",
 			mutate:  func(o *Options) { o.Tag = "Bad"; o.ContextDir = ".." },

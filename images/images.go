@@ -61,6 +61,10 @@ type Options struct {
 	// Progress receives pull and push progress: bars on a terminal, plain
 	// lines otherwise. nil: silent.
 	Progress io.Writer
+	// AuthFile is the registry auth file (--dockercfg-path: Docker's
+	// config.json format); "" means $REGISTRY_AUTH_FILE, else
+	// containers/image's defaults (which include ~/.docker/config.json).
+	AuthFile string
 }
 
 // Images is the access to images of one command run. The store is opened on
@@ -77,6 +81,9 @@ func New(opt Options) *Images {
 		AuthFilePath:                os.Getenv("REGISTRY_AUTH_FILE"), // podman's variable; containers/image does not read it
 		DockerInsecureSkipTLSVerify: types.NewOptionalBool(!opt.TLSVerify),
 		OCIInsecureSkipTLSVerify:    !opt.TLSVerify,
+	}
+	if opt.AuthFile != "" {
+		sys.AuthFilePath = opt.AuthFile
 	}
 	if opt.Retries == 0 {
 		opt.Retries = 2

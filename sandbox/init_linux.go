@@ -8,8 +8,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Init must be called first thing in main, and in TestMain, of any binary
@@ -29,6 +32,9 @@ func Init() {
 
 // runInit is the init's life; it returns its exit status.
 func runInit(sigs <-chan os.Signal) int {
+	// The capability bounding set is per thread, and the command is forked
+	// from the calling thread: the drops and the fork must share one.
+	runtime.LockOSThread()
 	// ExtraFiles arrive without close-on-exec: keep them from the command.
 	syscall.CloseOnExec(specFD)
 	syscall.CloseOnExec(statusFD)
@@ -37,6 +43,12 @@ func runInit(sigs <-chan os.Signal) int {
 	cfg, err := readConfig()
 	if err == nil {
 		err = setupRoot(cfg)
+	}
+	if err == nil && cfg.IsolateNetwork {
+		err = loopbackUp()
+	}
+	if err == nil {
+		err = dropCaps(cfg.CapDrop)
 	}
 	var cmd *os.Process
 	if err == nil {
@@ -96,10 +108,14 @@ func setupRoot(c *config) error {
 	}
 	// Name resolution as on the host, which is natural with the host's network.
 	for _, f := range []string{"/etc/hosts", "/etc/resolv.conf"} {
-		if _, err := os.Stat(f); errors.Is(err, fs.ErrNotExist) {
+		src := f
+		if f == "/etc/hosts" && c.HostsFile != "" {
+			src = c.HostsFile // the host's plus extra entries
+		}
+		if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
 			continue // nothing to share; the image's own file, if any, stays
 		}
-		if err := bindMount(c.Merged, Mount{Source: f, Target: f, ReadOnly: true}); err != nil {
+		if err := bindMount(c.Merged, Mount{Source: src, Target: f, ReadOnly: true}); err != nil {
 			return err
 		}
 	}
@@ -367,4 +383,57 @@ func createFile(path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// loopbackUp brings up lo in the sandbox's own network namespace, as
+// container runtimes do for --network none.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("loopback up: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return fmt.Errorf("loopback up: %w", err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("loopback up: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("loopback up: %w", err)
+	}
+	return nil
+}
+
+// dropCaps removes caps from this thread's bounding and inheritable sets
+// and clears the ambient set, so that the command forked from it cannot
+// get them back by exec, even as UID 0. The init keeps its own effective
+// set: it still needs CAP_SETUID and CAP_SETGID to start the command.
+func dropCaps(caps []int) error {
+	if len(caps) == 0 {
+		return nil
+	}
+	for _, c := range caps {
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
+			// EINVAL: a capability this kernel does not know, which nothing can have.
+			return fmt.Errorf("drop capability %d: %w", c, err)
+		}
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("drop capabilities: capget: %w", err)
+	}
+	for _, c := range caps {
+		data[c/32].Inheritable &^= 1 << (uint(c) % 32)
+	}
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("drop capabilities: capset: %w", err)
+	}
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("drop capabilities: clear ambient set: %w", err)
+	}
+	return nil
 }

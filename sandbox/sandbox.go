@@ -5,7 +5,8 @@
 // storage driver already mounted, whose changes are the point).
 //
 // The network namespace is deliberately shared with the host: servers on the
-// host's loopback are reachable from inside, and the other way round.
+// host's loopback are reachable from inside, and the other way round; unless
+// Spec.IsolateNetwork asks for one of its own, with only a loopback.
 //
 // Inside, the sandbox has a fresh /proc, a minimal /dev (null, zero, full,
 // random, urandom, tty, a private devpts, /dev/shm), and the host's
@@ -13,8 +14,9 @@
 // which forwards signals to the command and reaps orphans.
 //
 // This isolates a build or a test from the host; it is not a security
-// boundary: there are no user namespace, cgroups, seccomp or dropped
-// capabilities, so a command run as UID 0 keeps root's powers.
+// boundary: there are no user namespace, cgroups or seccomp, and no
+// capability is dropped unless Spec.CapDrop says so, so a command run as
+// UID 0 keeps root's powers.
 //
 // The sandbox's init is the current binary re-executed through /proc/self/exe
 // with a private argv[0]; that is why every binary that calls Start or Run must
@@ -42,6 +44,11 @@ type Mount struct {
 	Source   string // host path
 	Target   string // absolute path inside the sandbox
 	ReadOnly bool
+}
+
+// HostEntry is one line added to /etc/hosts.
+type HostEntry struct {
+	Name, IP string
 }
 
 // Spec describes one command to run in a sandbox.
@@ -72,6 +79,16 @@ type Spec struct {
 	Hostname string
 	// Mounts are bind-mounted in order, after /proc, /dev and /etc/hosts.
 	Mounts []Mount
+	// IsolateNetwork runs the command in a network namespace of its own,
+	// with only a loopback interface (up): nothing outside is reachable.
+	IsolateNetwork bool
+	// CapDrop are capability numbers (package capability) removed from the
+	// command's bounding, inheritable and ambient sets: it cannot have them
+	// in its permitted or effective sets either, even as UID 0.
+	CapDrop []int
+	// ExtraHosts are added to the sandbox's /etc/hosts, which is then a
+	// generated copy of the host's, not the host's file.
+	ExtraHosts []HostEntry
 	// TempDir is where the sandbox keeps its own temporary directory
 	// (os.TempDir() if empty): a caller that cleans up after a crash puts
 	// it in its own.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,6 +45,9 @@ type config struct {
 	UID, GID                    uint32
 	Hostname                    string
 	Mounts                      []Mount
+	IsolateNetwork              bool   // in a new network namespace: bring lo up
+	CapDrop                     []int  // capability numbers
+	HostsFile                   string // bound on /etc/hosts instead of the host's, if set
 }
 
 // Start starts spec's command in a new sandbox. It returns once the command
@@ -60,6 +64,15 @@ func Start(spec Spec) (*Process, error) {
 	cleanup := func() error { return removeTemp(tmp) }
 	if err := makeDirs(&cfg, rootInfo, spec.StateDir, tmp); err != nil {
 		return nil, errors.Join(err, cleanup())
+	}
+	if len(spec.ExtraHosts) > 0 {
+		if cfg.HostsFile, err = writeHosts(tmp, spec.ExtraHosts); err != nil {
+			return nil, errors.Join(err, cleanup())
+		}
+	}
+	cloneflags := uintptr(syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC)
+	if spec.IsolateNetwork {
+		cloneflags |= syscall.CLONE_NEWNET
 	}
 	data, err := json.Marshal(cfg)
 	if err != nil {
@@ -84,8 +97,8 @@ func Start(spec Spec) (*Process, error) {
 		Stderr:     spec.Stderr,
 		ExtraFiles: []*os.File{specR, statusW},
 		SysProcAttr: &syscall.SysProcAttr{
-			// No CLONE_NEWNET: the sandbox uses the host's network.
-			Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC,
+			// No CLONE_NEWNET unless asked: the sandbox uses the host's network.
+			Cloneflags: cloneflags,
 			// If this process dies, the init dies, and with it the sandbox.
 			Pdeathsig: syscall.SIGKILL,
 		},
@@ -186,14 +199,26 @@ func newConfig(spec Spec) (config, fs.FileInfo, error) {
 		return config{}, nil, errors.New("sandbox: Writable and StateDir exclude each other: a writable root keeps its own changes")
 	}
 	cfg := config{
-		RootFS:   root,
-		Writable: spec.Writable,
-		Args:     spec.Args,
-		Env:      spec.Env,
-		Dir:      spec.Dir,
-		UID:      spec.UID,
-		GID:      spec.GID,
-		Hostname: spec.Hostname,
+		RootFS:         root,
+		Writable:       spec.Writable,
+		Args:           spec.Args,
+		Env:            spec.Env,
+		Dir:            spec.Dir,
+		UID:            spec.UID,
+		GID:            spec.GID,
+		Hostname:       spec.Hostname,
+		IsolateNetwork: spec.IsolateNetwork,
+		CapDrop:        spec.CapDrop,
+	}
+	for _, c := range spec.CapDrop {
+		if c < 0 || c > 63 {
+			return config{}, nil, fmt.Errorf("sandbox: capability %d out of range", c)
+		}
+	}
+	for _, h := range spec.ExtraHosts {
+		if h.Name == "" || strings.ContainsAny(h.Name, " \t\n#") || net.ParseIP(h.IP) == nil {
+			return config{}, nil, fmt.Errorf("sandbox: invalid hosts entry %q %q", h.Name, h.IP)
+		}
 	}
 	if cfg.Env == nil {
 		cfg.Env = []string{} // nil would mean "inherit" to os.StartProcess
@@ -305,4 +330,18 @@ func pathErr(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// writeHosts writes the sandbox's /etc/hosts into tmp: the host's with
+// extra appended.
+func writeHosts(tmp string, extra []HostEntry) (string, error) {
+	base, err := os.ReadFile("/etc/hosts")
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("sandbox: read /etc/hosts: %w", err)
+	}
+	p := filepath.Join(tmp, "hosts")
+	if err := os.WriteFile(p, hostsFile(base, extra), 0o644); err != nil {
+		return "", fmt.Errorf("sandbox: write hosts file: %w", err)
+	}
+	return p, nil
 }

@@ -94,6 +94,7 @@ file (pull-policy: never). Flags beat variables, which beat the file.`,
 	f.BoolP("quiet", "q", false, "do not show the output of assemble (its errors still show)")
 	f.BoolP("copy", "c", false, "accepted for s2i compatibility: a local source is always copied as it is on disk")
 	f.Bool("keep-symlinks", false, "accepted for s2i compatibility: symlinks are always kept, never followed")
+	addSandboxFlags(f)
 	return cmd
 }
 
@@ -152,6 +153,9 @@ func options(cmd *cobra.Command, args []string) (buildopts.Options, error) {
 	o.Description = v.GetString("description")
 	o.Quiet = v.GetBool("quiet")
 	o.LogLevel = v.GetInt("loglevel")
+	if err := sandboxOptions(cmd.Flags(), v, &o); err != nil {
+		return o, err
+	}
 	return o, nil
 }
 
@@ -173,6 +177,9 @@ func list(fs *pflag.FlagSet, v *viper.Viper, name string) []string {
 // runBuild does a validated build.
 func (a *app) runBuild(ctx context.Context, o buildopts.Options) error {
 	if _, err := source.Check(o.Source); err != nil {
+		return err
+	}
+	if err := checkAuthFile(o); err != nil {
 		return err
 	}
 	if o.AsDockerfile == "" {
@@ -231,6 +238,7 @@ func (a *app) buildImage(ctx context.Context, o buildopts.Options) error {
 	if cerr := im.Close(); err == nil {
 		err = cerr
 	}
+	a.sendCallback(ctx, o, res, err)
 	var ae *build.AssembleError
 	if errors.As(err, &ae) {
 		// s2i always says 13; the real status is what helps.
@@ -248,7 +256,7 @@ func (a *app) buildImage(ctx context.Context, o buildopts.Options) error {
 }
 
 func imageOptions(o buildopts.Options, progress io.Writer) images.Options {
-	return images.Options{TLSVerify: o.TLSVerify, Progress: progress}
+	return images.Options{TLSVerify: o.TLSVerify, Progress: progress, AuthFile: o.DockerCfgPath}
 }
 
 // warn logs a warning; credentials in URLs are masked.

@@ -25,7 +25,7 @@ func defaults() buildopts.Options {
 		Exclude:         regexp.MustCompile(source.DefaultExclude),
 		ImageScriptsURL: "image:///usr/libexec/s2i",
 		PullPolicy:      buildopts.PullIfNotPresent, IncrementalPullPolicy: buildopts.PullIfNotPresent, RuntimePullPolicy: buildopts.PullIfNotPresent,
-		TLSVerify: true,
+		TLSVerify: true, Network: buildopts.NetworkHost,
 	}
 }
 
@@ -70,6 +70,31 @@ func TestBuildOptions(t *testing.T) {
 			want: func(o *buildopts.Options) {
 				o.RuntimeImage, o.RuntimePullPolicy = "localhost/min", buildopts.PullAlways
 				o.RuntimeArtifacts = []buildopts.Artifact{{Source: "/opt/app-root", Destination: "app"}, {Source: "/etc/x"}}
+			},
+		},
+		{
+			name: "sandbox and registry flags",
+			args: []string{"build", "src", "builder", "-i", "/etc/secret:/tmp;conf:", "--inject", "/x:/y",
+				"-v", "/srv/cache:/cache:ro", "--volume", "/a:/b", "--network", "none", "--cap-drop", "net_raw,chown", "--cap-drop", "SYS_ADMIN",
+				"--add-host", "index.test:127.0.0.1", "--add-host", "v6:::1", "--callback-url", "http://u:p@127.0.0.1:9/cb", "--dockercfg-path", "/auth.json"},
+			want: func(o *buildopts.Options) {
+				o.Injections = []buildopts.Injection{{Source: "/etc/secret", Destination: "/tmp"}, {Source: "conf"}, {Source: "/x", Destination: "/y"}}
+				o.Volumes = []buildopts.Volume{{Source: "/srv/cache", Target: "/cache", ReadOnly: true}, {Source: "/a", Target: "/b"}}
+				o.Network, o.CapDrop = buildopts.NetworkNone, []string{"CAP_NET_RAW", "CAP_CHOWN", "CAP_SYS_ADMIN"}
+				o.AddHosts = []buildopts.HostEntry{{Name: "index.test", IP: "127.0.0.1"}, {Name: "v6", IP: "::1"}}
+				o.CallbackURL, o.DockerCfgPath = "http://u:p@127.0.0.1:9/cb", "/auth.json"
+			},
+		},
+		{
+			name:   "sandbox flags from the environment and the config file",
+			args:   []string{"build", "src", "builder"},
+			env:    map[string]string{"PYS2I_CAP_DROP": "ALL", "PYS2I_NETWORK": "none", "PYS2I_ADD_HOST": "a:1.2.3.4 b:5.6.7.8"},
+			config: "volume: [/srv/c:/c]\ninject: [\"/s:/t\"]\n",
+			want: func(o *buildopts.Options) {
+				o.CapDrop, o.Network = []string{"ALL"}, buildopts.NetworkNone
+				o.AddHosts = []buildopts.HostEntry{{Name: "a", IP: "1.2.3.4"}, {Name: "b", IP: "5.6.7.8"}}
+				o.Volumes = []buildopts.Volume{{Source: "/srv/c", Target: "/c"}}
+				o.Injections = []buildopts.Injection{{Source: "/s", Destination: "/t"}}
 			},
 		},
 		{
@@ -128,6 +153,13 @@ func TestBuildOptions(t *testing.T) {
 		{name: "bad artifact", args: []string{"build", "src", "builder", "--runtime-image", "rt", "-a", "rel"}, wantErr: "absolute", code: 1},
 		{name: "dockerfile with runtime image", args: []string{"build", "src", "builder", "--as-dockerfile", "x/", "--runtime-image", "rt"}, wantErr: "--runtime-image cannot be used with --as-dockerfile", code: 1},
 		{name: "incremental with runtime image", args: []string{"build", "src", "builder", "t", "--incremental", "--runtime-image", "rt"}, wantErr: "runtime image is not supported", code: 1},
+		{name: "bad inject", args: []string{"build", "src", "builder", "--inject", "/a*b:/c"}, wantErr: "invalid --inject", code: 1},
+		{name: "bad volume", args: []string{"build", "src", "builder", "-v", "cache:/cache"}, wantErr: "invalid --volume", code: 1},
+		{name: "bad network", args: []string{"build", "src", "builder", "--network", "bridge"}, wantErr: `invalid --network "bridge"`, code: 1},
+		{name: "bad network in env", args: []string{"build", "src", "builder"}, env: map[string]string{"PYS2I_NETWORK": "container:x"}, wantErr: "invalid --network", code: 1},
+		{name: "bad cap", args: []string{"build", "src", "builder", "--cap-drop", "NET_RAWW"}, wantErr: `unknown capability "NET_RAWW"`, code: 1},
+		{name: "bad add-host", args: []string{"build", "src", "builder", "--add-host", "h:999.1.1.1"}, wantErr: "invalid --add-host", code: 1},
+		{name: "bad callback", args: []string{"build", "src", "builder", "--callback-url", "ftp://u:s3cret@h/"}, wantErr: "invalid --callback-url ftp://***@h/", code: 1},
 		{name: "http scripts url", args: []string{"build", "src", "builder", "-s", "http://x/s"}, wantErr: "not supported", code: 1},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/pys2i/pys2i/build"
+	"github.com/pys2i/pys2i/buildopts"
+	"github.com/pys2i/pys2i/callback"
+	"github.com/pys2i/pys2i/images"
+)
+
+// addSandboxFlags adds s2i's container flags, which here apply to pys2i's
+// sandbox, and the registry and callback flags.
+func addSandboxFlags(f *pflag.FlagSet) {
+	f.StringArrayP("inject", "i", nil, "copy a host file or directory into the build container before assemble: SRC:DST (repeatable, ';' separates); emptied after assemble and never in the image")
+	f.StringArrayP("volume", "v", nil, "bind-mount a host path into assemble's sandbox: SRC:DST[:ro|rw] (repeatable)")
+	f.String("network", string(buildopts.NetworkHost), "assemble's network: host, or none (a network namespace with only loopback)")
+	f.StringArray("cap-drop", nil, "capabilities to drop from assemble's process, comma-separated (CAP_NET_RAW, net_raw, ALL)")
+	f.StringArray("add-host", nil, "extra /etc/hosts entry for assemble: HOST:IP (repeatable)")
+	f.String("callback-url", "", `URL to POST {"success":...,"labels":{...}} to when the build ends, success or failure`)
+	f.String("dockercfg-path", "", "registry auth file (Docker config.json format; default $REGISTRY_AUTH_FILE, else the containers/image defaults, ~/.docker/config.json included)")
+}
+
+// sandboxOptions reads the flags of addSandboxFlags into o.
+func sandboxOptions(fs *pflag.FlagSet, v *viper.Viper, o *buildopts.Options) error {
+	var err error
+	if o.Injections, err = buildopts.ParseInjections(list(fs, v, "inject")); err != nil {
+		return err
+	}
+	if o.Volumes, err = buildopts.ParseVolumes(list(fs, v, "volume")); err != nil {
+		return err
+	}
+	if o.Network, err = buildopts.ParseNetwork(v.GetString("network")); err != nil {
+		return err
+	}
+	if o.CapDrop, err = buildopts.ParseCapDrop(list(fs, v, "cap-drop")); err != nil {
+		return err
+	}
+	if o.AddHosts, err = buildopts.ParseAddHosts(list(fs, v, "add-host")); err != nil {
+		return err
+	}
+	o.CallbackURL = v.GetString("callback-url")
+	o.DockerCfgPath = v.GetString("dockercfg-path")
+	return nil
+}
+
+// checkAuthFile refuses a --dockercfg-path that cannot be used.
+func checkAuthFile(o buildopts.Options) error {
+	if o.DockerCfgPath == "" {
+		return nil
+	}
+	return images.CheckAuthFile(o.DockerCfgPath)
+}
+
+// sendCallback reports the build's result to --callback-url, if set. Its
+// failure is a warning: the build's own result stands (as in s2i).
+func (a *app) sendCallback(ctx context.Context, o buildopts.Options, res build.Result, buildErr error) {
+	if o.CallbackURL == "" {
+		return
+	}
+	r := callback.Result{Success: buildErr == nil}
+	if r.Success {
+		r.Labels = res.Labels
+	}
+	// Sent even when the build was interrupted, but not for long.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := callback.Send(ctx, nil, o.CallbackURL, r); err != nil {
+		a.warn("%v", err)
+	}
+}
