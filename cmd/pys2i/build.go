@@ -41,16 +41,28 @@ Every flag can also be set by a PYS2I_* environment variable (--pull-policy:
 PYS2I_PULL_POLICY; list values separated by spaces) or a key of the config
 file (pull-policy: never). Flags beat variables, which beat the file.`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) <= 3 && useConfig(cmd) {
+				return nil // .s2ifile may give them
+			}
 			if len(args) < 2 || len(args) > 3 {
 				return fmt.Errorf("%s: want SOURCE BUILDER [TAG], got %d arguments\nRun '%s --help' for usage.",
 					cmd.CommandPath(), len(args), cmd.CommandPath())
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			uc := useConfig(cmd)
+			if uc {
+				if args, err = restoreConfig(cmd, args, a.warn); err != nil {
+					return fmt.Errorf("%s: %w", cmd.CommandPath(), err)
+				}
+			}
 			o, err := options(cmd, args)
 			if err == nil {
 				err = o.Validate()
+			}
+			if err == nil && uc {
+				err = saveConfig(cmd, args, a.warn)
 			}
 			if err == nil {
 				run := a.build
@@ -95,6 +107,7 @@ file (pull-policy: never). Flags beat variables, which beat the file.`,
 	f.BoolP("copy", "c", false, "accepted for s2i compatibility: a local source is always copied as it is on disk")
 	f.Bool("keep-symlinks", false, "accepted for s2i compatibility: symlinks are always kept, never followed")
 	addSandboxFlags(f)
+	f.Bool("use-config", false, "take flags not given and missing arguments from ./.s2ifile, then save this build's there (as s2i; credentials in URLs are not saved)")
 	return cmd
 }
 

@@ -362,3 +362,51 @@ func TestBuildDockercfgPath(t *testing.T) {
 		t.Errorf("the pushed manifest: %s\n%s", resp.Status, body)
 	}
 }
+
+// --use-config: a build from the arguments and flags of ./.s2ifile, saved
+// back there afterwards.
+func TestBuildUseConfig(t *testing.T) {
+	builder := buildBuilder(t)
+	src := buildQuickSource(t)
+	tag := "localhost/pys2i-test/build-s2ifile:latest"
+	buildRmi(t, tag)
+	dir := t.TempDir()
+	saved := fmt.Sprintf(`{"source":%q,"builderImage":%q,"tag":%q,"flags":{"env-0":"FROM_S2IFILE=yes","quiet":"true"}}`, src, builder, tag)
+	if err := os.WriteFile(filepath.Join(dir, ".s2ifile"), []byte(saved), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd, tmp := buildCmd(t, ctx, "build", "--use-config", "--description", "from the command line")
+	cmd.Dir = dir
+	before := buildSnapshot(t)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("pys2i build --use-config: %v\n%s", err, out)
+	}
+	buildNoLeftovers(t, before, buildResult{tmp: tmp})
+	if strings.Contains(string(out), "assembled") {
+		t.Errorf("quiet from .s2ifile not applied: assemble's output shown:\n%s", out)
+	}
+	inspect, err := world.Podman(ctx, w.Conf, "image", "inspect", "--format", `{{.Config.Env}} {{index .Labels "io.k8s.description"}}`, tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(inspect, "FROM_S2IFILE=yes") || !strings.HasSuffix(inspect, " from the command line") {
+		t.Errorf("image: %s", inspect)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, ".s2ifile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Source, BuilderImage, Tag string
+		Flags                     map[string]string
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	if f.Source != src || f.Tag != tag || f.Flags["description"] != "from the command line" || f.Flags["env-0"] != "FROM_S2IFILE=yes" {
+		t.Errorf("saved back: %s", b)
+	}
+}
