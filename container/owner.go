@@ -16,9 +16,12 @@ import (
 // boot (PIDs of another boot mean nothing). TempDir is the owner's
 // os.TempDir(), where its build kept its temporary files.
 type Owner struct {
-	PID     int    `json:"pid"`
-	Start   uint64 `json:"start"` // field 22 of /proc/PID/stat, clock ticks since boot
-	Boot    string `json:"boot"`  // /proc/sys/kernel/random/boot_id
+	PID   int    `json:"pid"`
+	Start uint64 `json:"start"` // field 22 of /proc/PID/stat, clock ticks since boot
+	Boot  string `json:"boot"`  // /proc/sys/kernel/random/boot_id
+	// PIDNS is the PID namespace the PID is in (/proc/self/ns/pid): from
+	// another one, the PID cannot be checked.
+	PIDNS   string `json:"pidns,omitempty"`
 	TempDir string `json:"tmp,omitempty"`
 }
 
@@ -39,7 +42,8 @@ func Self() (Owner, error) {
 	if err != nil {
 		return Owner{}, err
 	}
-	return Owner{PID: pid, Start: start, Boot: boot, TempDir: os.TempDir()}, nil
+	ns, _ := os.Readlink("/proc/self/ns/pid")
+	return Owner{PID: pid, Start: start, Boot: boot, PIDNS: ns, TempDir: os.TempDir()}, nil
 }
 
 // Alive reports whether the owner still runs. Any doubt (an unreadable
@@ -51,6 +55,9 @@ func (o Owner) Alive() bool {
 	}
 	if boot != o.Boot {
 		return false // a process of an earlier boot is gone
+	}
+	if ns, err := os.Readlink("/proc/self/ns/pid"); err != nil || ns != o.PIDNS {
+		return true // another PID namespace's PID: it may well live
 	}
 	start, err := startTime(o.PID)
 	if errors.Is(err, os.ErrNotExist) {

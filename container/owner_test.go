@@ -46,7 +46,7 @@ func deadOwner(t *testing.T) Owner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Owner{PID: pid, Start: start, Boot: self.Boot, TempDir: "/tmp"}
+	return Owner{PID: pid, Start: start, Boot: self.Boot, PIDNS: self.PIDNS, TempDir: "/tmp"}
 }
 
 func TestOwnerAlive(t *testing.T) {
@@ -65,6 +65,12 @@ func TestOwnerAlive(t *testing.T) {
 		if o.Alive() {
 			t.Errorf("%s: %+v is alive", name, o)
 		}
+	}
+	// A dead PID of another PID namespace cannot be told from a live one.
+	otherNS := deadOwner(t)
+	otherNS.PIDNS = "pid:[1]"
+	if !otherNS.Alive() {
+		t.Errorf("%+v of another PID namespace counted as gone", otherNS)
 	}
 }
 
