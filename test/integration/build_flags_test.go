@@ -230,18 +230,23 @@ func grepFile(t *testing.T, path, s string) int {
 }
 
 // --network none: assemble has only a loopback of its own and cannot reach
-// the index; the callback reports a failed build too.
+// the index (and --cap-drop all empties its bounding set); the callback
+// reports a failed build too.
 func TestBuildNetworkNone(t *testing.T) {
 	builder := buildBuilder(t)
 	f := newBuildFlagsFixture(t)
 	tag := "localhost/pys2i-test/build-nonet:latest"
 	buildRmi(t, tag)
-	r := buildRun(t, "build", f.src, builder, tag, "-q", "-e", "PIP_INDEX_URL="+w.Index.URL, "--network", "none")
+	r := buildRun(t, "build", f.src, builder, tag, "-q", "-e", "PIP_INDEX_URL="+w.Index.URL, "--network", "none", "--cap-drop", "all")
 	if r.code != 0 {
 		t.Fatalf("pys2i build: exit %d\n%s", r.code, r.stderr)
 	}
-	if rep := buildReport(t, tag); rep["network"] != "unreachable" || rep["host"] != "none" {
+	rep := buildReport(t, tag)
+	if rep["network"] != "unreachable" || rep["host"] != "none" {
 		t.Errorf("with --network none: %v", rep)
+	}
+	if rep["CapBnd"] != "0000000000000000" {
+		t.Errorf("with --cap-drop all: CapBnd %q", rep["CapBnd"])
 	}
 
 	var mu sync.Mutex
