@@ -1,0 +1,181 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pys2i/pys2i/test/world"
+)
+
+// runtimeImage is the pys2i runtime image (make images): the minimal
+// variant on python-minimal + apache2-bin and libpython3.11.
+const runtimeImage = "localhost/pys2i/python-runtime:latest"
+
+// runtimeBuild runs pys2i build of test/apps/APP on builder with args,
+// checking that nothing is left behind whatever the outcome.
+func runtimeBuild(t *testing.T, app, builder, tag string, args ...string) buildResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, img := range []string{builder, runtimeImage, imagesVariants["minimal"]} {
+		imagesRequire(t, ctx, img)
+	}
+	src, err := filepath.Abs(filepath.Join("..", "apps", app))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buildRmi(t, tag)
+	before := buildSnapshot(t)
+	r := buildRun(t, append([]string{"build", src, builder, tag, "-e", "PIP_INDEX_URL=" + w.Index.URL}, args...)...)
+	buildNoLeftovers(t, before, r)
+	return r
+}
+
+// runtimeInImage runs a shell script in image and returns its output.
+func runtimeInImage(t *testing.T, image, script string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := world.Podman(ctx, w.Conf, "run", "--rm", "--network", "host", "--user", "12345:0", image, "sh", "-ec", script)
+	if err != nil {
+		t.Fatalf("in %s: %v\n%s", image, err, out)
+	}
+	return out
+}
+
+func runtimeInspect(t *testing.T, image, format string) string {
+	t.Helper()
+	out, err := world.Podman(context.Background(), w.Conf, "image", "inspect", "--format", format, image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// The issue's proof: a mod_wsgi app compiled on the full image, shipped on
+// the runtime image (no compiler there), serves HTTP as a random uid. The
+// image is the runtime image's layers plus the dependency and app layers,
+// with its config (user, workdir) and s2i's labels.
+func TestBuildRuntimeImageModWSGI(t *testing.T) {
+	tag := "localhost/pys2i-test/runtime-mod-wsgi:latest"
+	r := runtimeBuild(t, "mod-wsgi", imagesVariants["full"], tag, "--runtime-image", runtimeImage)
+	if r.code != 0 {
+		t.Fatalf("pys2i build: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr+r.stdout, "copying /opt/app-root to /opt/app-root ($APP_ROOT)") {
+		t.Errorf("no copy line in the output:\n%s", r.stderr)
+	}
+	buildServe(t, tag, "mod-wsgi")
+
+	base, err := strconv.Atoi(runtimeInspect(t, runtimeImage, "{{len .RootFS.Layers}}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := runtimeInspect(t, tag, "{{len .RootFS.Layers}}"); n != strconv.Itoa(base+2) {
+		t.Errorf("%s layers, want the runtime image's %d + 2", n, base)
+	}
+	got := runtimeInspect(t, tag, `{{.Config.User}}|{{.Config.WorkingDir}}|{{.Config.Cmd}}|{{index .Config.Labels "io.openshift.s2i.build.image"}}|{{index .Config.Labels "name"}}`)
+	if want := "1001|/opt/app-root/src|[/usr/libexec/s2i/run]|" + imagesVariants["full"] + "|pys2i/python-minimal"; got != want {
+		t.Errorf("config %q, want %q", got, want)
+	}
+	out := runtimeInImage(t, tag, `! command -v gcc; test -x /usr/sbin/apache2; stat -c '%u:%g %a' /opt/app-root/src/wsgi.py /opt/app-root/lib/python3.11/site-packages/mod_wsgi/server/mod_wsgi-py311.cpython-311-x86_64-linux-gnu.so; readlink /opt/app-root/bin/python3`)
+	if want := "1001:0 664\n1001:0 775\n/usr/bin/python3"; !strings.HasSuffix(out, want) {
+		t.Errorf("in the image:\n%s\nwant the end:\n%s", out, want)
+	}
+}
+
+// Without apache2-bin and libpython3.11 the minimal image cannot load
+// mod_wsgi's module: the build fails before writing anything, naming the
+// library, the file that needs it and the builder's package.
+func TestBuildRuntimeImageMissingLibrary(t *testing.T) {
+	tag := "localhost/pys2i-test/runtime-mod-wsgi-missing:latest"
+	r := runtimeBuild(t, "mod-wsgi", imagesVariants["full"], tag, "--runtime-image", imagesVariants["minimal"])
+	if r.code == 0 {
+		t.Fatalf("build succeeded on a runtime image without libpython3.11:\n%s", r.stderr)
+	}
+	want := "runtime image lacks libpython3.11.so.1.0 needed by /opt/app-root/lib/python3.11/site-packages/mod_wsgi/server/mod_wsgi-py311.cpython-311-x86_64-linux-gnu.so: install libpython3.11"
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
+	if buildImageExists(t, tag) {
+		t.Errorf("%s was written by a failed build", tag)
+	}
+}
+
+// The seed's main case without a Containerfile: flask + gunicorn installed
+// on the full image, shipped on the minimal one.
+func TestBuildRuntimeImageFlaskOnMinimal(t *testing.T) {
+	tag := "localhost/pys2i-test/runtime-wsgi-flask:latest"
+	r := runtimeBuild(t, "wsgi-flask", imagesVariants["full"], tag, "--runtime-image", imagesVariants["minimal"])
+	if r.code != 0 {
+		t.Fatalf("pys2i build: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	buildServe(t, tag, "wsgi-flask")
+	runtimeInImage(t, tag, `! command -v gcc; test -x /opt/app-root/bin/gunicorn`)
+}
+
+// -a lists what is copied, under the runtime image's WORKDIR (dst
+// relative to it), owners kept; nothing else of the builder comes along.
+// The runtime image's assemble-input-files label does the same when there
+// is no -a.
+func TestBuildRuntimeImageArtifacts(t *testing.T) {
+	t.Run("flag", func(t *testing.T) {
+		tag := "localhost/pys2i-test/runtime-artifacts:latest"
+		r := runtimeBuild(t, "app-py", imagesVariants["minimal"], tag, "--runtime-image", imagesVariants["minimal"],
+			"-a", "/opt/app-root/src/app.py", "-a", "/opt/app-root/src/app.py:copy;/opt/app-root/bin/python:bin")
+		if r.code != 0 {
+			t.Fatalf("pys2i build: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+		}
+		buildServe(t, tag, "app-py")
+		out := runtimeInImage(t, tag, `stat -c '%u %n' app.py copy/app.py; readlink bin/python; test ! -e requirements.txt`)
+		if want := "1001 app.py\n1001 copy/app.py\npython3"; out != want {
+			t.Errorf("in the image:\n%s\nwant:\n%s", out, want)
+		}
+	})
+	t.Run("label", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		rt := "localhost/pys2i-test/runtime-labelled:latest"
+		dir := t.TempDir()
+		cf := "FROM " + imagesVariants["minimal"] + "\nLABEL io.openshift.s2i.assemble-input-files=\"/opt/app-root/src/app.py:from-label\"\n"
+		if err := os.WriteFile(filepath.Join(dir, "Containerfile"), []byte(cf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := world.Podman(ctx, w.Conf, "build", "-q", "--network", "host", "-t", rt, dir); err != nil {
+			t.Fatalf("build %s: %v %s", rt, err, out)
+		}
+		buildRmi(t, rt)
+		tag := "localhost/pys2i-test/runtime-artifacts-label:latest"
+		r := runtimeBuild(t, "app-py", imagesVariants["minimal"], tag, "--runtime-image", rt)
+		if r.code != 0 {
+			t.Fatalf("pys2i build: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+		}
+		if out := runtimeInImage(t, tag, `ls from-label; test ! -e app.py`); out != "app.py" {
+			t.Errorf("in the image: %q, want app.py only under from-label", out)
+		}
+	})
+}
+
+// A bad -a: a source the builder lacks after assemble, and a relative one.
+func TestBuildRuntimeImageBadArtifact(t *testing.T) {
+	for _, tc := range []struct{ arg, want string }{
+		{"/opt/app-root/src/nope.py", "runtime artifact /opt/app-root/src/nope.py (from --runtime-artifact): no such file or directory in the builder after assemble"},
+		{"opt/app-root", `invalid --runtime-artifact "opt/app-root": the source must be an absolute path`},
+	} {
+		t.Run(tc.arg, func(t *testing.T) {
+			tag := "localhost/pys2i-test/runtime-bad-artifact:latest"
+			r := runtimeBuild(t, "app-py", imagesVariants["minimal"], tag, "--runtime-image", imagesVariants["minimal"], "-a", tc.arg)
+			if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("exit %d, stderr lacks %q:\n%s", r.code, tc.want, r.stderr)
+			}
+			if buildImageExists(t, tag) {
+				t.Errorf("%s was written by a failed build", tag)
+			}
+		})
+	}
+}
