@@ -161,15 +161,24 @@ func TestBuildRuntimeImageArtifacts(t *testing.T) {
 	})
 }
 
-// A bad -a: a source the builder lacks after assemble, and a relative one.
-func TestBuildRuntimeImageBadArtifact(t *testing.T) {
-	for _, tc := range []struct{ arg, want string }{
-		{"/opt/app-root/src/nope.py", "runtime artifact /opt/app-root/src/nope.py (from --runtime-artifact): no such file or directory in the builder after assemble"},
-		{"opt/app-root", `invalid --runtime-artifact "opt/app-root": the source must be an absolute path`},
+// Bad input: a -a source the builder lacks after assemble, a relative one,
+// a runtime image that is not there with --runtime-pull-policy never.
+func TestBuildRuntimeImageBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing artifact", []string{"--runtime-image", imagesVariants["minimal"], "-a", "/opt/app-root/src/nope.py"},
+			"runtime artifact /opt/app-root/src/nope.py (from --runtime-artifact): no such file or directory in the builder after assemble"},
+		{"relative artifact", []string{"--runtime-image", imagesVariants["minimal"], "-a", "opt/app-root"},
+			`invalid --runtime-artifact "opt/app-root": the source must be an absolute path`},
+		{"runtime image not pulled", []string{"--runtime-image", "localhost/pys2i-test/no-such-runtime:latest", "--runtime-pull-policy", "never"},
+			"runtime image: image localhost/pys2i-test/no-such-runtime:latest is not in the local store, and the pull policy is never"},
 	} {
-		t.Run(tc.arg, func(t *testing.T) {
-			tag := "localhost/pys2i-test/runtime-bad-artifact:latest"
-			r := runtimeBuild(t, "app-py", imagesVariants["minimal"], tag, "--runtime-image", imagesVariants["minimal"], "-a", tc.arg)
+		t.Run(tc.name, func(t *testing.T) {
+			tag := "localhost/pys2i-test/runtime-bad-input:latest"
+			r := runtimeBuild(t, "app-py", imagesVariants["minimal"], tag, tc.args...)
 			if r.code == 0 || !strings.Contains(r.stderr, tc.want) {
 				t.Errorf("exit %d, stderr lacks %q:\n%s", r.code, tc.want, r.stderr)
 			}
