@@ -44,6 +44,10 @@ type runtimeImage struct {
 	// it is uploaded (from the source or a file:// URL) rather than in the image.
 	run     s2iscripts.Script
 	runData []byte
+	// asmRuntime is set when the runtime image has an assemble-runtime
+	// script (assembleruntime.go); asmRuntimeData as runData.
+	asmRuntime     *s2iscripts.Script
+	asmRuntimeData []byte
 }
 
 // openRuntime pulls the runtime image by --runtime-pull-policy, checks
@@ -92,8 +96,7 @@ func (rt *runtimeImage) Close() error {
 
 // scripts locates run and assemble-runtime for the runtime image, as s2i
 // does (--scripts-url, the source's .s2i/bin, the runtime image's label),
-// before assemble moves the source away. An assemble-runtime script is
-// refused: pys2i does not run one yet.
+// and reads the uploaded ones before assemble moves the source away.
 func (rt *runtimeImage) scripts(o buildopts.Options, srcHost string, srcScripts map[string]string) error {
 	found, _, err := s2iscripts.Locate(s2iscripts.Input{
 		ScriptsURL: o.ScriptsURL, ImageScriptsURL: o.ImageScriptsURL,
@@ -103,22 +106,29 @@ func (rt *runtimeImage) scripts(o buildopts.Options, srcHost string, srcScripts 
 	if err != nil {
 		return fmt.Errorf("runtime image %s: %w", rt.name, err)
 	}
-	if ar, ok := found[s2iscripts.AssembleRuntime]; ok {
-		if ar.External() || rt.exists(ar.ImagePath) {
-			return fmt.Errorf("runtime image %s: %w", rt.name, runtimeimage.ErrAssembleRuntime)
+	read := func(s s2iscripts.Script) ([]byte, error) {
+		if !s.External() {
+			return nil, nil
+		}
+		from := s.HostPath
+		if s.Origin == s2iscripts.FromSource {
+			from = filepath.Join(srcHost, s.HostPath)
+		}
+		b, err := os.ReadFile(from)
+		if err != nil {
+			return nil, fmt.Errorf("script %s: %w", s.Name, err)
+		}
+		return b, nil
+	}
+	if ar, ok := found[s2iscripts.AssembleRuntime]; ok && rt.hasScript(ar) {
+		rt.asmRuntime = &ar
+		if rt.asmRuntimeData, err = read(ar); err != nil {
+			return err
 		}
 	}
 	rt.run = found[s2iscripts.Run]
-	if rt.run.External() {
-		from := rt.run.HostPath
-		if rt.run.Origin == s2iscripts.FromSource {
-			from = filepath.Join(srcHost, rt.run.HostPath)
-		}
-		if rt.runData, err = os.ReadFile(from); err != nil {
-			return fmt.Errorf("script %s: %w", rt.run.Name, err)
-		}
-	}
-	return nil
+	rt.runData, err = read(rt.run)
+	return err
 }
 
 // exists reports whether p (in the image) exists in the runtime image.
@@ -182,13 +192,17 @@ func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in 
 		view.Mounts = append(view.Mounts, elfdeps.Mount{At: c.Dest, Root: elfdeps.Dir(h)})
 		dests = append(dests, c.Dest)
 	}
-	finalEnv := processEnv(rt.cfg.Config.Env, in.BuildEnv, "")
-	probs, err := elfdeps.Check(view, dests, elfdeps.Options{LibraryPath: splitList(envValue(finalEnv, "LD_LIBRARY_PATH"))})
-	if err != nil {
-		return res, fmt.Errorf("check the runtime image %s: %w", rt.name, err)
-	}
-	if len(probs) > 0 {
-		return res, rt.cannotRun(probs, elfdeps.Dir(in.CtrRoot), o.Builder)
+	if rt.asmRuntime == nil {
+		// Checked here, before any layer is written; with assemble-runtime,
+		// on its result (assembleruntime.go).
+		finalEnv := processEnv(rt.cfg.Config.Env, in.BuildEnv, "")
+		probs, err := elfdeps.Check(view, dests, elfdeps.Options{LibraryPath: splitList(envValue(finalEnv, "LD_LIBRARY_PATH"))})
+		if err != nil {
+			return res, fmt.Errorf("check the runtime image %s: %w", rt.name, err)
+		}
+		if len(probs) > 0 {
+			return res, rt.cannotRun(probs, elfdeps.Dir(in.CtrRoot), o.Builder)
+		}
 	}
 	if rt.run.ImagePath != "" && !rt.exists(rt.run.ImagePath) {
 		logf("warning: the runtime image %s has no run script %s (its Cmd)", rt.name, rt.run.ImagePath)
@@ -262,6 +276,12 @@ func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in 
 	homeLayer, err := commit.DirLayer(filepath.Join(layers, "home.tar"), nil, homeDirs, time.Time{})
 	if err != nil {
 		return res, err
+	}
+	if rt.asmRuntime != nil {
+		outside, homeLayer, err = rt.assembleRuntime(ctx, req, in, []commit.Layer{outside, homeLayer}, dests, logf)
+		if err != nil {
+			return res, err
+		}
 	}
 	meta, err := readMetadata(in.CtrRoot)
 	if err != nil {

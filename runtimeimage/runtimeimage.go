@@ -8,7 +8,6 @@
 package runtimeimage
 
 import (
-	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -136,10 +135,6 @@ func Parents(copies []Copy, exists func(dir string) bool) []string {
 	}
 	return out
 }
-
-// ErrAssembleRuntime is returned when the runtime image has an
-// assemble-runtime script: pys2i does not run it yet.
-var ErrAssembleRuntime = errors.New("the runtime image has an assemble-runtime script, which pys2i does not run yet (not supported); use a runtime image without one")
 
 func envValue(env []string, name string) string {
 	v := ""

@@ -188,3 +188,75 @@ func TestBuildRuntimeImageBadInput(t *testing.T) {
 		})
 	}
 }
+
+// A runtime image with an assemble-runtime script: it runs s2i's way on a
+// container of the runtime image, after the artifacts are laid there, as
+// the io.openshift.s2i.assemble-runtime-user label's user or
+// --assemble-runtime-user, in WORKDIR; what it writes is in the image. A
+// failing one fails the build: no image, nothing left.
+func TestBuildRuntimeImageAssembleRuntime(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rt := "localhost/pys2i-test/runtime-assemble-runtime:latest"
+	dir := t.TempDir()
+	files := map[string]string{
+		"Containerfile": "FROM " + imagesVariants["minimal"] + "\nUSER 0\n" +
+			"COPY assemble-runtime /usr/libexec/s2i/assemble-runtime\n" +
+			"LABEL io.openshift.s2i.assemble-runtime-user=1001\nUSER 1001\n",
+		"assemble-runtime": "#!/bin/sh\nset -e\ntest -f app.py\n" +
+			`[ -z "$FAIL_ASSEMBLE_RUNTIME" ] || { echo "assemble-runtime: failing as asked" >&2; exit 3; }` + "\n" +
+			`echo "$(id -u) $(pwd)" > assembled-runtime` + "\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := world.Podman(ctx, w.Conf, "build", "-q", "--network", "host", "-t", rt, dir); err != nil {
+		t.Fatalf("build %s: %v %s", rt, err, out)
+	}
+	buildRmi(t, rt)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // in the image's assembled-runtime
+		fail string
+	}{
+		{name: "label user", want: "1001 /opt/app-root/src"},
+		{name: "flag user", args: []string{"--assemble-runtime-user", "0"}, want: "0 /opt/app-root/src"},
+		{name: "failing", args: []string{"-e", "FAIL_ASSEMBLE_RUNTIME=1"}, fail: "assemble-runtime failed with exit status 3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tag := "localhost/pys2i-test/runtime-assembled:latest"
+			r := runtimeBuild(t, "app-py", imagesVariants["minimal"], tag, append([]string{"--runtime-image", rt}, tc.args...)...)
+			if tc.fail != "" {
+				if r.code == 0 || !strings.Contains(r.stderr, tc.fail) || !strings.Contains(r.stderr, "failing as asked") {
+					t.Errorf("exit %d, stderr lacks %q:\n%s", r.code, tc.fail, r.stderr)
+				}
+				if buildImageExists(t, tag) {
+					t.Errorf("%s was written by a failed build", tag)
+				}
+				return
+			}
+			if r.code != 0 {
+				t.Fatalf("pys2i build: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			}
+			if out := runtimeInImage(t, tag, `cat assembled-runtime`); out != tc.want {
+				t.Errorf("assembled-runtime: %q, want %q", out, tc.want)
+			}
+			buildServe(t, tag, "app-py")
+		})
+	}
+}
+
+// numpy's wheel ships its BLAS/LAPACK in numpy.libs, found through the
+// extensions' RPATH $ORIGIN/../numpy.libs: the check finds them in the
+// artifacts, and the app runs on the minimal image.
+func TestBuildRuntimeImageBundledLibraries(t *testing.T) {
+	tag := "localhost/pys2i-test/runtime-numpy:latest"
+	r := runtimeBuild(t, "numpy-app", imagesVariants["full"], tag, "--runtime-image", imagesVariants["minimal"])
+	if r.code != 0 {
+		t.Fatalf("pys2i build: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	buildServe(t, tag, "numpy-app [0.5, 0.25]")
+}
