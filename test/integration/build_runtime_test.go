@@ -175,6 +175,9 @@ func TestBuildRuntimeImageBadInput(t *testing.T) {
 			`invalid --runtime-artifact "opt/app-root": the source must be an absolute path`},
 		{"runtime image not pulled", []string{"--runtime-image", "localhost/pys2i-test/no-such-runtime:latest", "--runtime-pull-policy", "never"},
 			"runtime image: image localhost/pys2i-test/no-such-runtime:latest is not in the local store, and the pull policy is never"},
+		// The builder's user (1001) is allowed; the runtime image's (none: root) is not.
+		{"runtime image user not allowed", []string{"--runtime-image", "localhost/pys2i-test/python-minimal:latest", "--allowed-uids", "1000-"},
+			`image "localhost/pys2i-test/python-minimal:latest" must specify a user that is numeric and within the range of allowed users`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tag := "localhost/pys2i-test/runtime-bad-input:latest"
