@@ -22,15 +22,24 @@ type Problem struct {
 	// NeededBy is the image path of the file that needs it (an ELF file,
 	// or a venv's bin/python or pyvenv.cfg).
 	NeededBy string
-	// Detail says more for an interpreter ("pyvenv.cfg home = /usr/bin").
-	Detail string
+	// Role says what a missing program is to NeededBy ("the Python
+	// interpreter of"); Detail says more ("pyvenv.cfg home, a directory").
+	Role, Detail string
 }
+
+// Roles of missing programs.
+const (
+	RolePython  = "the Python interpreter of"
+	RoleLoader  = "the dynamic loader (ELF interpreter) of"
+	RoleHTTPD   = "the web server that mod_wsgi-express starts, named in"
+	RoleModules = "the Apache modules directory that mod_wsgi-express loads from, named in"
+)
 
 func (p Problem) String() string {
 	if p.Library {
 		return fmt.Sprintf("lacks %s needed by %s", p.Missing, p.NeededBy)
 	}
-	s := fmt.Sprintf("lacks %s, the Python interpreter of %s", p.Missing, p.NeededBy)
+	s := fmt.Sprintf("lacks %s, %s %s", p.Missing, p.Role, p.NeededBy)
 	if p.Detail != "" {
 		s += " (" + p.Detail + ")"
 	}
@@ -105,6 +114,9 @@ func (c *checker) walk(p string) error {
 		if path.Base(p) == "pyvenv.cfg" {
 			return c.venv(p)
 		}
+		if strings.HasSuffix(p, "/mod_wsgi/server/apxs_config.py") {
+			return c.modWSGI(p)
+		}
 		if fi.Size() >= 64 {
 			return c.elfFile(p, p)
 		}
@@ -135,11 +147,11 @@ func (c *checker) venv(cfg string) error {
 		if res, ok, err := Resolve(c.r, home); err != nil {
 			return err
 		} else if !ok || !c.isDir(res) {
-			c.probs[Problem{Missing: home, NeededBy: cfg, Detail: "pyvenv.cfg home, a directory"}] = true
+			c.probs[Problem{Missing: home, NeededBy: cfg, Role: RolePython, Detail: "pyvenv.cfg home, a directory"}] = true
 		}
 	}
 	if exe := keys["executable"]; exe != "" {
-		if err := c.interpreter(exe, cfg, "pyvenv.cfg executable"); err != nil {
+		if err := c.program(exe, cfg, RolePython, "pyvenv.cfg executable"); err != nil {
 			return err
 		}
 	}
@@ -149,22 +161,22 @@ func (c *checker) venv(cfg string) error {
 		if _, err := c.r.Lstat(py); err != nil {
 			continue
 		}
-		if err := c.interpreter(py, py, ""); err != nil {
+		if err := c.program(py, py, RolePython, ""); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// interpreter checks that p resolves to a regular file and checks it as
-// an ELF file.
-func (c *checker) interpreter(p, by, detail string) error {
+// program checks that p resolves to a regular file and checks it as an
+// ELF file.
+func (c *checker) program(p, by, role, detail string) error {
 	res, ok, err := Resolve(c.r, p)
 	if err != nil {
 		return err
 	}
 	if !ok || !c.isRegular(res) {
-		c.probs[Problem{Missing: res, NeededBy: by, Detail: detail}] = true
+		c.probs[Problem{Missing: res, NeededBy: by, Role: role, Detail: detail}] = true
 		return nil
 	}
 	return c.elfFile(res, res)
@@ -258,7 +270,7 @@ func (c *checker) elfFile(p, by string) error {
 		if ir, ok, err := Resolve(c.r, info.interp); err != nil {
 			return err
 		} else if !ok || !c.isRegular(ir) {
-			c.probs[Problem{Missing: info.interp, NeededBy: by, Detail: "its ELF interpreter"}] = true
+			c.probs[Problem{Missing: info.interp, NeededBy: by, Role: RoleLoader}] = true
 		}
 	}
 	origin := path.Dir(res)
@@ -421,4 +433,73 @@ func glob(r Root, pat string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// modWSGI checks the Apache server that mod_wsgi was built against and
+// that mod_wsgi-express starts, as its apxs_config.py names it: HTTPD, or
+// PROGNAME in SBINDIR or BINDIR (whichever exists, as the file decides at
+// import), and the LIBEXECDIR its modules load from. mod_wsgi's module
+// loads into that server, so without it the app cannot run. A mod_wsgi
+// that ships its own server (WITH_HTTPD_PACKAGE = True) needs nothing.
+func (c *checker) modWSGI(cfg string) error {
+	f, err := c.r.Open(cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", cfg, err)
+	}
+	vars := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), "=")
+		if !ok {
+			continue
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if k == "WITH_HTTPD_PACKAGE" && v == "True" {
+			f.Close()
+			return nil
+		}
+		// Only literal strings: the other branch's computed values are not ours.
+		if len(v) >= 2 && (v[0] == '\'' || v[0] == '"') && v[len(v)-1] == v[0] {
+			vars[k] = v[1 : len(v)-1]
+		}
+	}
+	f.Close()
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %w", cfg, err)
+	}
+	var candidates []string
+	if h := vars["HTTPD"]; path.IsAbs(h) {
+		candidates = []string{h}
+	} else if prog := vars["PROGNAME"]; prog != "" {
+		for _, d := range []string{vars["SBINDIR"], vars["BINDIR"]} {
+			if path.IsAbs(d) {
+				candidates = append(candidates, path.Join(d, prog))
+			}
+		}
+	}
+	if len(candidates) > 0 {
+		found := ""
+		for _, cand := range candidates {
+			if res, ok, err := Resolve(c.r, cand); err != nil {
+				return err
+			} else if ok && c.isRegular(res) {
+				found = cand
+				break
+			}
+		}
+		if found == "" {
+			found = candidates[0]
+		}
+		if err := c.program(found, cfg, RoleHTTPD, "HTTPD"); err != nil {
+			return err
+		}
+	}
+	if dir := vars["LIBEXECDIR"]; path.IsAbs(dir) {
+		if res, ok, err := Resolve(c.r, dir); err != nil {
+			return err
+		} else if !ok || !c.isDir(res) {
+			c.probs[Problem{Missing: dir, NeededBy: cfg, Role: RoleModules, Detail: "LIBEXECDIR"}] = true
+		}
+	}
+	return nil
 }

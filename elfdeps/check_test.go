@@ -191,6 +191,54 @@ func TestCheck(t *testing.T) {
 			},
 		},
 		{
+			name:  "mod_wsgi's Apache binary missing",
+			image: func(t *testing.T) string { return fakeRoot(t) },
+			art: func(t *testing.T, art string) {
+				write(t, art, "/lib/python3.11/site-packages/mod_wsgi/server/apxs_config.py", apxsConfig)
+			},
+			want: []string{
+				"lacks /usr/lib/apache2/modules, the Apache modules directory that mod_wsgi-express loads from, named in /opt/app-root/lib/python3.11/site-packages/mod_wsgi/server/apxs_config.py (LIBEXECDIR)",
+				"lacks /usr/sbin/apache2, the web server that mod_wsgi-express starts, named in /opt/app-root/lib/python3.11/site-packages/mod_wsgi/server/apxs_config.py (HTTPD)",
+			},
+		},
+		{
+			name:  "mod_wsgi with its own server package",
+			image: func(t *testing.T) string { return fakeRoot(t) },
+			art: func(t *testing.T, art string) {
+				write(t, art, "/lib/python3.11/site-packages/mod_wsgi/server/apxs_config.py", strings.Replace(apxsConfig, "= False", "= True", 1))
+			},
+		},
+		{
+			name: "mod_wsgi's Apache binary present, its library missing",
+			image: func(t *testing.T) string {
+				r := fakeRoot(t, "libexpat.so.1")
+				copyHost(t, "/usr/bin/python3.11", r, "/usr/bin/apache2") // an ELF file that needs libexpat, in BINDIR
+				write(t, r, "/usr/lib/apache2/modules/mod_mpm_event.so", "")
+				return r
+			},
+			art: func(t *testing.T, art string) {
+				write(t, art, "/lib/python3.11/site-packages/mod_wsgi/server/apxs_config.py", apxsConfig)
+			},
+			want: []string{"lacks libexpat.so.1 needed by /usr/bin/apache2"},
+		},
+		{
+			name: "an executable's loader missing",
+			image: func(t *testing.T) string {
+				r := fakeRoot(t)
+				os.Remove(filepath.Join(r, "usr/lib64/ld-linux-x86-64.so.2"))
+				return r
+			},
+			art: func(t *testing.T, art string) {
+				copyHost(t, "/usr/bin/python3.11", art, "/bin/tool")
+			},
+			want: []string{
+				"lacks /lib64/ld-linux-x86-64.so.2, the dynamic loader (ELF interpreter) of /opt/app-root/bin/tool",
+				"lacks /lib64/ld-linux-x86-64.so.2, the dynamic loader (ELF interpreter) of /usr/lib/x86_64-linux-gnu/libc.so.6",
+				"lacks ld-linux-x86-64.so.2 needed by /usr/lib/x86_64-linux-gnu/libc.so.6",
+				"lacks ld-linux-x86-64.so.2 needed by /usr/lib/x86_64-linux-gnu/libm.so.6",
+			},
+		},
+		{
 			name:  "text files and a symlink out of the artifacts are not followed",
 			image: func(t *testing.T) string { return fakeRoot(t) },
 			art: func(t *testing.T, art string) {
@@ -281,3 +329,35 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// apxsConfig is mod_wsgi 5.0.2's generated apxs_config.py on Debian 12.
+const apxsConfig = `
+import os
+import posixpath
+
+WITH_HTTPD_PACKAGE = False
+
+if WITH_HTTPD_PACKAGE:
+    from mod_wsgi_packages.httpd import __file__ as PACKAGES_ROOTDIR
+    PACKAGES_ROOTDIR = posixpath.dirname(PACKAGES_ROOTDIR)
+    BINDIR = posixpath.join(PACKAGES_ROOTDIR, 'bin')
+    SBINDIR = BINDIR
+    LIBEXECDIR = posixpath.join(PACKAGES_ROOTDIR, 'modules')
+    SHLIBPATH = posixpath.join(PACKAGES_ROOTDIR, 'lib')
+else:
+    BINDIR = '/usr/bin'
+    SBINDIR = '/usr/sbin'
+    LIBEXECDIR = '/usr/lib/apache2/modules'
+    SHLIBPATH = ''
+
+MPM_NAME = ''
+PROGNAME = 'apache2'
+SHLIBPATH_VAR = 'LD_LIBRARY_PATH'
+
+if os.path.exists(posixpath.join(SBINDIR, PROGNAME)):
+    HTTPD = posixpath.join(SBINDIR, PROGNAME)
+elif os.path.exists(posixpath.join(BINDIR, PROGNAME)):
+    HTTPD = posixpath.join(BINDIR, PROGNAME)
+else:
+    HTTPD = PROGNAME
+`

@@ -89,21 +89,44 @@ func TestBuildRuntimeImageModWSGI(t *testing.T) {
 	}
 }
 
-// Without apache2-bin and libpython3.11 the minimal image cannot load
-// mod_wsgi's module: the build fails before writing anything, naming the
-// library, the file that needs it and the builder's package.
+// Without libpython3.11 the minimal image cannot load mod_wsgi's module,
+// and without apache2-bin there is no server to load it into: the build
+// fails before writing anything, naming what is missing, what needs it and
+// the builder's package.
 func TestBuildRuntimeImageMissingLibrary(t *testing.T) {
-	tag := "localhost/pys2i-test/runtime-mod-wsgi-missing:latest"
-	r := runtimeBuild(t, "mod-wsgi", imagesVariants["full"], tag, "--runtime-image", imagesVariants["minimal"])
-	if r.code == 0 {
-		t.Fatalf("build succeeded on a runtime image without libpython3.11:\n%s", r.stderr)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// python-minimal + libpython3.11 (taken from the full image: no apt needed), no apache2-bin.
+	libpython := "localhost/pys2i-test/runtime-libpython-only:latest"
+	dir := t.TempDir()
+	cf := "FROM " + imagesVariants["minimal"] + "\nCOPY --from=" + imagesVariants["full"] +
+		" /usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 /usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0\n"
+	if err := os.WriteFile(filepath.Join(dir, "Containerfile"), []byte(cf), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	want := "runtime image lacks libpython3.11.so.1.0 needed by /opt/app-root/lib/python3.11/site-packages/mod_wsgi/server/mod_wsgi-py311.cpython-311-x86_64-linux-gnu.so: install libpython3.11"
-	if !strings.Contains(r.stderr, want) {
-		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	if out, err := world.Podman(ctx, w.Conf, "build", "-q", "--network", "host", "-t", libpython, dir); err != nil {
+		t.Fatalf("build %s: %v %s", libpython, err, out)
 	}
-	if buildImageExists(t, tag) {
-		t.Errorf("%s was written by a failed build", tag)
+	buildRmi(t, libpython)
+	for _, tc := range []struct{ name, runtime, want string }{
+		{"minimal", imagesVariants["minimal"],
+			"runtime image lacks libpython3.11.so.1.0 needed by /opt/app-root/lib/python3.11/site-packages/mod_wsgi/server/mod_wsgi-py311.cpython-311-x86_64-linux-gnu.so: install libpython3.11 (the builder's package with /usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0)"},
+		{"no apache2-bin", libpython,
+			"runtime image lacks /usr/sbin/apache2, the web server that mod_wsgi-express starts, named in /opt/app-root/lib/python3.11/site-packages/mod_wsgi/server/apxs_config.py (HTTPD): install apache2-bin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tag := "localhost/pys2i-test/runtime-mod-wsgi-missing:latest"
+			r := runtimeBuild(t, "mod-wsgi", imagesVariants["full"], tag, "--runtime-image", tc.runtime)
+			if r.code == 0 {
+				t.Fatalf("build succeeded on %s:\n%s", tc.runtime, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("stderr lacks %q:\n%s", tc.want, r.stderr)
+			}
+			if buildImageExists(t, tag) {
+				t.Errorf("%s was written by a failed build", tag)
+			}
+		})
 	}
 }
 
