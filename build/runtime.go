@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -328,6 +329,7 @@ func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in 
 // it, and the builder's package that has it.
 func (rt *runtimeImage) cannotRun(probs []elfdeps.Problem, builder elfdeps.Root, builderName string) error {
 	var b strings.Builder
+	var pkgs []string
 	fmt.Fprintf(&b, "the runtime image %s cannot run the build's artifacts:", rt.name)
 	for _, p := range probs {
 		fmt.Fprintf(&b, "\n  runtime image lacks %s", strings.TrimPrefix(p.String(), "lacks "))
@@ -347,11 +349,18 @@ func (rt *runtimeImage) cannotRun(probs []elfdeps.Problem, builder elfdeps.Root,
 		}
 		if pkg != "" {
 			fmt.Fprintf(&b, ": install %s (the builder's package with %s)", pkg, where)
+			if !slices.Contains(pkgs, pkg) {
+				pkgs = append(pkgs, pkg)
+			}
 		} else if p.Library {
 			fmt.Fprintf(&b, ": the builder has it at %s", where)
 		}
 	}
-	b.WriteString("\nadd what is missing to the runtime image (a Containerfile FROM it that installs the packages), or use another --runtime-image")
+	if len(pkgs) > 0 {
+		fmt.Fprintf(&b, "\nadd them to the runtime image (a Containerfile FROM it with RUN apt-get install -y %s), or use another --runtime-image", strings.Join(pkgs, " "))
+	} else {
+		b.WriteString("\nadd what is missing to the runtime image (a Containerfile FROM it that installs it), or use another --runtime-image")
+	}
 	return errors.New(b.String())
 }
 
