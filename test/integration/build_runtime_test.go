@@ -297,3 +297,46 @@ func TestBuildRuntimeImageBundledLibraries(t *testing.T) {
 	}
 	buildServe(t, tag, "numpy-app [0.5, 0.25]")
 }
+
+// README's one-line Containerfile for runtime packages, as written there
+// (apt-get from the Debian mirror), makes a runtime image a mod_wsgi app
+// builds onto and runs on as a random uid.
+func TestBuildRuntimeImageReadmeContainerfile(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(b), "\n### Runtime images: build on full, ship on minimal\n")
+	if !ok {
+		t.Fatal(`README.md has no section "### Runtime images: build on full, ship on minimal"`)
+	}
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	_, block, ok := strings.Cut(sec, "```Containerfile\n")
+	if !ok {
+		t.Fatal("README.md: no Containerfile block in the runtime images section")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	// The block is indented as part of a list item.
+	var cf strings.Builder
+	for _, line := range strings.Split(block, "\n") {
+		cf.WriteString(strings.TrimSpace(line) + "\n")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	imagesRequire(t, ctx, imagesVariants["minimal"])
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Containerfile"), []byte(cf.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rt := "localhost/pys2i-test/runtime-readme:latest"
+	if out, err := world.Podman(ctx, w.Conf, "build", "-q", "--network", "host", "-t", rt, dir); err != nil {
+		t.Fatalf("build README's runtime Containerfile:\n%s\n%v %s", cf.String(), err, out)
+	}
+	buildRmi(t, rt)
+	tag := "localhost/pys2i-test/runtime-readme-mod-wsgi:latest"
+	r := runtimeBuild(t, "mod-wsgi", imagesVariants["full"], tag, "--runtime-image", rt)
+	if r.code != 0 {
+		t.Fatalf("pys2i build: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	buildServe(t, tag, "mod-wsgi")
+}
