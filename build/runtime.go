@@ -217,6 +217,14 @@ func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in 
 	toDir := func(parts []runtimeimage.Part) ([]commit.DirPart, error) {
 		var out []commit.DirPart
 		for _, p := range parts {
+			if p.Source == path.Clean(home) && !slices.ContainsFunc(copies, func(c runtimeimage.Copy) bool { return c.Source == p.Source }) {
+				// $HOME split off a copy: a builder may have no $HOME.
+				if d, err := securejoin.SecureJoin(in.CtrRoot, p.Source); err == nil {
+					if _, err := os.Lstat(d); errors.Is(err, fs.ErrNotExist) {
+						continue
+					}
+				}
+			}
 			h, err := host(p.Source)
 			if err != nil {
 				return nil, err
