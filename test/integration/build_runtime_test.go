@@ -340,3 +340,35 @@ func TestBuildRuntimeImageReadmeContainerfile(t *testing.T) {
 	}
 	buildServe(t, tag, "mod-wsgi")
 }
+
+// A run script from the source's .s2i/bin is uploaded to the runtime
+// image's WORKDIR/scripts/run, as s2i does, and is the image's Cmd.
+func TestBuildRuntimeImageSourceRunScript(t *testing.T) {
+	app, err := os.ReadFile(filepath.Join("..", "apps", "app-py", "app.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := appDir(t, map[string]string{
+		"app.py":           strings.Replace(string(app), `b"app-py"`, `b"own-run"`, 1),
+		".s2i/bin/run":     "#!/bin/sh\nexec python3 /opt/app-root/src/app.py\n",
+		"requirements.txt": "",
+	})
+	if err := os.Chmod(filepath.Join(src, ".s2i/bin/run"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tag := "localhost/pys2i-test/runtime-own-run:latest"
+	buildRmi(t, tag)
+	before := buildSnapshot(t)
+	r := buildRun(t, "build", src, imagesVariants["minimal"], tag, "--runtime-image", imagesVariants["minimal"])
+	buildNoLeftovers(t, before, r)
+	if r.code != 0 {
+		t.Fatalf("pys2i build: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if got := runtimeInspect(t, tag, "{{.Config.Cmd}}"); got != "[/opt/app-root/src/scripts/run]" {
+		t.Errorf("Cmd %s, want [/opt/app-root/src/scripts/run]", got)
+	}
+	if out := runtimeInImage(t, tag, `stat -c '%u %a' scripts/run`); out != "1001 755" {
+		t.Errorf("scripts/run: %q, want 1001 755", out)
+	}
+	buildServe(t, tag, "own-run")
+}
