@@ -33,13 +33,16 @@ world: tools
 
 # The pys2i builder images (Containerfile) from the world's bases, offline:
 # the world's golang image builds the binary with this machine's module cache.
+# python-runtime is the minimal variant on the world's runtime base (python-
+# minimal + apache2-bin, libpython3.11): a --runtime-image for mod_wsgi apps.
 IMAGES_PREFIX ?= localhost/pys2i
 images: world
 	@set -e; eval "$$($(BIN)/world env)"; \
-	for v in full minimal; do \
-	  base=$$PYS2I_TEST_FULL_IMAGE; [ $$v = full ] || base=$$PYS2I_TEST_MIN_IMAGE; \
+	for v in full minimal runtime; do \
+	  case $$v in full) base=$$PYS2I_TEST_FULL_IMAGE;; minimal) base=$$PYS2I_TEST_MIN_IMAGE;; \
+	    runtime) base=$$PYS2I_TEST_RUNTIME_IMAGE;; esac; \
 	  podman build -q --network host --build-arg GO_IMAGE=$$PYS2I_TEST_GO_IMAGE \
-	    --build-arg BASE_IMAGE=$$base --build-arg VARIANT=$$v \
+	    --build-arg BASE_IMAGE=$$base --build-arg VARIANT=$${v/runtime/minimal} \
 	    -v "$$($(GO) env GOMODCACHE):/go/pkg/mod" -v "$$($(GO) env GOCACHE):/root/.cache/go-build" \
 	    -t $(IMAGES_PREFIX)/python-$$v:latest . ; \
 	  echo "built $(IMAGES_PREFIX)/python-$$v:latest"; \

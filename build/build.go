@@ -90,8 +90,8 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if o.Tag == "" {
 		return res, errors.New("a TAG is needed: pys2i does not write untagged images")
 	}
-	if o.Incremental || o.RuntimeImage != "" {
-		return res, errors.New("--incremental and --runtime-image are not supported yet")
+	if o.Incremental {
+		return res, errors.New("--incremental is not supported yet")
 	}
 	if _, err := source.Check(o.Source); err != nil {
 		return res, err
@@ -125,6 +125,12 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err := assembleuser.Check(o.AllowedUIDs, o.Builder, o.AssembleUser, labels, baseCfg.Config.User, onBuild); err != nil {
 		return res, err
 	}
+
+	rt, err := openRuntime(ctx, im, o) // runtime.go: --runtime-image
+	if err != nil {
+		return res, err
+	}
+	defer func() { err = errors.Join(err, rt.Close()) }()
 
 	tmp, err := os.MkdirTemp("", "pys2i-build-")
 	if err != nil {
@@ -192,6 +198,11 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
+	if rt != nil {
+		if err := rt.scripts(o, srcHost, srcScripts); err != nil {
+			return res, err
+		}
+	}
 	for _, s := range scripts {
 		if s.External() {
 			if err := injectScript(ctr.Root, srcHost, dest, s, owner); err != nil {
@@ -236,6 +247,12 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	}
 
 	debugf("assemble done")
+	if rt != nil {
+		return rt.finish(ctx, req, res, runtimeInput{
+			CtrRoot: ctr.Root, Tmp: tmp, BuilderEnv: baseCfg.Config.Env, BuilderDigest: baseDigest,
+			BuildEnv: env.Strings(), Source: info, Owner: *owner, Start: cStart,
+		}, logf)
+	}
 	// Unmounted first: the layer's changes are read from the driver's own
 	// files, and nothing can change them any more.
 	if err := ctr.Unmount(); err != nil {

@@ -28,13 +28,15 @@ type Image struct {
 // Manifest is what a finished world holds; it is written last, so its
 // presence means every part is complete.
 type Manifest struct {
-	Root     string           `json:"root"`
-	BaseKey  string           `json:"base_key"`
-	IndexKey string           `json:"index_key"`
-	GoKey    string           `json:"go_key"`
-	Index    string           `json:"index"` // directory served as the package index (has simple/)
-	Images   map[string]Image `json:"images"`
-	Conf     Conf             `json:"conf"`
+	Root     string `json:"root"`
+	BaseKey  string `json:"base_key"`
+	IndexKey string `json:"index_key"`
+	GoKey    string `json:"go_key"`
+	// RuntimeKey is the python-runtime image's part (runtime.go).
+	RuntimeKey string           `json:"runtime_key"`
+	Index      string           `json:"index"` // directory served as the package index (has simple/)
+	Images     map[string]Image `json:"images"`
+	Conf       Conf             `json:"conf"`
 }
 
 // Builder builds the world described by Recipe under Root.
@@ -97,7 +99,10 @@ func (b *Builder) Build(ctx context.Context) (*Manifest, error) {
 	if err := b.step("podman configuration", func() error {
 		c, err := writeConf(b.Root)
 		m.Conf = c
-		return err
+		if err != nil {
+			return err
+		}
+		return resetCopiedDB(ctx, c, b.Root)
 	}); err != nil {
 		return nil, err
 	}
@@ -121,12 +126,23 @@ func (b *Builder) Build(ctx context.Context) (*Manifest, error) {
 	if err := readJSON(filepath.Join(goDir, "digests.json"), &digests); err != nil {
 		return nil, fmt.Errorf("world: go image: %w", err)
 	}
+	m.RuntimeKey = b.Recipe.RuntimeKey()
+	rtDir, err := b.runtimePart(ctx, base, digests)
+	if err != nil {
+		return nil, err
+	}
 	m.Images = map[string]Image{}
-	for _, v := range []string{"minimal", "full", "golang"} {
+	for _, v := range []string{"minimal", "full", "golang", "runtime"} {
 		img := Image{
 			Name:   "localhost/pys2i-test/python-" + v + ":latest",
 			Layout: filepath.Join(base, "oci"), Ref: "python-" + v, Digest: digests["python-"+v],
 			RootFS: filepath.Join(base, "rootfs", v), Env: b.Recipe.Env,
+		}
+		if v == "runtime" {
+			img = Image{
+				Name:   "localhost/pys2i-test/python-runtime:latest",
+				Layout: filepath.Join(rtDir, "oci"), Ref: "python-runtime", Digest: digests["python-runtime"], Env: b.Recipe.Env,
+			}
 		}
 		if v == "golang" {
 			img = Image{
@@ -144,7 +160,7 @@ func (b *Builder) Build(ctx context.Context) (*Manifest, error) {
 	if err := writeJSON(filepath.Join(b.Root, "world.json"), m); err != nil {
 		return nil, fmt.Errorf("world: manifest: %w", err)
 	}
-	b.prune(base, m.Index, goDir)
+	b.prune(base, m.Index, goDir, rtDir)
 	return m, nil
 }
 
@@ -211,7 +227,7 @@ func (b *Builder) buildBase(ctx context.Context, tmp string) error {
 
 // prune removes parts built from older recipes.
 func (b *Builder) prune(keep ...string) {
-	for _, pattern := range []string{"base-*", "index-*", "golang-*"} {
+	for _, pattern := range []string{"base-*", "index-*", "golang-*", "runtime-*"} {
 		matches, _ := filepath.Glob(filepath.Join(b.Root, pattern))
 		for _, m := range matches {
 			if !contains(keep, m) {

@@ -155,3 +155,23 @@ func copyToStore(ctx context.Context, root string, img Image) (err error) {
 	}
 	return nil
 }
+
+// resetCopiedDB removes podman's database when it records another world's
+// store: a world copied with cp -a carries it, and podman then silently
+// uses the original's graph root ("Overriding graph root ... from
+// database"), so the copy's images are invisible to podman. The database
+// holds only podman's container records, which belong to the original.
+func resetCopiedDB(ctx context.Context, c Conf, root string) error {
+	db := filepath.Join(root, "podman", "graph", "libpod", "bolt_state.db")
+	if _, err := os.Stat(db); err != nil {
+		return nil
+	}
+	got, err := Podman(ctx, c, "info", "--format", "{{.Store.GraphRoot}}")
+	if err != nil {
+		return err
+	}
+	if want := filepath.Join(root, "podman", "graph"); got != want {
+		return os.Remove(db)
+	}
+	return nil
+}

@@ -28,6 +28,10 @@ type Recipe struct {
 	// Full are installed on a copy of the minimal root filesystem for the
 	// python-full stand-in (compilers and headers).
 	Full []string `json:"full"`
+	// Runtime are installed on a copy of the minimal root filesystem for
+	// the python-runtime image (a runtime image for --runtime-image: what
+	// a mod_wsgi app needs to run). Not part of the base key.
+	Runtime []string `json:"runtime"`
 	// Env is the images' environment.
 	Env []string `json:"env"`
 	// Cmd is the images' default command.

@@ -79,6 +79,7 @@ func printEnv(root string) error {
 		{"PYS2I_TEST_MIN_IMAGE", m.Images["minimal"].Name},
 		{"PYS2I_TEST_FULL_IMAGE", m.Images["full"].Name},
 		{"PYS2I_TEST_GO_IMAGE", m.Images["golang"].Name},
+		{"PYS2I_TEST_RUNTIME_IMAGE", m.Images["runtime"].Name},
 		{"PYS2I_TEST_INDEX_DIR", m.Index},
 	}
 	for _, kv := range m.Conf.Env() {

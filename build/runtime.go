@@ -1,0 +1,428 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/image/v5/signature"
+	"go.podman.io/image/v5/types"
+	"go.podman.io/storage"
+
+	"github.com/pys2i/pys2i/assembleuser"
+	"github.com/pys2i/pys2i/buildopts"
+	"github.com/pys2i/pys2i/commit"
+	"github.com/pys2i/pys2i/elfdeps"
+	"github.com/pys2i/pys2i/imageconfig"
+	"github.com/pys2i/pys2i/images"
+	"github.com/pys2i/pys2i/runtimeimage"
+	"github.com/pys2i/pys2i/s2iscripts"
+	"github.com/pys2i/pys2i/source"
+)
+
+// runtimeImage is the runtime image of an extended build (--runtime-image):
+// in the local store, its root mounted read-only (no container) so that
+// the build can check it can run the artifacts.
+type runtimeImage struct {
+	name   string
+	local  images.Local
+	cfg    *v1.Image
+	digest string
+	src    types.ImageSource
+	store  storage.Store
+	root   string // the read-only mount
+	// run is the run script (the committed Cmd); runData its content when
+	// it is uploaded (from the source or a file:// URL) rather than in the image.
+	run     s2iscripts.Script
+	runData []byte
+	// asmRuntime is set when the runtime image has an assemble-runtime
+	// script (assembleruntime.go); asmRuntimeData as runData.
+	asmRuntime     *s2iscripts.Script
+	asmRuntimeData []byte
+}
+
+// openRuntime pulls the runtime image by --runtime-pull-policy, checks
+// its user against --allowed-uids (as s2i does, with the assemble user),
+// and mounts it read-only. nil when there is no --runtime-image.
+func openRuntime(ctx context.Context, im *images.Images, o buildopts.Options) (rt *runtimeImage, err error) {
+	if o.RuntimeImage == "" {
+		return nil, nil
+	}
+	rt = &runtimeImage{name: o.RuntimeImage}
+	if rt.local, err = im.Builder(ctx, o.RuntimeImage, images.PullPolicy(o.RuntimePullPolicy)); err != nil {
+		return nil, fmt.Errorf("runtime image: %w", err)
+	}
+	if rt.cfg, rt.digest, err = images.ReadConfig(ctx, im.SystemContext(), rt.local.Ref); err != nil {
+		return nil, fmt.Errorf("runtime image %s: %w", o.RuntimeImage, err)
+	}
+	if err := assembleuser.Check(o.AllowedUIDs, o.RuntimeImage, o.AssembleUser, rt.cfg.Config.Labels, rt.cfg.Config.User, nil); err != nil {
+		return nil, err
+	}
+	if rt.src, err = rt.local.Ref.NewImageSource(ctx, im.SystemContext()); err != nil {
+		return nil, fmt.Errorf("runtime image %s: %w", o.RuntimeImage, err)
+	}
+	if rt.store, err = im.Store(); err != nil {
+		rt.src.Close()
+		return nil, err
+	}
+	if rt.root, err = rt.store.MountImage(rt.local.Image.ID, nil, ""); err != nil {
+		rt.src.Close()
+		return nil, fmt.Errorf("mount runtime image %s: %w", o.RuntimeImage, err)
+	}
+	return rt, nil
+}
+
+// Close unmounts the runtime image (this build's mount only) and closes
+// its source. Safe on nil.
+func (rt *runtimeImage) Close() error {
+	if rt == nil {
+		return nil
+	}
+	err := rt.src.Close()
+	if _, uerr := rt.store.UnmountImage(rt.local.Image.ID, false); uerr != nil {
+		err = errors.Join(err, fmt.Errorf("unmount runtime image %s: %w", rt.name, uerr))
+	}
+	return err
+}
+
+// scripts locates run and assemble-runtime for the runtime image, as s2i
+// does (--scripts-url, the source's .s2i/bin, the runtime image's label),
+// and reads the uploaded ones before assemble moves the source away.
+func (rt *runtimeImage) scripts(o buildopts.Options, srcHost string, srcScripts map[string]string) error {
+	found, _, err := s2iscripts.Locate(s2iscripts.Input{
+		ScriptsURL: o.ScriptsURL, ImageScriptsURL: o.ImageScriptsURL,
+		Labels: rt.cfg.Config.Labels, ImageEnv: rt.cfg.Config.Env, SourceScripts: srcScripts,
+		HostFileExists: func(p string) bool { fi, err := os.Stat(p); return err == nil && fi.Mode().IsRegular() },
+	}, []string{s2iscripts.Run, s2iscripts.AssembleRuntime}, []string{s2iscripts.Run})
+	if err != nil {
+		return fmt.Errorf("runtime image %s: %w", rt.name, err)
+	}
+	read := func(s s2iscripts.Script) ([]byte, error) {
+		if !s.External() {
+			return nil, nil
+		}
+		from := s.HostPath
+		if s.Origin == s2iscripts.FromSource {
+			from = filepath.Join(srcHost, s.HostPath)
+		}
+		b, err := os.ReadFile(from)
+		if err != nil {
+			return nil, fmt.Errorf("script %s: %w", s.Name, err)
+		}
+		return b, nil
+	}
+	if ar, ok := found[s2iscripts.AssembleRuntime]; ok && rt.hasScript(ar) {
+		rt.asmRuntime = &ar
+		if rt.asmRuntimeData, err = read(ar); err != nil {
+			return err
+		}
+	}
+	rt.run = found[s2iscripts.Run]
+	rt.runData, err = read(rt.run)
+	return err
+}
+
+// exists reports whether p (in the image) exists in the runtime image.
+func (rt *runtimeImage) exists(p string) bool {
+	_, ok, err := elfdeps.Resolve(elfdeps.Dir(rt.root), p)
+	return err == nil && ok
+}
+
+// runtimeInput is what the extended build's second stage needs from the first.
+type runtimeInput struct {
+	CtrRoot       string // the builder container after assemble, mounted
+	Tmp           string // the build's temp dir
+	BuilderEnv    []string
+	BuilderDigest string
+	BuildEnv      []string
+	Source        source.Info
+	Owner         source.Owner // the assemble user: owns an uploaded run script
+	Start         time.Time    // of the commit phase
+}
+
+// finish lays the artifacts from the builder container onto the runtime
+// image, checks that it can run them, and writes the image to TAG; nothing
+// is written if any step fails.
+func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in runtimeInput, logf func(string, ...any)) (Result, error) {
+	o := req.Options
+	workDir := rt.cfg.Config.WorkingDir
+	if workDir == "" {
+		workDir = "/"
+	}
+	copies, origin, err := runtimeimage.Plan(o.RuntimeArtifacts, rt.cfg.Config.Labels, in.BuilderEnv, workDir)
+	if err != nil {
+		return res, err
+	}
+	hosts := map[string]string{}
+	host := func(p string) (string, error) {
+		if h, ok := hosts[p]; ok {
+			return h, nil
+		}
+		dir, err := securejoin.SecureJoin(in.CtrRoot, path.Dir(p))
+		if err != nil {
+			return "", fmt.Errorf("runtime artifact %s: %w", p, err)
+		}
+		h := filepath.Join(dir, path.Base(p))
+		if _, err := os.Lstat(h); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return "", fmt.Errorf("runtime artifact %s (from %s): no such file or directory in the builder after assemble", p, origin)
+			}
+			return "", fmt.Errorf("runtime artifact %s: %w", p, err)
+		}
+		hosts[p] = h
+		return h, nil
+	}
+	view := elfdeps.Overlay{Lower: elfdeps.Dir(rt.root)}
+	var dests []string
+	for _, c := range copies {
+		h, err := host(c.Source)
+		if err != nil {
+			return res, err
+		}
+		logf("pys2i: runtime image %s: copying %s to %s (%s)", rt.name, c.Source, c.Dest, origin)
+		view.Mounts = append(view.Mounts, elfdeps.Mount{At: c.Dest, Root: elfdeps.Dir(h)})
+		dests = append(dests, c.Dest)
+	}
+	if rt.asmRuntime == nil {
+		// Checked here, before any layer is written; with assemble-runtime,
+		// on its result (assembleruntime.go).
+		finalEnv := processEnv(rt.cfg.Config.Env, in.BuildEnv, "")
+		probs, err := elfdeps.Check(view, dests, elfdeps.Options{LibraryPath: splitList(envValue(finalEnv, "LD_LIBRARY_PATH"))})
+		if err != nil {
+			return res, fmt.Errorf("check the runtime image %s: %w", rt.name, err)
+		}
+		if len(probs) > 0 {
+			return res, rt.cannotRun(probs, elfdeps.Dir(in.CtrRoot), o.Builder)
+		}
+	}
+	if rt.run.ImagePath != "" && !rt.exists(rt.run.ImagePath) {
+		logf("warning: the runtime image %s has no run script %s (its Cmd)", rt.name, rt.run.ImagePath)
+	}
+
+	home := envValue(in.BuilderEnv, "HOME")
+	if home == "" {
+		home = DefaultHome
+	}
+	outsideParts, homeParts := runtimeimage.Split(copies, home)
+	toDir := func(parts []runtimeimage.Part) ([]commit.DirPart, error) {
+		var out []commit.DirPart
+		for _, p := range parts {
+			if p.Source == path.Clean(home) && !slices.ContainsFunc(copies, func(c runtimeimage.Copy) bool { return c.Source == p.Source }) {
+				// $HOME split off a copy: a builder may have no $HOME.
+				if d, err := securejoin.SecureJoin(in.CtrRoot, p.Source); err == nil {
+					if _, err := os.Lstat(d); errors.Is(err, fs.ErrNotExist) {
+						continue
+					}
+				}
+			}
+			h, err := host(p.Source)
+			if err != nil {
+				return nil, err
+			}
+			var excl []string
+			for _, e := range p.Exclude {
+				excl = append(excl, strings.TrimPrefix(strings.TrimPrefix(e, p.Source), "/"))
+			}
+			out = append(out, commit.DirPart{Host: h, Name: p.Dest, Exclude: func(rel string, _ bool) bool {
+				for _, e := range excl {
+					if rel == e {
+						return true
+					}
+				}
+				return false
+			}})
+		}
+		return out, nil
+	}
+	outDirs, err := toDir(outsideParts)
+	if err != nil {
+		return res, err
+	}
+	homeDirs, err := toDir(homeParts)
+	if err != nil {
+		return res, err
+	}
+	layers := filepath.Join(in.Tmp, "layers")
+	if err := os.Mkdir(layers, 0o700); err != nil {
+		return res, fmt.Errorf("temp dir: %w", err)
+	}
+	runCmd := rt.run.ImagePath
+	if rt.run.External() {
+		// As s2i: an uploaded run script goes to WORKDIR/scripts/run.
+		scripts := filepath.Join(in.Tmp, "runtime-scripts")
+		if err := writeOwned(scripts, s2iscripts.Run, rt.runData, in.Owner); err != nil {
+			return res, err
+		}
+		runCmd = path.Join(workDir, "scripts", s2iscripts.Run)
+		homeDirs = append(homeDirs, commit.DirPart{Host: scripts, Name: path.Dir(runCmd)})
+	}
+	dirs := copies
+	if rt.run.External() {
+		dirs = append(dirs, runtimeimage.Copy{Dest: runCmd})
+	}
+	parents := runtimeimage.Parents(dirs, func(d string) bool {
+		p, err := securejoin.SecureJoin(rt.root, d)
+		if err != nil {
+			return false
+		}
+		fi, err := os.Stat(p)
+		return err == nil && fi.IsDir()
+	})
+	outside, err := commit.DirLayer(filepath.Join(layers, "outside.tar"), parents, outDirs, time.Time{})
+	if err != nil {
+		return res, err
+	}
+	homeLayer, err := commit.DirLayer(filepath.Join(layers, "home.tar"), nil, homeDirs, time.Time{})
+	if err != nil {
+		return res, err
+	}
+	if rt.asmRuntime != nil {
+		outside, homeLayer, err = rt.assembleRuntime(ctx, req, in, []commit.Layer{outside, homeLayer}, dests, logf)
+		if err != nil {
+			return res, err
+		}
+	}
+	meta, err := readMetadata(in.CtrRoot)
+	if err != nil {
+		return res, err
+	}
+	now := time.Now
+	if req.Now != nil {
+		now = req.Now
+	}
+	created := now()
+	cfg, ann, err := imageconfig.Build(*rt.cfg, imageconfig.Facts{
+		RunScript: runCmd, BuildEnv: in.BuildEnv, Source: in.Source,
+		BuilderName: o.Builder, BuilderDigest: in.BuilderDigest,
+		Tag: o.Tag, AppName: o.AppName, Description: o.Description,
+		Created: created, Metadata: meta,
+	})
+	if err != nil {
+		return res, err
+	}
+	// The layers below are the runtime image's.
+	ann[v1.AnnotationBaseImageName], ann[v1.AnnotationBaseImageDigest] = rt.name, rt.digest
+	ref, err := commit.Image(ctx, commit.Input{
+		Base: rt.src, Config: cfg, Annotations: ann,
+		Outside: outside, Home: homeLayer, HomeDir: home, Created: created,
+	})
+	if err != nil {
+		return res, err
+	}
+	outRef, err := req.Images.OutputRef(o.Tag)
+	if err != nil {
+		return res, fmt.Errorf("invalid TAG: %w", err)
+	}
+	logf("pys2i: writing %s (on %s)", o.Tag, rt.name)
+	accept := &signature.Policy{Default: signature.PolicyRequirements{signature.NewPRInsecureAcceptAnything()}}
+	if err := req.Images.Copy(ctx, outRef, ref, accept); err != nil {
+		return res, fmt.Errorf("write the image to %s: %w", o.Tag, err)
+	}
+	res.Tag = o.Tag
+	res.Commit = time.Since(in.Start)
+	return res, nil
+}
+
+// cannotRun is the error naming what the runtime image lacks, what needs
+// it, and the builder's package that has it.
+func (rt *runtimeImage) cannotRun(probs []elfdeps.Problem, builder elfdeps.Root, builderName string) error {
+	var b strings.Builder
+	var pkgs []string
+	fmt.Fprintf(&b, "the runtime image %s cannot run the build's artifacts:", rt.name)
+	for _, p := range probs {
+		fmt.Fprintf(&b, "\n  runtime image lacks %s", strings.TrimPrefix(p.String(), "lacks "))
+		where := p.Missing
+		if p.Library {
+			w, err := elfdeps.Locate(builder, p.Missing, elfdeps.Options{})
+			if err != nil || w == "" {
+				fmt.Fprintf(&b, " (the builder %s has no such library either)", builderName)
+				continue
+			}
+			where = w
+		}
+		res, ok, _ := elfdeps.Resolve(builder, where)
+		pkg, _ := elfdeps.DpkgOwner(builder, where, res)
+		if ok {
+			where = res
+		}
+		if pkg != "" {
+			fmt.Fprintf(&b, ": install %s (the builder's package with %s)", pkg, where)
+			if !slices.Contains(pkgs, pkg) {
+				pkgs = append(pkgs, pkg)
+			}
+		} else if p.Library {
+			fmt.Fprintf(&b, ": the builder has it at %s", where)
+		}
+	}
+	if len(pkgs) > 0 {
+		fmt.Fprintf(&b, "\nadd them to the runtime image (a Containerfile FROM it with RUN apt-get install -y %s), or use another --runtime-image", strings.Join(pkgs, " "))
+	} else {
+		b.WriteString("\nadd what is missing to the runtime image (a Containerfile FROM it that installs it), or use another --runtime-image")
+	}
+	return errors.New(b.String())
+}
+
+// writeOwned writes dir/name (0755) and dir (0755), owned by owner.
+func writeOwned(dir, name string, data []byte, owner source.Owner) error {
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return fmt.Errorf("script %s: %w", name, err)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o755); err != nil {
+		return fmt.Errorf("script %s: %w", name, err)
+	}
+	for _, f := range []string{dir, p} {
+		if err := os.Chown(f, owner.UID, owner.GID); err != nil {
+			return fmt.Errorf("script %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// readMetadata reads image_metadata.json from the builder container, if
+// assemble wrote it.
+func readMetadata(root string) ([]byte, error) {
+	p, err := securejoin.SecureJoin(root, imageconfig.MetadataPath)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", imageconfig.MetadataPath, err)
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", imageconfig.MetadataPath, err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(f, commit.MaxCapture+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", imageconfig.MetadataPath, err)
+	}
+	if len(b) > commit.MaxCapture {
+		return nil, fmt.Errorf("%s is larger than %d bytes", imageconfig.MetadataPath, commit.MaxCapture)
+	}
+	return b, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, d := range strings.Split(v, ":") {
+		if d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
