@@ -49,8 +49,12 @@ type Request struct {
 	// Stdout and Stderr receive assemble's output, live; Log receives the
 	// build's own progress lines. nil discards.
 	Stdout, Stderr, Log io.Writer
-	// Now gives the image's creation time; nil means time.Now.
+	// Now gives the image's creation time; nil means SOURCE_DATE_EPOCH.
 	Now func() time.Time
+	// SourceDateEpoch is the caller's SOURCE_DATE_EPOCH ("" for the build
+	// env's, else DefaultEpoch): the image's creation time and the cap on
+	// the new layers' modification times.
+	SourceDateEpoch string
 }
 
 // Result describes a finished build.
@@ -193,7 +197,12 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		}
 	}
 
+	epoch, err := buildEpoch(req, env.Strings())
+	if err != nil {
+		return res, err
+	}
 	procEnv := processEnv(baseCfg.Config.Env, env.Strings(), user.Home)
+	procEnv = append(procEnv, epochEnv(procEnv, epoch)...)
 	dir := baseCfg.Config.WorkingDir
 	stdout := req.Stdout
 	if o.Quiet {
@@ -241,6 +250,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	outside, homeLayer, meta, err := commit.Split(diff, layers, commit.SplitOptions{
 		Home:    home,
 		Capture: imageconfig.MetadataPath,
+		Clamp:   epoch,
 		Drop: func(rel string) bool {
 			// The injected source is an input: what assemble left of it is
 			// not part of the image (its copy in $HOME is).
@@ -255,11 +265,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	}
 
 	debugf("changes split: %d + %d bytes", outside.Size, homeLayer.Size)
-	now := time.Now
-	if req.Now != nil {
-		now = req.Now
-	}
-	created := now()
+	created := epoch
 	cfg, ann, err := imageconfig.Build(*baseCfg, imageconfig.Facts{
 		RunScript: scripts[s2iscripts.Run].PathIn(dest),
 		BuildEnv:  env.Strings(), Source: info,

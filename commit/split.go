@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -33,6 +34,9 @@ type SplitOptions struct {
 	// Capture is the path (absolute, in the image) of one regular file whose
 	// content is returned, at most MaxCapture bytes; "" for none.
 	Capture string
+	// Clamp, when not zero, caps every modification time (SOURCE_DATE_EPOCH);
+	// headers are normalized either way (see normalize).
+	Clamp time.Time
 }
 
 // MaxCapture bounds the captured file: image_metadata.json has a 10 KB label budget.
@@ -63,6 +67,10 @@ func Split(r io.Reader, dir string, opt SplitOptions) (outside, home Layer, capt
 		}
 		if err != nil {
 			return Layer{}, Layer{}, nil, fmt.Errorf("read container changes: %w", err)
+		}
+		hdr, keep := normalize(hdr, opt.Clamp)
+		if !keep {
+			continue
 		}
 		rel := strings.Trim(path.Clean("/"+hdr.Name), "/")
 		if rel == "" {
