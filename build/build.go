@@ -23,6 +23,7 @@ import (
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"go.podman.io/image/v5/signature"
 
+	"github.com/pys2i/pys2i/artifacts"
 	"github.com/pys2i/pys2i/assembleuser"
 	"github.com/pys2i/pys2i/buildenv"
 	"github.com/pys2i/pys2i/buildopts"
@@ -160,10 +161,11 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		return res, fmt.Errorf("source destination %s: %w", srcIn, err)
 	}
 	owner := &source.Owner{UID: int(user.UID), GID: int(user.GID)}
-	info, err := source.Prepare(ctx, source.Options{
+	srcOpts := source.Options{
 		Source: o.Source, Ref: o.Ref, ContextDir: o.ContextDir, Exclude: o.Exclude,
 		IgnoreSubmodules: o.IgnoreSubmodules, Owner: owner,
-	}, srcHost)
+	}
+	info, err := source.Prepare(ctx, srcOpts, srcHost)
 	if err != nil {
 		return res, err
 	}
@@ -173,6 +175,16 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	}
 	if err != nil {
 		return res, err
+	}
+	reuse, err := planReuse(ctx, im, store, o, builder, baseCfg.RootFS.DiffIDs, srcHost,
+		processEnv(baseCfg.Config.Env, env.Strings(), user.Home), logf)
+	if err != nil {
+		return res, err
+	}
+	if reuse != nil {
+		if ctr, srcHost, info, err = reuse.rebase(ctx, store, ctr, filepath.Base(tmp), srcIn, srcOpts); err != nil {
+			return res, err
+		}
 	}
 	srcScripts, err := s2iscripts.ListSource(srcHost)
 	if err != nil {
@@ -203,6 +215,17 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	}
 	procEnv := processEnv(baseCfg.Config.Env, env.Strings(), user.Home)
 	procEnv = append(procEnv, epochEnv(procEnv, epoch)...)
+	if reuse != nil {
+		procEnv = append(procEnv, EnvDepsInPlace)
+	}
+	state := stateDir(procEnv)
+	cacheMounts, err := pipCacheMount(ctr.Root, pipCacheDir(store.GraphRoot(), o.Tag), state, procEnv, owner.UID, owner.GID, o.Incremental)
+	if err != nil {
+		return res, err
+	}
+	if cacheMounts != nil {
+		procEnv = append(procEnv, EnvKeepCache)
+	}
 	dir := baseCfg.Config.WorkingDir
 	stdout := req.Stdout
 	if o.Quiet {
@@ -215,7 +238,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		RootFS: ctr.Root, Writable: true,
 		Args: []string{scripts[s2iscripts.Assemble].PathIn(dest)},
 		Env:  procEnv, Dir: dir, UID: user.UID, GID: user.GID,
-		Stdout: stdout, Stderr: req.Stderr,
+		Stdout: stdout, Stderr: req.Stderr, Mounts: cacheMounts,
 	})
 	res.Assemble = time.Since(aStart)
 	cStart := time.Now()
@@ -228,6 +251,10 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	}
 
 	debugf("assemble done")
+	recorded, err := recordedFingerprint(ctr.Root, state)
+	if err != nil {
+		return res, err
+	}
 	// Unmounted first: the layer's changes are read from the driver's own
 	// files, and nothing can change them any more.
 	if err := ctr.Unmount(); err != nil {
@@ -248,13 +275,15 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	}
 	dropSrc := strings.Trim(srcIn, "/")
 	outside, homeLayer, meta, err := commit.Split(diff, layers, commit.SplitOptions{
-		Home:    home,
-		Capture: imageconfig.MetadataPath,
-		Clamp:   epoch,
+		Home:     home,
+		Capture:  imageconfig.MetadataPath,
+		Clamp:    epoch,
+		SkipDirs: skipDirs(reuse, home, srcIn, state),
 		Drop: func(rel string) bool {
 			// The injected source is an input: what assemble left of it is
 			// not part of the image (its copy in $HOME is).
-			return rel == dropSrc || strings.HasPrefix(rel, dropSrc+"/") || sandboxArtifact(rel)
+			return rel == dropSrc || strings.HasPrefix(rel, dropSrc+"/") || sandboxArtifact(rel) ||
+				(cacheMounts != nil && underPath(rel, path.Join(state, artifacts.CacheDir)))
 		},
 	})
 	if cerr := diff.Close(); err == nil && cerr != nil {
@@ -271,7 +300,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		BuildEnv:  env.Strings(), Source: info,
 		BuilderName: o.Builder, BuilderDigest: baseDigest,
 		Tag: o.Tag, AppName: o.AppName, Description: o.Description,
-		Created: created, Metadata: meta,
+		Created: created, Metadata: meta, ExtraLabels: depsLabels(recorded, reuse, outside),
 	})
 	if err != nil {
 		return res, err
@@ -279,6 +308,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	ref, err := commit.Image(ctx, commit.Input{
 		Base: baseSrc, Config: cfg, Annotations: ann,
 		Outside: outside, Home: homeLayer, HomeDir: home, Created: created,
+		Deps: reuse.reused(),
 	})
 	if err != nil {
 		return res, err
