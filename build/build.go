@@ -93,8 +93,8 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if o.Tag == "" {
 		return res, errors.New("a TAG is needed: pys2i does not write untagged images")
 	}
-	if o.Incremental || o.RuntimeImage != "" {
-		return res, errors.New("--incremental and --runtime-image are not supported yet")
+	if o.RuntimeImage != "" {
+		return res, errors.New("--runtime-image is not supported yet")
 	}
 	if _, err := source.Check(o.Source); err != nil {
 		return res, err
@@ -176,7 +176,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
-	reuse, err := planReuse(ctx, im, store, o, builder, baseCfg.RootFS.DiffIDs, srcHost,
+	prev, reuse, err := planReuse(ctx, im, store, o, builder, baseCfg.RootFS.DiffIDs, srcHost,
 		processEnv(baseCfg.Config.Env, env.Strings(), user.Home), logf)
 	if err != nil {
 		return res, err
@@ -194,7 +194,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		ScriptsURL: o.ScriptsURL, ImageScriptsURL: o.ImageScriptsURL,
 		Labels: labels, ImageEnv: baseCfg.Config.Env, SourceScripts: srcScripts,
 		HostFileExists: func(p string) bool { fi, err := os.Stat(p); return err == nil && fi.Mode().IsRegular() },
-	}, []string{s2iscripts.Assemble, s2iscripts.Run}, []string{s2iscripts.Assemble, s2iscripts.Run})
+	}, scriptNames(o.Incremental), []string{s2iscripts.Assemble, s2iscripts.Run})
 	for _, w := range warns {
 		logf("warning: %s", w)
 	}
@@ -225,6 +225,13 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	}
 	if cacheMounts != nil {
 		procEnv = append(procEnv, EnvKeepCache)
+	}
+	if o.Incremental && reuse == nil && prev != nil {
+		if err := (saveArtifactsRun{store: store, prev: *prev, script: scripts[s2iscripts.SaveArtifacts], dest: dest,
+			env: procEnv, dir: baseCfg.Config.WorkingDir, uid: user.UID, gid: user.GID, srcHost: srcHost, tmp: tmp,
+			stderr: req.Stderr, logf: logf}).run(ctx, ctr.Root); err != nil {
+			return res, err
+		}
 	}
 	dir := baseCfg.Config.WorkingDir
 	stdout := req.Stdout
@@ -321,6 +328,9 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		return res, fmt.Errorf("write the image to %s: %w", o.Tag, err)
 	}
 	debugf("image written")
+	if o.RemovePrevious && prev != nil {
+		removePrevious(store, *prev, outRef, logf)
+	}
 	res.Tag = o.Tag
 	res.Commit = time.Since(cStart)
 	return res, nil

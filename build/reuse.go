@@ -102,12 +102,17 @@ func withoutPython(f artifacts.Fingerprint) artifacts.Fingerprint {
 	return out
 }
 
-// previousImageName is the image whose dependency layer a build may reuse:
-// --incremental-from, else TAG when it names an image of the local store
-// (a bare name or containers-storage:); "" for none.
+// previousImageName is the image whose dependency layer a build may reuse
+// (and, incremental, whose save-artifacts runs): --incremental-from, else
+// TAG: with --incremental in any transport, as s2i; otherwise only when it
+// names an image of the local store (a bare name or containers-storage:).
+// "" for none.
 func previousImageName(o buildopts.Options) string {
 	if o.IncrementalFrom != "" {
 		return o.IncrementalFrom
+	}
+	if o.Incremental {
+		return o.Tag
 	}
 	for _, p := range []string{"oci:", "oci-archive:", "docker://", "docker-archive:", "docker-daemon:", "dir:"} {
 		if strings.HasPrefix(o.Tag, p) {
@@ -117,16 +122,17 @@ func previousImageName(o buildopts.Options) string {
 	return o.Tag
 }
 
-// previousImage brings the previous image into reach: from the store (TAG
-// is never pulled: a build writes it there), or --incremental-from by its
-// pull policy. Not found is (nil, nil).
-func previousImage(ctx context.Context, im *images.Images, o buildopts.Options) (*images.Local, *v1.Image, error) { //nolint:unparam // the Local is for --rm
+// previousImage brings the previous image into reach in the store: TAG of
+// a plain build is never pulled (a build writes it there); an incremental
+// build's by --incremental-pull-policy. Not found is (nil, nil), but for an
+// explicit --incremental-from.
+func previousImage(ctx context.Context, im *images.Images, o buildopts.Options) (*images.Local, *v1.Image, error) {
 	name := previousImageName(o)
 	if name == "" {
 		return nil, nil, nil
 	}
 	policy := images.PullNever
-	if o.IncrementalFrom != "" {
+	if o.Incremental {
 		policy = images.PullPolicy(o.IncrementalPullPolicy)
 	}
 	l, err := im.Builder(ctx, name, policy)
@@ -217,10 +223,10 @@ type depsReuse struct {
 // layer, and logs why or why not when there is a previous image. srcHost is
 // the prepared source; env is assemble's environment.
 func planReuse(ctx context.Context, im *images.Images, store storage.Store, o buildopts.Options,
-	builder images.Local, builderIDs []digest.Digest, srcHost string, env []string, logf func(string, ...any)) (*depsReuse, error) {
+	builder images.Local, builderIDs []digest.Digest, srcHost string, env []string, logf func(string, ...any)) (*images.Local, *depsReuse, error) {
 	l, prev, err := previousImage(ctx, im, o)
 	if err != nil || prev == nil {
-		return nil, err
+		return nil, nil, err
 	}
 	current, err := artifacts.Compute(srcHost, env, "")
 	if err != nil {
@@ -230,16 +236,15 @@ func planReuse(ctx context.Context, im *images.Images, store storage.Store, o bu
 	d := decideReuse(builderIDs, prev, current)
 	if !d.Reuse {
 		logf("pys2i: not reusing the dependencies of %s: %s", name, d.Reason)
-		return nil, nil
+		return l, nil, nil
 	}
 	sl, err := depsStoreLayer(store, builder.Image.TopLayer, d.Layer)
 	if err != nil {
 		logf("pys2i: not reusing the dependencies of %s: %v", name, err)
-		return nil, nil
+		return l, nil, nil
 	}
-	_ = l
 	logf("pys2i: reusing the dependency layer %.19s of %s: %s", d.Layer, name, d.Reason)
-	return &depsReuse{storeLayer: sl.ID, layer: commit.Layer{DiffID: d.Layer, Size: sl.UncompressedSize}}, nil
+	return l, &depsReuse{storeLayer: sl.ID, layer: commit.Layer{DiffID: d.Layer, Size: sl.UncompressedSize}}, nil
 }
 
 // rebase replaces the build container old (on the builder) with one on the

@@ -74,6 +74,7 @@ func TestPreviousImageName(t *testing.T) {
 		{buildopts.Options{Tag: "docker://127.0.0.1:5000/app"}, ""},
 		{buildopts.Options{Tag: "dir:/tmp/x"}, ""},
 		{buildopts.Options{Tag: "oci:/tmp/x:app", Incremental: true, IncrementalFrom: "localhost/prev"}, "localhost/prev"},
+		{buildopts.Options{Tag: "docker://127.0.0.1:5000/app", Incremental: true}, "docker://127.0.0.1:5000/app"},
 	} {
 		if got := previousImageName(tc.o); got != tc.want {
 			t.Errorf("previousImageName(%+v) = %q, want %q", tc.o, got, tc.want)
