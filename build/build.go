@@ -23,7 +23,6 @@ import (
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"go.podman.io/image/v5/signature"
 
-	"github.com/pys2i/pys2i/artifacts"
 	"github.com/pys2i/pys2i/assembleuser"
 	"github.com/pys2i/pys2i/buildenv"
 	"github.com/pys2i/pys2i/buildopts"
@@ -290,7 +289,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 			// The injected source is an input: what assemble left of it is
 			// not part of the image (its copy in $HOME is).
 			return rel == dropSrc || strings.HasPrefix(rel, dropSrc+"/") || sandboxArtifact(rel) ||
-				(cacheMounts != nil && underPath(rel, path.Join(state, artifacts.CacheDir)))
+				dropInput(rel, cacheMounts, o.Incremental, dest)
 		},
 	})
 	if cerr := diff.Close(); err == nil && cerr != nil {

@@ -218,3 +218,15 @@ func removePrevious(store storage.Store, prev images.Local, out types.ImageRefer
 	}
 	logf("pys2i: removed the previous image %.12s", prev.Image.ID)
 }
+
+// dropInput reports whether rel (no leading "/") is one of the build's own
+// inputs that never go into the image: the mounted pip cache, and the
+// previous build's artifacts in DEST/artifacts (inputs like the source).
+func dropInput(rel string, mounts []sandbox.Mount, incremental bool, dest string) bool {
+	for _, m := range mounts {
+		if underPath(rel, m.Target) {
+			return true
+		}
+	}
+	return incremental && underPath(rel, artifactsDir(dest))
+}

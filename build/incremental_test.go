@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pys2i/pys2i/sandbox"
 )
 
 func tarOf(t *testing.T, hdrs ...tar.Header) *bytes.Buffer {
@@ -89,5 +91,28 @@ func TestScriptNames(t *testing.T) {
 	}
 	if got := scriptNames(true); len(got) != 3 || got[2] != "save-artifacts" {
 		t.Errorf("incremental build locates %v", got)
+	}
+}
+
+func TestDropInput(t *testing.T) {
+	mounts := []sandbox.Mount{{Source: "/host/cache", Target: "/tmp/pys2i/pip-cache"}}
+	for _, tc := range []struct {
+		rel         string
+		mounts      []sandbox.Mount
+		incremental bool
+		want        bool
+	}{
+		{"tmp/pys2i/pip-cache", mounts, false, true},
+		{"tmp/pys2i/pip-cache/wheels/x.whl", mounts, false, true},
+		{"tmp/pys2i/fingerprint.json", mounts, false, false},
+		{"tmp/pys2i/pip-cache", nil, false, false},
+		{"tmp/artifacts/count.txt", nil, true, true},
+		{"tmp/artifacts", nil, true, true},
+		{"tmp/artifacts/count.txt", nil, false, false},
+		{"tmp/artifactsx", nil, true, false},
+	} {
+		if got := dropInput(tc.rel, tc.mounts, tc.incremental, "/tmp"); got != tc.want {
+			t.Errorf("dropInput(%q, incremental %v) = %v, want %v", tc.rel, tc.incremental, got, tc.want)
+		}
 	}
 }
