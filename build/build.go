@@ -181,9 +181,11 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		return res, err
 	}
 	if reuse != nil {
-		if ctr, srcHost, info, err = reuse.rebase(ctx, store, ctr, filepath.Base(tmp), srcIn, srcOpts); err != nil {
+		c, h, i, err := reuse.rebase(ctx, store, ctr, filepath.Base(tmp), srcIn, srcOpts)
+		if err != nil {
 			return res, err
 		}
+		ctr, srcHost, info = c, h, i
 	}
 	srcScripts, err := s2iscripts.ListSource(srcHost)
 	if err != nil {

@@ -314,3 +314,31 @@ func TestBuildReuseOtherBuilder(t *testing.T) {
 		t.Errorf("pip did not run:\n%s", r.stdout)
 	}
 }
+
+// A build that fails after laying the dependency layer in place writes no
+// image and leaves no layer, container, mount or temp file behind.
+func TestBuildReuseFailing(t *testing.T) {
+	builder := imagesVariants["minimal"]
+	tag := "localhost/pys2i-test/reuse-failing:latest"
+	reuseFresh(t, tag)
+	src := reuseApp(t, "failing", "flask\ngunicorn\n")
+	index := "PIP_INDEX_URL=" + w.Index.URL
+	reuseBuild(t, src, builder, tag, "-e", index)
+	v1 := reuseInspect(t, tag)
+	// The image's assemble runs (and reuses), then the source's wrapper fails.
+	if err := os.MkdirAll(filepath.Join(src, ".s2i", "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, ".s2i", "bin", "assemble"), []byte("#!/bin/sh\n/usr/libexec/s2i/assemble || exit\necho failing on purpose\nexit 7\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	before := buildSnapshot(t)
+	r := buildRun(t, "build", src, builder, tag, "-e", index)
+	if r.code == 0 || !strings.Contains(r.stdout, "Reusing dependencies") || !strings.Contains(r.stderr, "exit status 7") {
+		t.Errorf("exit %d, want the reusing assemble to fail with 7:\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	buildNoLeftovers(t, before, r)
+	if v := reuseInspect(t, tag); v.Digest != v1.Digest {
+		t.Errorf("a failed build changed %s", tag)
+	}
+}
