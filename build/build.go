@@ -176,7 +176,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		return res, err
 	}
 	prev, reuse, err := planReuse(ctx, im, store, o, builder, baseCfg.RootFS.DiffIDs, srcHost,
-		processEnv(baseCfg.Config.Env, env.Strings(), user.Home), logf)
+		processEnv(baseCfg.Config.Env, env.Strings(), user.Home), userKey(user), logf)
 	if err != nil {
 		return res, err
 	}
@@ -308,7 +308,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		BuildEnv:  env.Strings(), Source: info,
 		BuilderName: o.Builder, BuilderDigest: baseDigest,
 		Tag: o.Tag, AppName: o.AppName, Description: o.Description,
-		Created: created, Metadata: meta, ExtraLabels: depsLabels(recorded, reuse, outside),
+		Created: created, Metadata: meta, ExtraLabels: depsLabels(recorded, reuse, outside, userKey(user)),
 	})
 	if err != nil {
 		return res, err

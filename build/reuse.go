@@ -34,6 +34,9 @@ const (
 	LabelDepsLayer = "io.pys2i.build.deps-layer"
 	// LabelDepsFingerprint is the fingerprint (JSON) assemble recorded in it.
 	LabelDepsFingerprint = "io.pys2i.build.deps-fingerprint"
+	// LabelDepsUser is the uid:gid that assemble ran as: the owner of the
+	// dependency layer's files.
+	LabelDepsUser = "io.pys2i.build.deps-user"
 )
 
 // EnvDepsInPlace tells assemble, in the sandbox only, that the previous
@@ -59,7 +62,7 @@ type reuseDecision struct {
 // assemble read from the builder's venv before installing anything, and the
 // builder's layers are the same; assemble also checks the whole fingerprint,
 // "python" included, in place before skipping pip.
-func decideReuse(builder []digest.Digest, prev *v1.Image, current artifacts.Fingerprint) reuseDecision {
+func decideReuse(builder []digest.Digest, prev *v1.Image, current artifacts.Fingerprint, user string) reuseDecision {
 	no := func(format string, args ...any) reuseDecision {
 		return reuseDecision{Reason: fmt.Sprintf(format, args...)}
 	}
@@ -77,6 +80,9 @@ func decideReuse(builder []digest.Digest, prev *v1.Image, current artifacts.Fing
 	var recorded artifacts.Fingerprint
 	if err := json.Unmarshal([]byte(prev.Config.Labels[LabelDepsFingerprint]), &recorded); err != nil || len(recorded) == 0 {
 		return no("the previous image has no dependency fingerprint (label %s)", LabelDepsFingerprint)
+	}
+	if u := prev.Config.Labels[LabelDepsUser]; u != user {
+		return no("the previous image's dependencies were installed as %q, this build's assemble user is %s", u, user)
 	}
 	if current == nil {
 		return no("the dependency inputs could not be read")
@@ -223,7 +229,7 @@ type depsReuse struct {
 // layer, and logs why or why not when there is a previous image. srcHost is
 // the prepared source; env is assemble's environment.
 func planReuse(ctx context.Context, im *images.Images, store storage.Store, o buildopts.Options,
-	builder images.Local, builderIDs []digest.Digest, srcHost string, env []string, logf func(string, ...any)) (*images.Local, *depsReuse, error) {
+	builder images.Local, builderIDs []digest.Digest, srcHost string, env []string, user string, logf func(string, ...any)) (*images.Local, *depsReuse, error) {
 	l, prev, err := previousImage(ctx, im, o)
 	if err != nil || prev == nil {
 		return nil, nil, err
@@ -233,7 +239,7 @@ func planReuse(ctx context.Context, im *images.Images, store storage.Store, o bu
 		current = nil
 	}
 	name := previousImageName(o)
-	d := decideReuse(builderIDs, prev, current)
+	d := decideReuse(builderIDs, prev, current, user)
 	if !d.Reuse {
 		logf("pys2i: not reusing the dependencies of %s: %s", name, d.Reason)
 		return l, nil, nil
@@ -272,18 +278,21 @@ func (r *depsReuse) rebase(ctx context.Context, store storage.Store, old *contai
 // depsLabels are the labels that let the next build reuse this one's
 // dependency layer: only when assemble recorded a fingerprint, and, on a
 // reused layer, changed nothing else outside $HOME.
-func depsLabels(recorded string, reuse *depsReuse, outside commit.Layer) map[string]string {
+func depsLabels(recorded string, reuse *depsReuse, outside commit.Layer, user string) map[string]string {
 	if recorded == "" {
 		return nil
 	}
 	if reuse == nil {
-		return map[string]string{LabelDepsLayer: outside.DiffID.String(), LabelDepsFingerprint: recorded}
+		return map[string]string{LabelDepsLayer: outside.DiffID.String(), LabelDepsFingerprint: recorded, LabelDepsUser: user}
 	}
 	if outside.Entries > 0 {
 		return nil
 	}
-	return map[string]string{LabelDepsLayer: reuse.layer.DiffID.String(), LabelDepsFingerprint: recorded}
+	return map[string]string{LabelDepsLayer: reuse.layer.DiffID.String(), LabelDepsFingerprint: recorded, LabelDepsUser: user}
 }
+
+// userKey is how a dependency layer's owner is recorded and compared.
+func userKey(u User) string { return fmt.Sprintf("%d:%d", u.UID, u.GID) }
 
 // reused is the layer the commit reuses, nil without reuse.
 func (r *depsReuse) reused() *commit.Layer {

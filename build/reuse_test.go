@@ -24,7 +24,7 @@ func TestDecideReuse(t *testing.T) {
 		i.Config.Labels = labels
 		return i
 	}
-	good := map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: label(fp)}
+	good := map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: label(fp), LabelDepsUser: "1001:0"}
 	cur := artifacts.Fingerprint{"schema": "s", "file:requirements.txt": "r1", "env:PIP_INDEX_URL": "i"} // the host has no "python"
 	for _, tc := range []struct {
 		name    string
@@ -40,8 +40,10 @@ func TestDecideReuse(t *testing.T) {
 		{"fewer layers", img([]digest.Digest{b1, b2, deps}, good), cur, false, "another builder"},
 		{"not labelled", img([]digest.Digest{b1, b2, deps, home}, nil), cur, false, LabelDepsLayer},
 		{"label names another layer", img([]digest.Digest{b1, b2, other, home}, good), cur, false, LabelDepsLayer},
-		{"no fingerprint", img([]digest.Digest{b1, b2, deps, home}, map[string]string{LabelDepsLayer: deps.String()}), cur, false, LabelDepsFingerprint},
-		{"corrupt fingerprint", img([]digest.Digest{b1, b2, deps, home}, map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: "{"}), cur, false, LabelDepsFingerprint},
+		{"no fingerprint", img([]digest.Digest{b1, b2, deps, home}, map[string]string{LabelDepsLayer: deps.String(), LabelDepsUser: "1001:0"}), cur, false, LabelDepsFingerprint},
+		{"corrupt fingerprint", img([]digest.Digest{b1, b2, deps, home}, map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: "{", LabelDepsUser: "1001:0"}), cur, false, LabelDepsFingerprint},
+		{"another assemble user", img([]digest.Digest{b1, b2, deps, home}, map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: label(fp), LabelDepsUser: "1002:0"}), cur, false, "installed as"},
+		{"no user recorded", img([]digest.Digest{b1, b2, deps, home}, map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: label(fp)}), cur, false, "installed as"},
 		{"requirements changed", img([]digest.Digest{b1, b2, deps, home}, good),
 			artifacts.Fingerprint{"schema": "s", "file:requirements.txt": "r2", "env:PIP_INDEX_URL": "i"}, false, "changed: file:requirements.txt"},
 		{"variable added", img([]digest.Digest{b1, b2, deps, home}, good),
@@ -51,7 +53,7 @@ func TestDecideReuse(t *testing.T) {
 		{"inputs unreadable", img([]digest.Digest{b1, b2, deps, home}, good), nil, false, "could not be read"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := decideReuse(builder, tc.prev, tc.current)
+			d := decideReuse(builder, tc.prev, tc.current, "1001:0")
 			if d.Reuse != tc.reuse || !strings.Contains(d.Reason, tc.why) {
 				t.Errorf("= %+v; want reuse %v, reason with %q", d, tc.reuse, tc.why)
 			}
@@ -98,8 +100,8 @@ func TestDepsLabels(t *testing.T) {
 		{"reused, assemble changed more", `{"a":"1"}`, r, out, ""},
 		{"no fingerprint (not pys2i's assemble)", "", nil, out, ""},
 	} {
-		got := depsLabels(tc.recorded, tc.reuse, tc.outside)
-		if got[LabelDepsLayer] != tc.layer || (tc.layer != "" && got[LabelDepsFingerprint] != tc.recorded) {
+		got := depsLabels(tc.recorded, tc.reuse, tc.outside, "1001:0")
+		if got[LabelDepsLayer] != tc.layer || (tc.layer != "" && (got[LabelDepsFingerprint] != tc.recorded || got[LabelDepsUser] != "1001:0")) {
 			t.Errorf("%s: %v, want layer %q", tc.name, got, tc.layer)
 		}
 	}
