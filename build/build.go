@@ -329,7 +329,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		return res, fmt.Errorf("write the image to %s: %w", o.Tag, err)
 	}
 	debugf("image written")
-	if o.RemovePrevious && prev != nil {
+	if o.Incremental && o.RemovePrevious && prev != nil {
 		removePrevious(store, *prev, outRef, logf)
 	}
 	res.Tag = o.Tag
