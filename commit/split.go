@@ -50,7 +50,7 @@ const MaxCapture = 1 << 20
 
 // Split reads a layer tar (whiteouts included) and writes it as two layers
 // in dir: what is outside opt.Home, then opt.Home and its content. Entries
-// keep their order and headers.
+// keep their order; their headers are normalized (see normalize).
 func Split(r io.Reader, dir string, opt SplitOptions) (outside, home Layer, captured []byte, err error) {
 	homeRel := strings.Trim(path.Clean(opt.Home), "/")
 	captureRel := strings.Trim(path.Clean(opt.Capture), "/")
