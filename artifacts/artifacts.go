@@ -144,12 +144,17 @@ func (f Fingerprint) Diff(g Fingerprint) []string {
 	return d
 }
 
-// Write stores the fingerprint as JSON.
+// Write stores the fingerprint as JSON. A file that already says the same
+// is left alone, so a rebuild on the previous dependency layer does not
+// copy it up into a new layer.
 func (f Fingerprint) Write(path string) error {
+	b, _ := json.MarshalIndent(f, "", "  ")
+	if old, err := os.ReadFile(path); err == nil && string(old) == string(b)+"\n" {
+		return nil
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o775); err != nil {
 		return err
 	}
-	b, _ := json.MarshalIndent(f, "", "  ")
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o664); err != nil {
 		return err

@@ -105,6 +105,9 @@ func (a *Assembler) Run(ctx context.Context) (int, error) {
 		}
 		defer os.RemoveAll(found.Dir)
 	}
+	if !reuse && c.DepsInPlace {
+		reuse = depsInPlace(a.Stdout, filepath.Join(c.StateDir, artifacts.FingerprintFile), fp, fpErr)
+	}
 
 	if plan.PipIni {
 		fmt.Fprintln(a.Stdout, "---> Creating pip.ini config file")

@@ -34,6 +34,10 @@ type Config struct {
 	StateDir             string // PYS2I_STATE_DIR: fingerprint and pip cache, outside $APP_ROOT
 	NoCache              bool   // PYS2I_NO_CACHE: keep pip's cache off (PIP_NO_CACHE_DIR as set)
 	KeepCache            bool   // PYS2I_KEEP_CACHE: leave pip's cache in the image after a non-incremental build
+	// DepsInPlace (PYS2I_DEPS_IN_PLACE, set by pys2i build in the sandbox
+	// only) says the root already holds the previous build's dependency
+	// layer: if its fingerprint matches, pip does not run.
+	DepsInPlace bool
 }
 
 // DefaultAppRoot is the images' APP_ROOT and the venv upstream hard-codes.
@@ -65,6 +69,7 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		StateDir:             getenv("PYS2I_STATE_DIR"),
 		NoCache:              on("PYS2I_NO_CACHE"),
 		KeepCache:            on("PYS2I_KEEP_CACHE"),
+		DepsInPlace:          on("PYS2I_DEPS_IN_PLACE"),
 	}
 	if c.StateDir == "" {
 		c.StateDir = artifacts.DefaultStateDir

@@ -119,7 +119,7 @@ func (rt *runtimeImage) assembleRuntime(ctx context.Context, req Request, in run
 	if homeDir == "" {
 		homeDir = DefaultHome
 	}
-	outside, home, _, err = commit.Split(diff, dir, commit.SplitOptions{Home: homeDir, Drop: sandboxArtifact})
+	outside, home, _, err = commit.Split(diff, dir, commit.SplitOptions{Home: homeDir, Drop: sandboxArtifact, Clamp: in.Epoch})
 	if cerr := diff.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("read runtime container changes: %w", cerr)
 	}

@@ -49,8 +49,12 @@ type Request struct {
 	// Stdout and Stderr receive assemble's output, live; Log receives the
 	// build's own progress lines. nil discards.
 	Stdout, Stderr, Log io.Writer
-	// Now gives the image's creation time; nil means time.Now.
+	// Now gives the image's creation time; nil means SOURCE_DATE_EPOCH.
 	Now func() time.Time
+	// SourceDateEpoch is the caller's SOURCE_DATE_EPOCH ("" for the build
+	// env's, else DefaultEpoch): the image's creation time and the cap on
+	// the new layers' modification times.
+	SourceDateEpoch string
 }
 
 // Result describes a finished build.
@@ -89,9 +93,6 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	}
 	if o.Tag == "" {
 		return res, errors.New("a TAG is needed: pys2i does not write untagged images")
-	}
-	if o.Incremental {
-		return res, errors.New("--incremental is not supported yet")
 	}
 	if _, err := source.Check(o.Source); err != nil {
 		return res, err
@@ -169,10 +170,11 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		return res, fmt.Errorf("source destination %s: %w", srcIn, err)
 	}
 	owner := &source.Owner{UID: int(user.UID), GID: int(user.GID)}
-	info, err := source.Prepare(ctx, source.Options{
+	srcOpts := source.Options{
 		Source: o.Source, Ref: o.Ref, ContextDir: o.ContextDir, Exclude: o.Exclude,
 		IgnoreSubmodules: o.IgnoreSubmodules, Owner: owner,
-	}, srcHost)
+	}
+	info, err := source.Prepare(ctx, srcOpts, srcHost)
 	if err != nil {
 		return res, err
 	}
@@ -183,6 +185,18 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
+	prev, reuse, err := planReuse(ctx, im, store, o, builder, baseCfg.RootFS.DiffIDs, srcHost,
+		processEnv(baseCfg.Config.Env, env.Strings(), user.Home), userKey(user), logf)
+	if err != nil {
+		return res, err
+	}
+	if reuse != nil {
+		c, h, i, err := reuse.rebase(ctx, store, ctr, filepath.Base(tmp), srcIn, srcOpts)
+		if err != nil {
+			return res, err
+		}
+		ctr, srcHost, info = c, h, i
+	}
 	srcScripts, err := s2iscripts.ListSource(srcHost)
 	if err != nil {
 		return res, err
@@ -191,7 +205,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		ScriptsURL: o.ScriptsURL, ImageScriptsURL: o.ImageScriptsURL,
 		Labels: labels, ImageEnv: baseCfg.Config.Env, SourceScripts: srcScripts,
 		HostFileExists: func(p string) bool { fi, err := os.Stat(p); return err == nil && fi.Mode().IsRegular() },
-	}, []string{s2iscripts.Assemble, s2iscripts.Run}, []string{s2iscripts.Assemble, s2iscripts.Run})
+	}, scriptNames(o.Incremental), []string{s2iscripts.Assemble, s2iscripts.Run})
 	for _, w := range warns {
 		logf("warning: %s", w)
 	}
@@ -215,8 +229,30 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
-
+	epoch, err := buildEpoch(req, env.Strings())
+	if err != nil {
+		return res, err
+	}
 	procEnv := processEnv(baseCfg.Config.Env, env.Strings(), user.Home)
+	procEnv = append(procEnv, epochEnv(procEnv, epoch)...)
+	if reuse != nil {
+		procEnv = append(procEnv, EnvDepsInPlace)
+	}
+	state := stateDir(procEnv)
+	cacheMounts, err := pipCacheMount(ctr.Root, pipCacheDir(store.GraphRoot(), o.Tag), state, procEnv, owner.UID, owner.GID, o.Incremental)
+	if err != nil {
+		return res, err
+	}
+	if cacheMounts != nil {
+		procEnv = append(procEnv, EnvKeepCache)
+	}
+	if o.Incremental && reuse == nil && prev != nil {
+		if err := (saveArtifactsRun{store: store, prev: *prev, script: scripts[s2iscripts.SaveArtifacts], dest: dest,
+			env: procEnv, dir: baseCfg.Config.WorkingDir, uid: user.UID, gid: user.GID, srcHost: srcHost, tmp: tmp,
+			stderr: req.Stderr, logf: logf}).run(ctx, ctr.Root); err != nil {
+			return res, err
+		}
+	}
 	dir := baseCfg.Config.WorkingDir
 	stdout := req.Stdout
 	if o.Quiet {
@@ -229,7 +265,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		RootFS: ctr.Root, Writable: true,
 		Args: []string{scripts[s2iscripts.Assemble].PathIn(dest)},
 		Env:  procEnv, Dir: dir, UID: user.UID, GID: user.GID,
-		Stdout: stdout, Stderr: req.Stderr, TempDir: tmp,
+		Stdout: stdout, Stderr: req.Stderr, TempDir: tmp, Mounts: cacheMounts,
 	}
 	ex.apply(&spec)
 	err = sandbox.Run(ctx, spec)
@@ -250,8 +286,12 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if rt != nil {
 		return rt.finish(ctx, req, res, runtimeInput{
 			CtrRoot: ctr.Root, Tmp: tmp, BuilderEnv: baseCfg.Config.Env, BuilderDigest: baseDigest,
-			BuildEnv: env.Strings(), Source: info, Owner: *owner, Start: cStart,
+			BuildEnv: env.Strings(), Source: info, Owner: *owner, Start: cStart, Epoch: epoch,
 		}, logf)
+	}
+	recorded, err := recordedFingerprint(ctr.Root, state)
+	if err != nil {
+		return res, err
 	}
 	// Unmounted first: the layer's changes are read from the driver's own
 	// files, and nothing can change them any more.
@@ -273,12 +313,15 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	}
 	dropSrc := strings.Trim(srcIn, "/")
 	outside, homeLayer, meta, err := commit.Split(diff, layers, commit.SplitOptions{
-		Home:    home,
-		Capture: imageconfig.MetadataPath,
+		Home:     home,
+		Capture:  imageconfig.MetadataPath,
+		Clamp:    epoch,
+		SkipDirs: skipDirs(reuse, home, srcIn, state),
 		Drop: func(rel string) bool {
 			// The injected source is an input: what assemble left of it is
 			// not part of the image (its copy in $HOME is).
-			return rel == dropSrc || strings.HasPrefix(rel, dropSrc+"/") || sandboxArtifact(rel) || ex.dropped(rel)
+			return rel == dropSrc || strings.HasPrefix(rel, dropSrc+"/") || sandboxArtifact(rel) || ex.dropped(rel) ||
+				dropInput(rel, cacheMounts, o.Incremental, dest)
 		},
 	})
 	if cerr := diff.Close(); err == nil && cerr != nil {
@@ -289,17 +332,13 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	}
 
 	debugf("changes split: %d + %d bytes", outside.Size, homeLayer.Size)
-	now := time.Now
-	if req.Now != nil {
-		now = req.Now
-	}
-	created := now()
+	created := epoch
 	cfg, ann, err := imageconfig.Build(*baseCfg, imageconfig.Facts{
 		RunScript: scripts[s2iscripts.Run].PathIn(dest),
 		BuildEnv:  env.Strings(), Source: info,
 		BuilderName: o.Builder, BuilderDigest: baseDigest,
 		Tag: o.Tag, AppName: o.AppName, Description: o.Description,
-		Created: created, Metadata: meta,
+		Created: created, Metadata: meta, ExtraLabels: depsLabels(recorded, reuse, outside, userKey(user)),
 	})
 	if err != nil {
 		return res, err
@@ -308,6 +347,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	ref, err := commit.Image(ctx, commit.Input{
 		Base: baseSrc, Config: cfg, Annotations: ann,
 		Outside: outside, Home: homeLayer, HomeDir: home, Created: created,
+		Deps: reuse.reused(),
 	})
 	if err != nil {
 		return res, err
@@ -320,6 +360,9 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		return res, fmt.Errorf("write the image to %s: %w", o.Tag, err)
 	}
 	debugf("image written")
+	if o.Incremental && o.RemovePrevious && prev != nil {
+		removePrevious(store, *prev, outRef, logf)
+	}
 	res.Tag = o.Tag
 	res.Commit = time.Since(cStart)
 	return res, nil

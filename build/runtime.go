@@ -148,6 +148,7 @@ type runtimeInput struct {
 	Source        source.Info
 	Owner         source.Owner // the assemble user: owns an uploaded run script
 	Start         time.Time    // of the commit phase
+	Epoch         time.Time    // SOURCE_DATE_EPOCH: caps mtimes, the image's created time
 }
 
 // finish lays the artifacts from the builder container onto the runtime
@@ -278,11 +279,11 @@ func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in 
 		fi, err := os.Stat(p)
 		return err == nil && fi.IsDir()
 	})
-	outside, err := commit.DirLayer(filepath.Join(layers, "outside.tar"), parents, outDirs, time.Time{})
+	outside, err := commit.DirLayer(filepath.Join(layers, "outside.tar"), parents, outDirs, in.Epoch)
 	if err != nil {
 		return res, err
 	}
-	homeLayer, err := commit.DirLayer(filepath.Join(layers, "home.tar"), nil, homeDirs, time.Time{})
+	homeLayer, err := commit.DirLayer(filepath.Join(layers, "home.tar"), nil, homeDirs, in.Epoch)
 	if err != nil {
 		return res, err
 	}
@@ -296,11 +297,7 @@ func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in 
 	if err != nil {
 		return res, err
 	}
-	now := time.Now
-	if req.Now != nil {
-		now = req.Now
-	}
-	created := now()
+	created := in.Epoch
 	cfg, ann, err := imageconfig.Build(*rt.cfg, imageconfig.Facts{
 		RunScript: runCmd, BuildEnv: in.BuildEnv, Source: in.Source,
 		BuilderName: o.Builder, BuilderDigest: in.BuilderDigest,

@@ -32,6 +32,10 @@ type Input struct {
 	Outside, Home Layer
 	HomeDir       string // for the history entries
 	Created       time.Time
+	// Deps, if set, is a previous build's dependency layer reused as it is
+	// (served by Base's store): it takes Outside's place, and Outside is
+	// added after it only if it has entries.
+	Deps *Layer
 }
 
 // Image returns a reference to the committed image, readable as long as
@@ -46,12 +50,13 @@ func Image(ctx context.Context, in Input) (types.ImageReference, error) {
 		return nil, fmt.Errorf("commit: the builder has %d layers but its config lists %d", len(base), len(cfg.RootFS.DiffIDs))
 	}
 	cfg.RootFS.Type = "layers"
-	cfg.RootFS.DiffIDs = append(append([]digest.Digest{}, cfg.RootFS.DiffIDs...), in.Outside.DiffID, in.Home.DiffID)
-	created := in.Created.UTC()
-	cfg.History = append(append([]v1.History{}, cfg.History...),
-		v1.History{Created: &created, CreatedBy: "pys2i build: assemble (outside " + in.HomeDir + ")", Comment: "dependencies and what else assemble installed"},
-		v1.History{Created: &created, CreatedBy: "pys2i build: assemble (" + in.HomeDir + ")", Comment: "the application"},
-	)
+	added := newLayers(in)
+	cfg.RootFS.DiffIDs = append([]digest.Digest{}, cfg.RootFS.DiffIDs...)
+	cfg.History = append([]v1.History{}, cfg.History...)
+	for _, l := range added {
+		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, l.DiffID)
+		cfg.History = append(cfg.History, l.history)
+	}
 	config, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("commit: encode config: %w", err)
@@ -65,8 +70,12 @@ func Image(ctx context.Context, in Input) (types.ImageReference, error) {
 	for _, b := range base {
 		m.Layers = append(m.Layers, v1.Descriptor{MediaType: ociLayerType(b.MediaType), Digest: b.Digest, Size: b.Size, URLs: b.URLs, Annotations: b.Annotations})
 	}
-	for _, l := range []Layer{in.Outside, in.Home} {
+	files := map[digest.Digest]string{}
+	for _, l := range added {
 		m.Layers = append(m.Layers, v1.Descriptor{MediaType: v1.MediaTypeImageLayer, Digest: l.DiffID, Size: l.Size})
+		if l.Path != "" {
+			files[l.DiffID] = l.Path
+		}
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {
@@ -74,7 +83,7 @@ func Image(ctx context.Context, in Input) (types.ImageReference, error) {
 	}
 	src := &imageSource{
 		manifest: raw, config: config, configD: m.Config.Digest, base: in.Base,
-		layers: map[digest.Digest]string{in.Outside.DiffID: in.Outside.Path, in.Home.DiffID: in.Home.Path},
+		layers: files,
 	}
 	src.ref = &imageRef{src: src}
 	return src.ref, nil

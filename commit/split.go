@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -20,6 +21,8 @@ type Layer struct {
 	Path   string
 	DiffID digest.Digest // sha256 of the tar: also its blob digest, uncompressed
 	Size   int64
+	// Entries counts the tar's entries (Split's layers only).
+	Entries int
 }
 
 // SplitOptions say how a container's changes are split.
@@ -33,6 +36,13 @@ type SplitOptions struct {
 	// Capture is the path (absolute, in the image) of one regular file whose
 	// content is returned, at most MaxCapture bytes; "" for none.
 	Capture string
+	// Clamp, when not zero, caps every modification time (SOURCE_DATE_EPOCH);
+	// headers are normalized either way (see normalize).
+	Clamp time.Time
+	// SkipDirs are directories (rel, as Drop's) left out of the outside
+	// layer when they are only directories: an overlay copies up the
+	// parents of every changed path, with nothing changed but their mtime.
+	SkipDirs map[string]bool
 }
 
 // MaxCapture bounds the captured file: image_metadata.json has a 10 KB label budget.
@@ -40,7 +50,7 @@ const MaxCapture = 1 << 20
 
 // Split reads a layer tar (whiteouts included) and writes it as two layers
 // in dir: what is outside opt.Home, then opt.Home and its content. Entries
-// keep their order and headers.
+// keep their order; their headers are normalized (see normalize).
 func Split(r io.Reader, dir string, opt SplitOptions) (outside, home Layer, captured []byte, err error) {
 	homeRel := strings.Trim(path.Clean(opt.Home), "/")
 	captureRel := strings.Trim(path.Clean(opt.Capture), "/")
@@ -63,6 +73,10 @@ func Split(r io.Reader, dir string, opt SplitOptions) (outside, home Layer, capt
 		}
 		if err != nil {
 			return Layer{}, Layer{}, nil, fmt.Errorf("read container changes: %w", err)
+		}
+		hdr, keep := normalize(hdr, opt.Clamp)
+		if !keep {
+			continue
 		}
 		rel := strings.Trim(path.Clean("/"+hdr.Name), "/")
 		if rel == "" {
@@ -90,6 +104,9 @@ func Split(r io.Reader, dir string, opt SplitOptions) (outside, home Layer, capt
 			}
 			continue
 		}
+		if hdr.Typeflag == tar.TypeDir && opt.SkipDirs[rel] {
+			continue
+		}
 		dst := out
 		if homeRel != "" && (target == homeRel || strings.HasPrefix(target, homeRel+"/")) {
 			dst = hm
@@ -109,11 +126,13 @@ func Split(r io.Reader, dir string, opt SplitOptions) (outside, home Layer, capt
 
 // layerFile is a tar being written to a file, digested on the way.
 type layerFile struct {
-	f    *os.File
-	h    hash.Hash
-	cw   *countWriter
-	tw   *tar.Writer
-	done bool
+	f  *os.File
+	h  hash.Hash
+	cw *countWriter
+	tw *tar.Writer
+	// entries written
+	entries int
+	done    bool
 }
 
 type countWriter struct {
@@ -138,6 +157,7 @@ func newLayerFile(p string) (*layerFile, error) {
 }
 
 func (l *layerFile) add(hdr *tar.Header, r io.Reader) error {
+	l.entries++
 	if err := l.tw.WriteHeader(hdr); err != nil {
 		return fmt.Errorf("write layer %s: %s: %w", l.f.Name(), hdr.Name, err)
 	}
@@ -159,7 +179,7 @@ func (l *layerFile) finish() (Layer, error) {
 	if err != nil {
 		return Layer{}, fmt.Errorf("write layer %s: %w", l.f.Name(), err)
 	}
-	return Layer{Path: l.f.Name(), DiffID: digest.NewDigest(digest.SHA256, l.h), Size: l.cw.n}, nil
+	return Layer{Path: l.f.Name(), DiffID: digest.NewDigest(digest.SHA256, l.h), Size: l.cw.n, Entries: l.entries}, nil
 }
 
 // abort closes the file if finish was not reached; the caller removes dir.

@@ -18,6 +18,8 @@ type Container struct {
 	ID      string
 	Root    string // where its root filesystem is mounted on the host
 	mounted bool
+	// bare: ID is a read-write layer with no container record (OnLayer).
+	bare bool
 }
 
 // Create creates a container of image (an ID) in store and mounts it. name
@@ -58,12 +60,12 @@ func (c *Container) Unmount() error {
 // Diff returns the container's changes to its image as an uncompressed tar
 // stream, with whiteouts for deletions (the OCI layer format).
 func (c *Container) Diff() (io.ReadCloser, error) {
-	ctr, err := c.store.Container(c.ID)
+	layerID, err := c.layerID()
 	if err != nil {
-		return nil, fmt.Errorf("container %s: %w", c.ID, err)
+		return nil, err
 	}
 	none := archive.Uncompressed
-	rc, err := c.store.Diff("", ctr.LayerID, &storage.DiffOptions{Compression: &none})
+	rc, err := c.store.Diff("", layerID, &storage.DiffOptions{Compression: &none})
 	if err != nil {
 		return nil, fmt.Errorf("read changes of container %s: %w", c.ID, err)
 	}
@@ -74,6 +76,9 @@ func (c *Container) Diff() (io.ReadCloser, error) {
 // exit path: it does what is left to do.
 func (c *Container) Remove() error {
 	err := c.Unmount()
+	if c.bare {
+		return errors.Join(err, c.deleteLayer())
+	}
 	if derr := c.store.DeleteContainer(c.ID); derr != nil && !errors.Is(derr, storage.ErrContainerUnknown) && !errors.Is(derr, storage.ErrNotAContainer) {
 		err = errors.Join(err, fmt.Errorf("delete container %s: %w", c.ID, derr))
 	}

@@ -81,6 +81,10 @@ func New(opt Options) *Images {
 		AuthFilePath:                os.Getenv("REGISTRY_AUTH_FILE"), // podman's variable; containers/image does not read it
 		DockerInsecureSkipTLSVerify: types.NewOptionalBool(!opt.TLSVerify),
 		OCIInsecureSkipTLSVerify:    !opt.TLSVerify,
+		// A static pys2i has no persistent blob-info cache (its SQLite
+		// needs cgo), so a push learns a compressed layer's digest by
+		// compressing it first, then skips the blobs the registry has.
+		DockerRegistryPushPrecomputeDigests: true,
 	}
 	if opt.AuthFile != "" {
 		sys.AuthFilePath = opt.AuthFile

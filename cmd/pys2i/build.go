@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -246,7 +247,9 @@ func (a *app) buildImage(ctx context.Context, o buildopts.Options) error {
 		return errNoImages
 	}
 	im := a.images(imageOptions(o, a.stderr))
-	res, err := build.Run(ctx, build.Request{Options: o, Images: im, Stdout: a.stdout, Stderr: a.stderr, Log: a.stderr})
+	// SOURCE_DATE_EPOCH as reproducible-builds tools pass it: in the environment.
+	res, err := build.Run(ctx, build.Request{Options: o, Images: im, Stdout: a.stdout, Stderr: a.stderr, Log: a.stderr,
+		SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH")})
 	// The build has removed its container by now: the store can go.
 	if cerr := im.Close(); err == nil {
 		err = cerr

@@ -1,0 +1,71 @@
+package build
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+
+	"github.com/pys2i/pys2i/artifacts"
+	"github.com/pys2i/pys2i/sandbox"
+)
+
+// EnvKeepCache keeps assemble from emptying pip's cache at its end: the
+// cache is the host's mount, never part of the image.
+const EnvKeepCache = "PYS2I_KEEP_CACHE=1"
+
+// pipCacheDir is the host directory that keeps pip's cache between builds of
+// one output name, as a BuildKit cache mount does: next to the image store
+// (its graph root's parent, pys2i-cache/pip/), keyed by the output name, so
+// that a dependency change downloads and builds only what changed. It is
+// mounted into assemble's sandbox and never committed.
+func pipCacheDir(graphRoot, tag string) string {
+	sum := sha256.Sum256([]byte(tag))
+	return filepath.Join(filepath.Dir(graphRoot), "pys2i-cache", "pip", hex.EncodeToString(sum[:8]))
+}
+
+// pipCacheMount prepares the cache directory (owned by the assemble user,
+// private) and its mount point in the container root (StateDir/pip-cache,
+// where assemble points PIP_CACHE_DIR), and returns the mount. It returns
+// nothing when assemble runs without a cache (PYS2I_NO_CACHE) or restores
+// one from save-artifacts (an incremental build).
+func pipCacheMount(root, hostDir, state string, env []string, uid, gid int, incremental bool) ([]sandbox.Mount, error) {
+	if envValue(env, "PYS2I_NO_CACHE") != "" || incremental {
+		return nil, nil
+	}
+	if err := os.MkdirAll(hostDir, 0o700); err != nil {
+		return nil, fmt.Errorf("pip cache: %w", err)
+	}
+	if err := os.Chown(hostDir, uid, gid); err != nil {
+		return nil, fmt.Errorf("pip cache: %w", err)
+	}
+	// The state dir and the mount point are made here as the assemble
+	// user's: the sandbox would make missing mount points root's.
+	for _, d := range []string{state, path.Join(state, artifacts.CacheDir)} {
+		p, err := securejoin.SecureJoin(root, d)
+		if err != nil {
+			return nil, fmt.Errorf("pip cache: %w", err)
+		}
+		if _, err := os.Lstat(p); err == nil {
+			continue
+		}
+		if err := os.Mkdir(p, 0o775); err != nil {
+			return nil, fmt.Errorf("pip cache: %w", err)
+		}
+		if err := os.Chown(p, uid, gid); err != nil {
+			return nil, fmt.Errorf("pip cache: %w", err)
+		}
+	}
+	return []sandbox.Mount{{Source: hostDir, Target: path.Join(state, artifacts.CacheDir)}}, nil
+}
+
+// underPath reports whether rel (no leading "/") is p (absolute) or inside it.
+func underPath(rel, p string) bool {
+	p = strings.Trim(path.Clean(p), "/")
+	return rel == p || strings.HasPrefix(rel, p+"/")
+}

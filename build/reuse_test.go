@@ -1,0 +1,121 @@
+package build
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/pys2i/pys2i/artifacts"
+	"github.com/pys2i/pys2i/buildopts"
+	"github.com/pys2i/pys2i/commit"
+)
+
+func TestDecideReuse(t *testing.T) {
+	b1, b2, deps, home, other := digest.FromString("b1"), digest.FromString("b2"), digest.FromString("deps"), digest.FromString("home"), digest.FromString("other")
+	builder := []digest.Digest{b1, b2}
+	fp := artifacts.Fingerprint{"schema": "s", "python": "p1", "file:requirements.txt": "r1", "env:PIP_INDEX_URL": "i"}
+	label := func(f artifacts.Fingerprint) string { b, _ := json.Marshal(f); return string(b) }
+	img := func(ids []digest.Digest, labels map[string]string) *v1.Image {
+		i := &v1.Image{}
+		i.RootFS.DiffIDs = ids
+		i.Config.Labels = labels
+		return i
+	}
+	good := map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: label(fp), LabelDepsUser: "1001:0"}
+	cur := artifacts.Fingerprint{"schema": "s", "file:requirements.txt": "r1", "env:PIP_INDEX_URL": "i"} // the host has no "python"
+	for _, tc := range []struct {
+		name    string
+		prev    *v1.Image
+		current artifacts.Fingerprint
+		reuse   bool
+		why     string
+	}{
+		{"reused", img([]digest.Digest{b1, b2, deps, home}, good), cur, true, "unchanged"},
+		{"reused under an extra layer", img([]digest.Digest{b1, b2, deps, other, home}, good), cur, true, "unchanged"},
+		{"no previous image", nil, cur, false, "no previous image"},
+		{"another builder", img([]digest.Digest{b1, other, deps, home}, good), cur, false, "another builder"},
+		{"fewer layers", img([]digest.Digest{b1, b2, deps}, good), cur, false, "another builder"},
+		{"not labelled", img([]digest.Digest{b1, b2, deps, home}, nil), cur, false, LabelDepsLayer},
+		{"label names another layer", img([]digest.Digest{b1, b2, other, home}, good), cur, false, LabelDepsLayer},
+		{"no fingerprint", img([]digest.Digest{b1, b2, deps, home}, map[string]string{LabelDepsLayer: deps.String(), LabelDepsUser: "1001:0"}), cur, false, LabelDepsFingerprint},
+		{"corrupt fingerprint", img([]digest.Digest{b1, b2, deps, home}, map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: "{", LabelDepsUser: "1001:0"}), cur, false, LabelDepsFingerprint},
+		{"another assemble user", img([]digest.Digest{b1, b2, deps, home}, map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: label(fp), LabelDepsUser: "1002:0"}), cur, false, "installed as"},
+		{"no user recorded", img([]digest.Digest{b1, b2, deps, home}, map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: label(fp)}), cur, false, "installed as"},
+		{"requirements changed", img([]digest.Digest{b1, b2, deps, home}, good),
+			artifacts.Fingerprint{"schema": "s", "file:requirements.txt": "r2", "env:PIP_INDEX_URL": "i"}, false, "changed: file:requirements.txt"},
+		{"variable added", img([]digest.Digest{b1, b2, deps, home}, good),
+			artifacts.Fingerprint{"schema": "s", "file:requirements.txt": "r1", "env:PIP_INDEX_URL": "i", "env:UPGRADE_PIP_TO_LATEST": "u"}, false, "env:UPGRADE_PIP_TO_LATEST"},
+		{"pipenv", img([]digest.Digest{b1, b2, deps, home}, good),
+			artifacts.Fingerprint{"schema": "s", "file:requirements.txt": "r1", "env:PIP_INDEX_URL": "i", "env:ENABLE_PIPENV": "e"}, false, "pipenv"},
+		{"inputs unreadable", img([]digest.Digest{b1, b2, deps, home}, good), nil, false, "could not be read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := decideReuse(builder, tc.prev, tc.current, "1001:0")
+			if d.Reuse != tc.reuse || !strings.Contains(d.Reason, tc.why) {
+				t.Errorf("= %+v; want reuse %v, reason with %q", d, tc.reuse, tc.why)
+			}
+			if d.Reuse && d.Layer != deps {
+				t.Errorf("layer %s, want %s", d.Layer, deps)
+			}
+		})
+	}
+}
+
+func TestPreviousImageName(t *testing.T) {
+	for _, tc := range []struct {
+		o    buildopts.Options
+		want string
+	}{
+		{buildopts.Options{Tag: "localhost/app:latest"}, "localhost/app:latest"},
+		{buildopts.Options{Tag: "app"}, "app"},
+		{buildopts.Options{Tag: "containers-storage:localhost/app"}, "containers-storage:localhost/app"},
+		{buildopts.Options{Tag: "oci:/tmp/x:app"}, ""},
+		{buildopts.Options{Tag: "docker://127.0.0.1:5000/app"}, ""},
+		{buildopts.Options{Tag: "dir:/tmp/x"}, ""},
+		{buildopts.Options{Tag: "oci:/tmp/x:app", Incremental: true, IncrementalFrom: "localhost/prev"}, "localhost/prev"},
+		{buildopts.Options{Tag: "docker://127.0.0.1:5000/app", Incremental: true}, "docker://127.0.0.1:5000/app"},
+	} {
+		if got := previousImageName(tc.o); got != tc.want {
+			t.Errorf("previousImageName(%+v) = %q, want %q", tc.o, got, tc.want)
+		}
+	}
+}
+
+func TestDepsLabels(t *testing.T) {
+	out := commit.Layer{DiffID: digest.FromString("out"), Entries: 3}
+	empty := commit.Layer{DiffID: digest.FromString("empty")}
+	r := &depsReuse{layer: commit.Layer{DiffID: digest.FromString("deps")}}
+	for _, tc := range []struct {
+		name     string
+		recorded string
+		reuse    *depsReuse
+		outside  commit.Layer
+		layer    string
+	}{
+		{"fresh build", `{"a":"1"}`, nil, out, out.DiffID.String()},
+		{"reused, nothing else changed", `{"a":"1"}`, r, empty, r.layer.DiffID.String()},
+		{"reused, assemble changed more", `{"a":"1"}`, r, out, ""},
+		{"no fingerprint (not pys2i's assemble)", "", nil, out, ""},
+	} {
+		got := depsLabels(tc.recorded, tc.reuse, tc.outside, "1001:0")
+		if got[LabelDepsLayer] != tc.layer || (tc.layer != "" && (got[LabelDepsFingerprint] != tc.recorded || got[LabelDepsUser] != "1001:0")) {
+			t.Errorf("%s: %v, want layer %q", tc.name, got, tc.layer)
+		}
+	}
+}
+
+func TestAncestors(t *testing.T) {
+	got := ancestors("/opt/app-root/src", "/tmp/src", "/tmp/pys2i/fingerprint.json")
+	want := []string{"opt", "opt/app-root", "tmp", "tmp/pys2i"}
+	if len(got) != len(want) {
+		t.Errorf("ancestors = %v, want %v", got, want)
+	}
+	for _, w := range want {
+		if !got[w] {
+			t.Errorf("ancestors lacks %s: %v", w, got)
+		}
+	}
+}
