@@ -45,6 +45,7 @@ func imagesReadmeRecipes(t *testing.T) []string {
 // copy /opt/app-root into the minimal one with apache2-bin. Each serves
 // HTTP as a random uid.
 func TestImagesRecipes(t *testing.T) {
+	t.Parallel()
 	recipes := imagesReadmeRecipes(t)
 	if len(recipes) != 2 {
 		t.Fatalf("README.md recipes: %d Containerfile blocks, want 2", len(recipes))
@@ -54,6 +55,7 @@ func TestImagesRecipes(t *testing.T) {
 		{"multi-stage", "mod-wsgi"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 			defer cancel()
 			for _, v := range imagesVariants {
