@@ -109,9 +109,10 @@ func TestAssembleArtifactsReuse(t *testing.T) {
 // image) comes from the cache instead of being compiled again.
 func TestAssembleArtifactsWheelCache(t *testing.T) {
 	t.Parallel()
-	// The incremental pair and the plain build are independent boxes.
+	// The incremental pair and the plain build are independent boxes, but
+	// run one after the other: parallel subtests queue behind every other
+	// parallel test, and these long ones would then end the run last.
 	t.Run("incremental", func(t *testing.T) {
-		t.Parallel()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		first := asmNewBox(t, ctx, "full", map[string]string{"requirements.txt": "mod_wsgi==5.0.2\n"})
@@ -139,7 +140,6 @@ func TestAssembleArtifactsWheelCache(t *testing.T) {
 	})
 	// A plain build leaves no cache bytes in the image.
 	t.Run("plain", func(t *testing.T) {
-		t.Parallel()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		plain := asmNewBox(t, ctx, "full", map[string]string{"requirements.txt": "mod_wsgi==5.0.2\n"})

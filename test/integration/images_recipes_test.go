@@ -54,8 +54,9 @@ func TestImagesRecipes(t *testing.T) {
 		{"compile-on-minimal", "c-extension"},
 		{"multi-stage", "mod-wsgi"},
 	} {
+		// One after the other: parallel subtests would queue behind every
+		// other parallel test, and these long builds would end the run last.
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 			defer cancel()
 			for _, v := range imagesVariants {
