@@ -160,9 +160,10 @@ func imagesBuildApp(ctx context.Context, t *testing.T, app imagesApp, tag string
 // imagesServe runs the image detached with host networking and waits for
 // 200 and the body on GET /; with wrapped it also checks that `podman stop
 // -t 10` ends the container by the forwarded TERM, not by the KILL after
-// the timeout: an exit status other than 137, recorded (podman's exit file
-// time) well before the 10 s timeout. The bound is 5 s, not tighter: a
-// graceful gunicorn shutdown took up to 3 s on a loaded 2-core machine.
+// the timeout: an exit status other than 137 (128+KILL), recorded (podman's
+// exit file time) before the 10 s timeout. No tighter time bound: a
+// graceful gunicorn shutdown took from 0.2 s to 6 s on a loaded 2-core
+// machine (tests in parallel), so a bound would measure the load.
 func imagesServe(ctx context.Context, t *testing.T, tag string, fixedPort int, body string, extra []string, wrapped bool) {
 	t.Helper()
 	port := fixedPort
@@ -214,8 +215,8 @@ func imagesServe(ctx context.Context, t *testing.T, tag string, fixedPort int, b
 			t.Fatalf("inspect %q: %v", st, err)
 		}
 		ended := time.Unix(0, finished).Sub(stop)
-		if code == 137 || ended > 5*time.Second {
-			t.Errorf("podman stop -t 10: exit status %d after %v, want the app ended by TERM (not 137) in under 5 s", code, ended)
+		if code == 137 || ended >= 10*time.Second {
+			t.Errorf("podman stop -t 10: exit status %d after %v, want the app ended by the TERM (not 137) before the 10 s timeout", code, ended)
 		}
 		t.Logf("podman stop -t 10: exit status %d, ended after %v (the command took %v)", code, ended.Round(time.Millisecond), total.Round(time.Millisecond))
 	}
