@@ -6,6 +6,10 @@ GO ?= go
 export GOFLAGS ?= -tags=containers_image_openpgp,exclude_graphdriver_btrfs
 export PYS2I_WORLD ?= $(HOME)/.cache/pys2i/world
 TESTFLAGS ?=
+# Tests marked t.Parallel (most integration tests: own sandboxes, ports and
+# image names) run this many at a time; 3 on 2 cores keeps both busy while
+# some wait on servers and podman.
+TESTPARALLEL ?= 3
 BIN := bin
 
 .PHONY: demo test unit deps world world-env world-up world-down lint tools bin images
@@ -60,7 +64,7 @@ world-down: tools
 # Unit and integration tests. Integration tests fail (never skip) without
 # the world; scripts/check-test-log fails the run on any skipped test.
 test: world images
-	set -o pipefail; $(GO) test -v -count=1 -timeout 40m $(TESTFLAGS) ./... 2>&1 | tee $(BIN)/test.log | scripts/test-summary
+	set -o pipefail; $(GO) test -v -count=1 -timeout 40m -parallel $(TESTPARALLEL) $(TESTFLAGS) ./... 2>&1 | tee $(BIN)/test.log | scripts/test-summary
 	scripts/check-test-log $(BIN)/test.log
 
 unit:

@@ -35,6 +35,33 @@ func BuildScripts(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
+// scriptsBin is the in-image binary built once per World: every test mounts
+// it read-only, so one build serves them all (concurrent tests included).
+type scriptsBin struct {
+	mu   sync.Mutex
+	path string
+}
+
+// Scripts returns the in-image binary (cmd/s2i-scripts), built on the first
+// call into the harness's temporary directory.
+func (w *World) Scripts(ctx context.Context) (string, error) {
+	w.scripts.mu.Lock()
+	defer w.scripts.mu.Unlock()
+	if w.scripts.path != "" {
+		return w.scripts.path, nil
+	}
+	dir := filepath.Join(w.tmp, "scripts")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	bin, err := BuildScripts(ctx, dir)
+	if err != nil {
+		return "", err
+	}
+	w.scripts.path = bin
+	return bin, nil
+}
+
 // S2IEnv is the environment of a pys2i builder image made from a base image:
 // the upstream ENV, with the venv first in PATH and VIRTUAL_ENV set (what
 // BASH_ENV activation gave the bash scripts).

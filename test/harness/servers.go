@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -182,4 +183,32 @@ func BuildIndexServer(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("build indexserver: %w: %s", err, out)
 	}
 	return bin, nil
+}
+
+// portSet remembers the ports handed out to one World's tests.
+type portSet struct {
+	mu   sync.Mutex
+	used map[int]bool
+}
+
+// Port is FreePort that never returns the same port twice for this World:
+// tests running in parallel take a port, close it and bind it again later,
+// so a port handed out once stays out of the draw.
+func (w *World) Port() (int, error) {
+	w.ports.mu.Lock()
+	defer w.ports.mu.Unlock()
+	if w.ports.used == nil {
+		w.ports.used = map[int]bool{}
+	}
+	for range 100 {
+		port, err := FreePort()
+		if err != nil {
+			return 0, err
+		}
+		if !w.ports.used[port] {
+			w.ports.used[port] = true
+			return port, nil
+		}
+	}
+	return 0, fmt.Errorf("no unused loopback port after 100 tries")
 }

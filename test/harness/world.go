@@ -20,6 +20,8 @@ type World struct {
 	Registry  *Server // registry: Registry.URL is host:port
 	tmp       string
 	templates s2iTemplates
+	scripts   scriptsBin
+	ports     portSet
 }
 
 // Setup loads the world and starts its package index and registry. Call it

@@ -46,6 +46,7 @@ func (b *asmBox) asmPutArtifacts(tarPath string) {
 // line; changed inputs reinstall from a clean venv with the restored cache;
 // no cache lands in $APP_ROOT; the app itself is always reinstalled.
 func TestAssembleArtifactsReuse(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	files := map[string]string{
@@ -60,7 +61,11 @@ func TestAssembleArtifactsReuse(t *testing.T) {
 	}
 	tarPath := first.asmSaveArtifacts()
 
+	// The two re-assembles only read the tar: they run side by side.
 	t.Run("unchanged", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
 		b := asmNewBox(t, ctx, "minimal", map[string]string{
 			"requirements.txt": files["requirements.txt"], "setup.py": files["setup.py"], "reuseapp.py": "V = 2\n",
 		})
@@ -79,6 +84,9 @@ func TestAssembleArtifactsReuse(t *testing.T) {
 		}
 	})
 	t.Run("changed", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
 		b := asmNewBox(t, ctx, "minimal", map[string]string{
 			"requirements.txt": "flask==2.2.2\nsix==1.16.0\n", "setup.py": files["setup.py"], "reuseapp.py": "V = 3\n",
 		})
@@ -100,35 +108,45 @@ func TestAssembleArtifactsReuse(t *testing.T) {
 // venv, but the wheel built from an sdist (mod_wsgi, compiled in the full
 // image) comes from the cache instead of being compiled again.
 func TestAssembleArtifactsWheelCache(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	first := asmNewBox(t, ctx, "full", map[string]string{"requirements.txt": "mod_wsgi==5.0.2\n"})
-	// With wheel installed (UPGRADE_PIP_TO_LATEST), pip builds a wheel
-	// and caches it; without, it runs the legacy setup.py install.
-	// A first build keeps its cache in the image only when asked to.
-	out := first.mustAssemble("UPGRADE_PIP_TO_LATEST=1", "PYS2I_KEEP_CACHE=1")
-	asmInOrder(t, out, "Building wheel for mod_wsgi", "Stored in directory: /tmp/pys2i/pip-cache/wheels/", "Successfully installed mod_wsgi-5.0.2")
-	tarPath := first.asmSaveArtifacts()
+	t.Parallel()
+	// The incremental pair and the plain build are independent boxes, but
+	// run one after the other: parallel subtests queue behind every other
+	// parallel test, and these long ones would then end the run last.
+	t.Run("incremental", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		first := asmNewBox(t, ctx, "full", map[string]string{"requirements.txt": "mod_wsgi==5.0.2\n"})
+		// With wheel installed (UPGRADE_PIP_TO_LATEST), pip builds a wheel
+		// and caches it; without, it runs the legacy setup.py install.
+		// A first build keeps its cache in the image only when asked to.
+		out := first.mustAssemble("UPGRADE_PIP_TO_LATEST=1", "PYS2I_KEEP_CACHE=1")
+		asmInOrder(t, out, "Building wheel for mod_wsgi", "Stored in directory: /tmp/pys2i/pip-cache/wheels/", "Successfully installed mod_wsgi-5.0.2")
+		tarPath := first.asmSaveArtifacts()
 
-	b := asmNewBox(t, ctx, "full", map[string]string{"requirements.txt": "mod_wsgi==5.0.2\nsix==1.16.0\n"})
-	b.asmPutArtifacts(tarPath)
-	out = b.mustAssemble("UPGRADE_PIP_TO_LATEST=1")
-	if strings.Contains(out, "Reusing dependencies") || strings.Contains(out, "Building wheel for mod_wsgi") {
-		t.Errorf("mod_wsgi compiled again (or deps reused):\n%s", out)
-	}
-	asmInOrder(t, out, "---> Installing dependencies ...", "Successfully installed")
-	if got := b.sh(`cd /tmp && python -c 'import mod_wsgi, six; print("ok")'; ls -d /opt/app-root/src/.cache 2>/dev/null || echo no-cache-in-app-root`); got != "ok\nno-cache-in-app-root\n" {
-		t.Errorf("got %q\n%s", got, out)
-	}
-	// An incremental build (artifacts restored) keeps the cache for the next one.
-	if got := b.sh(`ls /tmp/pys2i`); got != "fingerprint.json\npip-cache\n" {
-		t.Errorf("state after an incremental build: %q", got)
-	}
+		b := asmNewBox(t, ctx, "full", map[string]string{"requirements.txt": "mod_wsgi==5.0.2\nsix==1.16.0\n"})
+		b.asmPutArtifacts(tarPath)
+		out = b.mustAssemble("UPGRADE_PIP_TO_LATEST=1")
+		if strings.Contains(out, "Reusing dependencies") || strings.Contains(out, "Building wheel for mod_wsgi") {
+			t.Errorf("mod_wsgi compiled again (or deps reused):\n%s", out)
+		}
+		asmInOrder(t, out, "---> Installing dependencies ...", "Successfully installed")
+		if got := b.sh(`cd /tmp && python -c 'import mod_wsgi, six; print("ok")'; ls -d /opt/app-root/src/.cache 2>/dev/null || echo no-cache-in-app-root`); got != "ok\nno-cache-in-app-root\n" {
+			t.Errorf("got %q\n%s", got, out)
+		}
+		// An incremental build (artifacts restored) keeps the cache for the next one.
+		if got := b.sh(`ls /tmp/pys2i`); got != "fingerprint.json\npip-cache\n" {
+			t.Errorf("state after an incremental build: %q", got)
+		}
+	})
 	// A plain build leaves no cache bytes in the image.
-	plain := asmNewBox(t, ctx, "full", map[string]string{"requirements.txt": "mod_wsgi==5.0.2\n"})
-	out = plain.mustAssemble("UPGRADE_PIP_TO_LATEST=1")
-	asmInOrder(t, out, "Building wheel for mod_wsgi", "Successfully installed mod_wsgi-5.0.2")
-	if got := plain.sh(`ls /tmp/pys2i`); got != "fingerprint.json\n" {
-		t.Errorf("state after a plain build: %q, want only the fingerprint", got)
-	}
+	t.Run("plain", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		plain := asmNewBox(t, ctx, "full", map[string]string{"requirements.txt": "mod_wsgi==5.0.2\n"})
+		out := plain.mustAssemble("UPGRADE_PIP_TO_LATEST=1")
+		asmInOrder(t, out, "Building wheel for mod_wsgi", "Successfully installed mod_wsgi-5.0.2")
+		if got := plain.sh(`ls /tmp/pys2i`); got != "fingerprint.json\n" {
+			t.Errorf("state after a plain build: %q, want only the fingerprint", got)
+		}
+	})
 }

@@ -11,6 +11,7 @@ import (
 // and a non-zero exit, and no dependency fingerprint is recorded (so a
 // later save-artifacts never passes the state on as complete).
 func TestAssembleBadInput(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		variant string
@@ -35,6 +36,7 @@ func TestAssembleBadInput(t *testing.T) {
 			want: []string{"mv: cannot move '/tmp/src/requirements.txt' to '/opt/app-root/src/requirements.txt': Permission denied", "ERROR: Installing application source failed"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			files := tc.files

@@ -19,8 +19,10 @@ def hello():
 // appended, dependencies installed from the local index, importable, and the
 // venv fixed for group 0.
 func TestAssembleRequirements(t *testing.T) {
+	t.Parallel()
 	for _, variant := range []string{"minimal", "full"} {
 		t.Run(variant, func(t *testing.T) {
+			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			b := asmNewBox(t, ctx, variant, map[string]string{
@@ -56,6 +58,7 @@ stat -c '%g %A' /opt/app-root/lib/python3*/site-packages/flask/app.py /opt/app-r
 
 // The pipenv+micropipenv conflict: exit 3 and nothing moved.
 func TestAssembleConflict(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	b := asmNewBox(t, ctx, "minimal", map[string]string{"requirements.txt": "six\n"})
@@ -71,6 +74,7 @@ func TestAssembleConflict(t *testing.T) {
 // setup.py with setup.cfg and pyproject.toml: `pip install .` twice; the
 // DISABLE_ variables skip each.
 func TestAssembleSetupAndPyproject(t *testing.T) {
+	t.Parallel()
 	files := map[string]string{
 		"requirements.txt": "six==1.16.0\n",
 		"setup.py":         "from setuptools import setup\nsetup()\n",
@@ -89,6 +93,7 @@ func TestAssembleSetupAndPyproject(t *testing.T) {
 		{"neither", []string{"DISABLE_SETUP_PY_PROCESSING=1", "DISABLE_PYPROJECT_TOML_PROCESSING=1"}, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			b := asmNewBox(t, ctx, "minimal", files)
@@ -116,6 +121,7 @@ func TestAssembleSetupAndPyproject(t *testing.T) {
 
 // A poetry-core project is installed with `pip install .` (pyproject only).
 func TestAssemblePoetryCoreProject(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	b := asmNewBox(t, ctx, "minimal", map[string]string{
@@ -145,6 +151,7 @@ build-backend = "poetry.core.masonry.api"
 
 // UPGRADE_PIP_TO_LATEST upgrades from the index (wheel is new to the venv).
 func TestAssembleUpgradePip(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	b := asmNewBox(t, ctx, "minimal", map[string]string{"app.py": "print('x')\n"})
@@ -160,6 +167,7 @@ func TestAssembleUpgradePip(t *testing.T) {
 
 // Credentials in PIP_INDEX_URL never show up in the output.
 func TestAssembleMasksCredentials(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	b := asmNewBox(t, ctx, "minimal", map[string]string{"requirements.txt": "six==1.16.0\n"})

@@ -36,6 +36,7 @@ STATICFILES_DIRS = [os.path.join(BASE_DIR, "proj", "static")]
 // warns when the dry run fails or manage.py is missing, and is skipped with
 // DISABLE_COLLECTSTATIC.
 func TestAssembleDjangoCollectstatic(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		files    map[string]string
@@ -54,6 +55,7 @@ func TestAssembleDjangoCollectstatic(t *testing.T) {
 		{"disabled", asmDjangoApp(asmDjangoSettings + "STATIC_ROOT = os.path.join(BASE_DIR, 'staticroot')\n"), []string{"DISABLE_COLLECTSTATIC=1"}, nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			b := asmNewBox(t, ctx, "minimal", tc.files)

@@ -12,13 +12,13 @@ import (
 	"github.com/pys2i/pys2i/test/harness"
 )
 
-// asmBin builds the in-image binary for one test (a second or so with a warm
-// build cache).
+// asmBin is the in-image binary, built once per test binary (the tests
+// only mount it read-only).
 func asmBin(t testing.TB) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	bin, err := harness.BuildScripts(ctx, t.TempDir())
+	bin, err := w.Scripts(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

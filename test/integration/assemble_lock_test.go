@@ -10,6 +10,7 @@ import (
 // ENABLE_MICROPIPENV without micropipenv: Pipfile.lock installed natively
 // (hash and Python checked, pinned lines with --require-hashes --no-deps).
 func TestAssembleNativePipfileLock(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	b := asmNewBox(t, ctx, "minimal", map[string]string{
@@ -37,6 +38,7 @@ func TestAssembleNativePipfileLock(t *testing.T) {
 // poetry.lock with pyproject.toml: content-hash checked, main category
 // installed natively, then the project itself by `pip install .`.
 func TestAssembleNativePoetryLock(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	b := asmNewBox(t, ctx, "minimal", map[string]string{
@@ -61,6 +63,7 @@ func TestAssembleNativePoetryLock(t *testing.T) {
 // A lock whose hash does not match, and corrupt locks: refused with a
 // one-line summary and a non-zero exit before pip runs.
 func TestAssembleBadLocks(t *testing.T) {
+	t.Parallel()
 	pipfile := asmTestdata(t, "pipenv-flask/Pipfile")
 	lock := asmTestdata(t, "pipenv-flask/Pipfile.lock")
 	for _, tc := range []struct {
@@ -78,6 +81,7 @@ func TestAssembleBadLocks(t *testing.T) {
 			"content-hash does not match pyproject.toml"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			b := asmNewBox(t, ctx, "minimal", tc.files)
@@ -96,6 +100,7 @@ func TestAssembleBadLocks(t *testing.T) {
 // ENABLE_MICROPIPENV with neither lock: requirements.txt, as micropipenv
 // falls back to it; with no input at all, a one-line error.
 func TestAssembleNativeRequirementsFallback(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	b := asmNewBox(t, ctx, "minimal", map[string]string{"requirements.txt": "six==1.16.0\n"})

@@ -23,6 +23,7 @@ func asmTestdata(t *testing.T, name string) string {
 // (PIN_PIPENV_VERSION), linked from ~/.local/bin, `pipenv install --deploy`
 // into the app venv.
 func TestAssemblePipenvDeploy(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	b := asmNewBox(t, ctx, "minimal", map[string]string{
@@ -49,6 +50,7 @@ python -c 'import packaging' 2>/dev/null && echo dev-installed || echo no-dev`)
 
 // ENABLE_PIPENV with only requirements.txt: `pipenv install -r requirements.txt`.
 func TestAssemblePipenvRequirements(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	// pipenv turns requirements.txt into a Pipfile whose source is PyPI

@@ -15,6 +15,7 @@ import (
 // script: identical results; a missing path prints the upstream error and
 // exits 0.
 func TestFixPermsInImage(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	b := asmNewBox(t, ctx, "minimal", nil)

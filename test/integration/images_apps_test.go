@@ -32,6 +32,7 @@ type imagesApp struct {
 }
 
 func TestImagesUpstreamStyleApps(t *testing.T) {
+	t.Parallel()
 	apps := []imagesApp{
 		{dir: "wsgi-flask", variant: "minimal"},
 		{dir: "app-module", variant: "minimal"},
@@ -53,6 +54,7 @@ func TestImagesUpstreamStyleApps(t *testing.T) {
 	}
 	for _, app := range apps {
 		t.Run(app.dir, func(t *testing.T) {
+			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 			defer cancel()
 			imagesRequire(t, ctx, imagesVariants[app.variant])
@@ -157,7 +159,11 @@ func imagesBuildApp(ctx context.Context, t *testing.T, app imagesApp, tag string
 
 // imagesServe runs the image detached with host networking and waits for
 // 200 and the body on GET /; with wrapped it also checks that `podman stop
-// -t 10` ends the container in under 2 s.
+// -t 10` ends the container by the forwarded TERM, not by the KILL after
+// the timeout: an exit status other than 137 (128+KILL), recorded (podman's
+// exit file time) before the 10 s timeout. No tighter time bound: a
+// graceful gunicorn shutdown took from 0.2 s to 6 s on a loaded 2-core
+// machine (tests in parallel), so a bound would measure the load.
 func imagesServe(ctx context.Context, t *testing.T, tag string, fixedPort int, body string, extra []string, wrapped bool) {
 	t.Helper()
 	port := fixedPort
@@ -198,9 +204,21 @@ func imagesServe(ctx context.Context, t *testing.T, tag string, fixedPort int, b
 		if _, err := world.Podman(ctx, w.Conf, "stop", "-t", "10", id); err != nil {
 			t.Fatal(err)
 		}
-		if d := time.Since(stop); d > 2*time.Second {
-			t.Errorf("podman stop -t 10 took %v, want under 2 s", d)
+		total := time.Since(stop)
+		st, err := world.Podman(ctx, w.Conf, "inspect", "--format", "{{.State.ExitCode}} {{.State.FinishedAt.UnixNano}}", id)
+		if err != nil {
+			t.Fatal(err)
 		}
+		var code int
+		var finished int64
+		if _, err := fmt.Sscan(st, &code, &finished); err != nil {
+			t.Fatalf("inspect %q: %v", st, err)
+		}
+		ended := time.Unix(0, finished).Sub(stop)
+		if code == 137 || ended >= 10*time.Second {
+			t.Errorf("podman stop -t 10: exit status %d after %v, want the app ended by the TERM (not 137) before the 10 s timeout", code, ended)
+		}
+		t.Logf("podman stop -t 10: exit status %d, ended after %v (the command took %v)", code, ended.Round(time.Millisecond), total.Round(time.Millisecond))
 	}
 }
 

@@ -42,6 +42,7 @@ func imagesBuildBuilder(ctx context.Context, t *testing.T, base, variant, tag st
 // the scripts, the venv, user 1001 and USER 1001): the scripts are replaced,
 // the rest kept, and the result builds and serves an app.
 func TestImagesOnS2IImage(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	base := imagesVariants["minimal"]

@@ -45,6 +45,7 @@ func imagesReadmeRecipes(t *testing.T) []string {
 // copy /opt/app-root into the minimal one with apache2-bin. Each serves
 // HTTP as a random uid.
 func TestImagesRecipes(t *testing.T) {
+	t.Parallel()
 	recipes := imagesReadmeRecipes(t)
 	if len(recipes) != 2 {
 		t.Fatalf("README.md recipes: %d Containerfile blocks, want 2", len(recipes))
@@ -53,6 +54,8 @@ func TestImagesRecipes(t *testing.T) {
 		{"compile-on-minimal", "c-extension"},
 		{"multi-stage", "mod-wsgi"},
 	} {
+		// One after the other: parallel subtests would queue behind every
+		// other parallel test, and these long builds would end the run last.
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 			defer cancel()

@@ -42,6 +42,7 @@ func imagesSize(ctx context.Context, name string) string {
 // venv in `bash -c` and `sh -ic` (BASH_ENV/ENV activation); the layout and
 // config are upstream's.
 func TestImagesUsageShellsAndConfig(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	for variant, name := range imagesVariants {

@@ -145,9 +145,10 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
+// freePort is a loopback port no other test of this binary was given.
 func freePort(t *testing.T) int {
 	t.Helper()
-	port, err := harness.FreePort()
+	port, err := w.Port()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 // podman runs the minimal image from the world's store, host network only.
 func TestPodmanRunsMinimalImage(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	img, _ := w.Image("minimal")
@@ -33,6 +34,7 @@ func TestPodmanRunsMinimalImage(t *testing.T) {
 // The minimal image goes to the local registry and back into a second, empty
 // store with the digest the push reported.
 func TestRegistryRoundTrip(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	img, _ := w.Image("minimal")
@@ -68,7 +70,10 @@ func TestRegistryRoundTrip(t *testing.T) {
 	}
 }
 
-// emptyStore is a podman configuration like the world's with its own graphroot.
+// emptyStore is a podman configuration like the world's with its own
+// graphroot, runroot and engine tmp_dir: `system reset` removes the tmp_dir,
+// which is otherwise /run/libpod, shared with every other podman command
+// running meanwhile (its exit files, events and alive lock).
 func emptyStore(t *testing.T) world.Conf {
 	t.Helper()
 	dir := t.TempDir()
@@ -76,6 +81,20 @@ func emptyStore(t *testing.T) world.Conf {
 	c.Storage = filepath.Join(dir, "storage.conf")
 	body := fmt.Sprintf("[storage]\ndriver = \"overlay\"\ngraphroot = %q\nrunroot = %q\n", filepath.Join(dir, "graph"), filepath.Join(dir, "run"))
 	if err := os.WriteFile(c.Storage, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf, err := os.ReadFile(w.Conf.Containers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpDir := fmt.Sprintf("tmp_dir = %q\n", filepath.Join(dir, "libpod-tmp"))
+	if before, after, ok := strings.Cut(string(conf), "[engine]\n"); ok {
+		conf = []byte(before + "[engine]\n" + tmpDir + after)
+	} else {
+		conf = append(conf, "\n[engine]\n"+tmpDir...)
+	}
+	c.Containers = filepath.Join(dir, "containers.conf")
+	if err := os.WriteFile(c.Containers, conf, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -143,6 +162,7 @@ func TestFailedIndexStepLeavesNoCache(t *testing.T) {
 // The Go image (python-minimal plus the host's toolchain) builds a static
 // program offline: the Containerfile's build stage relies on it.
 func TestGoImageBuildsStaticProgram(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	img, err := w.Image("golang")

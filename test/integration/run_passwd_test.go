@@ -12,6 +12,7 @@ import (
 // an arbitrary uid gets an entry appended there, so whoami works too; with
 // neither, run warns and still starts the app.
 func TestRunPasswdWithoutNSSWrapper(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	bin := runBuild(t, ctx)

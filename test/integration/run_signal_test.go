@@ -27,6 +27,7 @@ echo "status=$st ms=$(( (end - start) / 1000000 ))"
 // the app ends within 2 s, and run exits with the app's status, or
 // 128+signal when the app was killed by it.
 func TestRunSignals(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	bin := runBuild(t, ctx)

@@ -192,9 +192,10 @@ func runCases(t *testing.T, ctx context.Context, variant, prepared, bin string, 
 	}
 }
 
+// runBuild is the in-image binary, built once per test binary.
 func runBuild(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	bin, err := harness.BuildScripts(ctx, t.TempDir())
+	bin, err := w.Scripts(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,6 +206,7 @@ func runBuild(t *testing.T, ctx context.Context) string {
 // an arbitrary uid: each answers 200 with its body, and the app sees a user
 // name (nss_wrapper) in both cases.
 func TestRunMinimal(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	bin := runBuild(t, ctx)
@@ -258,6 +260,7 @@ def index():
 // mod_wsgi-express in the full image (where it compiles), chosen when
 // gunicorn is absent or by APP_SERVER.
 func TestRunFullModWSGI(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	bin := runBuild(t, ctx)
@@ -315,6 +318,7 @@ func runOutput(t *testing.T, ctx context.Context, bin string, uid uint32, files 
 
 // The failure paths print upstream's messages on upstream's streams.
 func TestRunMessages(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	bin := runBuild(t, ctx)
@@ -342,6 +346,9 @@ func TestRunMessages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each case has its own stand-in
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
 			out, errs, code := runOutput(t, ctx, bin, 12345, tt.files, tt.env)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, out, errs)

@@ -13,9 +13,10 @@ import (
 // the venv at /opt/app-root owned by 1001:0, HOME, the in-image binary at
 // the upstream paths, the builder ENV and nothing of the host's.
 func TestS2IStandInLayout(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	bin, err := harness.BuildScripts(ctx, t.TempDir())
+	bin, err := w.Scripts(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ def index():
 // The python-minimal stand-in: pip installs flask and gunicorn from the local
 // index into a venv as uid 1001, and gunicorn answers on loopback.
 func TestMinimalPipInstallGunicornServes(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	state := t.TempDir()
@@ -45,6 +46,7 @@ id -u; id -g`, w.Index.URL))
 
 // gunicorn 20.1 (repacked from Debian) is there too, for version-dependent behaviour.
 func TestIndexHasBothGunicorns(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	out := sh(t, ctx, spec(t, "minimal", t.TempDir()), fmt.Sprintf(`python3 -m venv /tmp/v
@@ -57,6 +59,7 @@ func TestIndexHasBothGunicorns(t *testing.T) {
 
 // numpy's wheel bundles BLAS/LAPACK, which the minimal image lacks.
 func TestMinimalImportsNumpy(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	out := sh(t, ctx, spec(t, "minimal", t.TempDir()), fmt.Sprintf(`test ! -e /usr/lib/x86_64-linux-gnu/libblas.so.3
@@ -70,6 +73,7 @@ python3 -m venv /tmp/v
 
 // The minimal image has no compiler: a package that must compile fails there.
 func TestMinimalCannotCompileModWSGI(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	s := spec(t, "minimal", t.TempDir(), "/bin/sh", "-c", fmt.Sprintf(`! command -v gcc
@@ -88,6 +92,7 @@ python3 -m venv /tmp/v && /tmp/v/bin/pip install --index-url %s mod_wsgi`, w.Ind
 // The python-full stand-in compiles mod_wsgi from its sdist, and
 // mod_wsgi-express serves a WSGI app on loopback.
 func TestFullModWSGIExpressServes(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	state := t.TempDir()
@@ -115,6 +120,7 @@ func TestFullModWSGIExpressServes(t *testing.T) {
 // A Pipfile.lock made against the local index (by the index's own pipenv)
 // installs with `pipenv install --deploy`, hashes checked.
 func TestPipenvLockAndDeploy(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	app := appDir(t, map[string]string{"Pipfile": fmt.Sprintf(`[[source]]
