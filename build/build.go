@@ -51,9 +51,9 @@ type Request struct {
 	Stdout, Stderr, Log io.Writer
 	// Now gives the image's creation time; nil means SOURCE_DATE_EPOCH.
 	Now func() time.Time
-	// SourceDateEpoch is the caller's SOURCE_DATE_EPOCH ("" for the build
-	// env's, else DefaultEpoch): the image's creation time and the cap on
-	// the new layers' modification times.
+	// SourceDateEpoch is the caller's SOURCE_DATE_EPOCH, used when the
+	// build env (-e) sets none ("" for DefaultEpoch): the image's creation
+	// time and the cap on the new layers' modification times.
 	SourceDateEpoch string
 }
 

@@ -40,15 +40,15 @@ func epochEnv(env []string, epoch time.Time) []string {
 }
 
 // buildEpoch is the build's time: req.Now if set (tests), else
-// SOURCE_DATE_EPOCH from the caller, else from the build env, else
-// DefaultEpoch.
+// SOURCE_DATE_EPOCH from the build env (-e: this build's own setting, and
+// the value assemble sees), else the caller's, else DefaultEpoch.
 func buildEpoch(req Request, buildEnv []string) (time.Time, error) {
 	if req.Now != nil {
 		return req.Now().UTC().Truncate(time.Second), nil
 	}
-	v := req.SourceDateEpoch
+	v := envValue(buildEnv, "SOURCE_DATE_EPOCH")
 	if v == "" {
-		v = envValue(buildEnv, "SOURCE_DATE_EPOCH")
+		v = req.SourceDateEpoch
 	}
 	return sourceDateEpoch(v)
 }

@@ -34,8 +34,9 @@ func TestBuildEpoch(t *testing.T) {
 		want int64
 	}{
 		{"default", Request{}, nil, DefaultEpoch},
-		{"caller's wins", Request{SourceDateEpoch: "100"}, []string{"SOURCE_DATE_EPOCH=200"}, 100},
+		{"build env wins", Request{SourceDateEpoch: "100"}, []string{"SOURCE_DATE_EPOCH=200"}, 200},
 		{"build env", Request{}, []string{"SOURCE_DATE_EPOCH=200"}, 200},
+		{"caller's", Request{SourceDateEpoch: "100"}, nil, 100},
 		{"Now", Request{Now: func() time.Time { return fixed }}, nil, 42},
 	} {
 		got, err := buildEpoch(tc.req, tc.env)
