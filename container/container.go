@@ -25,23 +25,31 @@ type Container struct {
 // Create creates a container of image (an ID) in store and mounts it. name
 // is for people listing the store's containers; it may be empty.
 func Create(store storage.Store, imageID, name string) (*Container, error) {
-	var names []string
-	if name != "" {
-		names = []string{name}
-	}
 	// The owner is recorded, so that a later build can tell that this
 	// container was left by a process that died (FindStale).
-	c, err := store.CreateContainer("", names, imageID, "", ownerMetadata(), nil)
+	c, err := store.CreateContainer("", nameList(name), imageID, "", ownerMetadata(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("create container of image %s: %w", imageID, err)
 	}
-	ctr := &Container{store: store, ID: c.ID}
-	root, err := store.Mount(c.ID, "")
+	return mount(&Container{store: store, ID: c.ID})
+}
+
+// mount mounts a just-created container or layer, removing it if that fails.
+func mount(c *Container) (*Container, error) {
+	root, err := c.store.Mount(c.ID, "")
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("mount container %s: %w", c.ID, err), ctr.Remove())
+		return nil, errors.Join(fmt.Errorf("mount %s: %w", c.ID, err), c.Remove())
 	}
-	ctr.Root, ctr.mounted = root, true
-	return ctr, nil
+	c.Root, c.mounted = root, true
+	return c, nil
+}
+
+// nameList is the store's names for name: none when it is empty.
+func nameList(name string) []string {
+	if name == "" {
+		return nil
+	}
+	return []string{name}
 }
 
 // Unmount unmounts the root filesystem; the container's layer stays. Calling

@@ -73,23 +73,7 @@ func TestContainer(t *testing.T) {
 	if err := c.Unmount(); err != nil {
 		t.Errorf("second Unmount: %v", err)
 	}
-	rc, err := c.Diff()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	tr := tar.NewReader(rc)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, hdr.Name)
-	}
-	rc.Close()
+	names := diffNames(t, c)
 	for _, want := range []string{"etc/new", "etc/.wh.base"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("diff lacks %s: %v", want, names)
@@ -118,5 +102,27 @@ func TestCreateUnknownImage(t *testing.T) {
 	}
 	if ctrs, _ := s.Containers(); len(ctrs) != 0 {
 		t.Errorf("containers left: %v", ctrs)
+	}
+}
+
+// diffNames lists the entries of c's changes.
+func diffNames(t *testing.T, c *Container) []string {
+	t.Helper()
+	rc, err := c.Diff()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var names []string
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return names
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, hdr.Name)
 	}
 }

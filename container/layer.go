@@ -13,21 +13,11 @@ import (
 // build's dependency layer. It has no container record; Remove deletes the
 // layer. name is for people listing the store's layers.
 func OnLayer(store storage.Store, parent, name string) (*Container, error) {
-	var names []string
-	if name != "" {
-		names = []string{name}
-	}
-	l, err := store.CreateLayer("", parent, names, "", true, nil)
+	l, err := store.CreateLayer("", parent, nameList(name), "", true, nil)
 	if err != nil {
 		return nil, fmt.Errorf("create a layer on %s: %w", parent, err)
 	}
-	ctr := &Container{store: store, ID: l.ID, bare: true}
-	root, err := store.Mount(l.ID, "")
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("mount layer %s: %w", l.ID, err), ctr.Remove())
-	}
-	ctr.Root, ctr.mounted = root, true
-	return ctr, nil
+	return mount(&Container{store: store, ID: l.ID, bare: true})
 }
 
 func (c *Container) layerID() (string, error) {

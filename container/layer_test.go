@@ -3,8 +3,6 @@ package container
 import (
 	"archive/tar"
 	"bytes"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,23 +54,7 @@ func TestOnLayer(t *testing.T) {
 	if err := c.Unmount(); err != nil {
 		t.Fatal(err)
 	}
-	rc, err := c.Diff()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	tr := tar.NewReader(rc)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, hdr.Name)
-	}
-	rc.Close()
+	names := diffNames(t, c)
 	if !slices.Contains(names, "etc/new") || slices.Contains(names, "etc/deps") {
 		t.Errorf("diff: %v", names)
 	}
