@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pys2i/pys2i/artifacts"
 	"github.com/pys2i/pys2i/builder"
+	"github.com/pys2i/pys2i/buildpaths"
 	"github.com/pys2i/pys2i/fixperms"
 )
 
@@ -145,6 +147,9 @@ func (a *Assembler) Run(ctx context.Context) (int, error) {
 		}
 	}
 	sp := venv.SitePackages()
+	if plan.NormalizeBuildPaths {
+		a.normalizeBuildPaths(sp)
+	}
 	django := builder.HasDistribution(sp, "django") || builder.HasModule(sp, "django")
 	if ShouldCollectstatic(c, django) {
 		if err := a.collectstatic(ctx, x); err != nil {
@@ -225,6 +230,22 @@ func (a *Assembler) collectstatic(ctx context.Context, x *builder.Exec) error {
 		return nil
 	}
 	return x.RunIn(ctx, appHome, env, "python", "./manage.py", "collectstatic", "--noinput")
+}
+
+// normalizeBuildPaths scrubs pip's random build directories out of the
+// extensions pip compiled, so that the same source gives the same bytes. A
+// failure is only reported: the venv works either way.
+func (a *Assembler) normalizeBuildPaths(sitePackages []string) {
+	for _, sp := range sitePackages {
+		changed, err := buildpaths.Tree(sp)
+		if len(changed) > 0 {
+			fmt.Fprintf(a.Stdout, "---> Normalized pip's temporary build paths in %d compiled file(s) (SOURCE_DATE_EPOCH is set): %s\n",
+				len(changed), strings.Join(changed, ", "))
+		}
+		if err != nil {
+			fmt.Fprintf(a.Stdout, "---> Could not normalize pip's temporary build paths: %v\n", err)
+		}
+	}
 }
 
 func (a *Assembler) fixPermissions() {

@@ -38,6 +38,10 @@ type Config struct {
 	// only) says the root already holds the previous build's dependency
 	// layer: if its fingerprint matches, pip does not run.
 	DepsInPlace bool
+	// SourceDateEpoch (SOURCE_DATE_EPOCH) asks for a reproducible build:
+	// pip's random build directories are then scrubbed out of the
+	// extensions it compiled.
+	SourceDateEpoch string
 }
 
 // DefaultAppRoot is the images' APP_ROOT and the venv upstream hard-codes.
@@ -70,6 +74,7 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		NoCache:              on("PYS2I_NO_CACHE"),
 		KeepCache:            on("PYS2I_KEEP_CACHE"),
 		DepsInPlace:          on("PYS2I_DEPS_IN_PLACE"),
+		SourceDateEpoch:      getenv("SOURCE_DATE_EPOCH"),
 	}
 	if c.StateDir == "" {
 		c.StateDir = artifacts.DefaultStateDir
@@ -116,6 +121,9 @@ type Plan struct {
 	PipenvInput PipenvInput
 	SetupPy     bool // pip install . for setup.py/setup.cfg
 	Pyproject   bool // pip install . for pyproject.toml (may run after SetupPy too)
+	// NormalizeBuildPaths: after the installs, scrub pip's random build
+	// directories out of compiled extensions (package buildpaths).
+	NormalizeBuildPaths bool
 }
 
 // Conflict is the check that runs before anything moves.
@@ -125,9 +133,10 @@ func Conflict(c Config) bool { return c.EnablePipenv && c.EnableMicropipenv }
 // directory's files (app is $HOME after the move).
 func Decide(c Config, app fs.FS) Plan {
 	p := Plan{
-		Conflict:   Conflict(c),
-		PipIni:     c.PipIndexURL != "",
-		UpgradePip: c.UpgradePip,
+		Conflict:            Conflict(c),
+		PipIni:              c.PipIndexURL != "",
+		UpgradePip:          c.UpgradePip,
+		NormalizeBuildPaths: c.SourceDateEpoch != "",
 	}
 	has := func(name string) bool {
 		st, err := fs.Stat(app, name)

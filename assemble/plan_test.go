@@ -42,6 +42,7 @@ func TestDecide(t *testing.T) {
 		{"pyproject disabled", Config{DisablePyproject: true}, []string{"setup.py", "pyproject.toml"}, Plan{SetupPy: true}},
 		{"pip.ini and upgrade", Config{PipIndexURL: "http://x", UpgradePip: true}, nil, Plan{PipIni: true, UpgradePip: true}},
 		{"a directory named requirements.txt", Config{}, []string{"requirements.txt/"}, Plan{}},
+		{"SOURCE_DATE_EPOCH", Config{SourceDateEpoch: "315532800"}, []string{"requirements.txt"}, Plan{Deps: DepsRequirements, NormalizeBuildPaths: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fsys := fstest.MapFS{}

@@ -65,3 +65,36 @@ func buildPodman(t *testing.T, args ...string) string {
 	}
 	return out
 }
+
+// Extensions that pip compiles from an sdist are reproducible too: pip
+// builds mod_wsgi in a random directory, which gcc writes into the debug
+// info and the linker hashes into the build ID; assemble scrubs it (package
+// buildpaths). pip's cache is off, so both builds compile; the output image
+// is removed before each, so neither reuses the other's layer.
+func TestBuildReproducibleDigestCompiled(t *testing.T) {
+	tag := "localhost/pys2i-test/repro-mod-wsgi:latest"
+	var digests []string
+	for i := 0; i < 2; i++ {
+		reuseFresh(t, tag)
+		r := runtimeBuild(t, "mod-wsgi", imagesVariants["full"], tag, "-e", "PYS2I_NO_CACHE=1")
+		if r.code != 0 {
+			t.Fatalf("build %d: exit %d\n%s\n%s", i+1, r.code, r.stdout, r.stderr)
+		}
+		if strings.Contains(r.stdout, "Reusing dependencies") ||
+			!strings.Contains(r.stdout, "---> Normalized pip's temporary build paths in 1 compiled file(s) (SOURCE_DATE_EPOCH is set): mod_wsgi/server/mod_wsgi-py311.cpython-311-x86_64-linux-gnu.so") {
+			t.Fatalf("build %d did not compile mod_wsgi and normalize it:\n%s\n%s", i+1, r.stdout, r.stderr)
+		}
+		digests = append(digests, reuseInspect(t, tag).Digest)
+	}
+	if digests[0] != digests[1] {
+		t.Errorf("two builds of mod_wsgi from its sdist, two digests: %v", digests)
+	}
+	// The extension in the image names the placeholder, not a random
+	// directory, and mod_wsgi still loads (the serving tests cover HTTP).
+	out := runtimeInImage(t, tag, `so=$(python -c 'import mod_wsgi.server, glob, os; print(glob.glob(os.path.dirname(mod_wsgi.server.__file__) + "/mod_wsgi-py3*.so")[0])')
+grep -c 'pip-install-XXXXXXXX/mod-wsgi_00000000000000000000000000000000' "$so"
+mod_wsgi-express module-config | grep -c LoadModule`)
+	if strings.Fields(out)[0] == "0" || !strings.HasSuffix(strings.TrimSpace(out), "1") {
+		t.Errorf("in the image:\n%s", out)
+	}
+}
