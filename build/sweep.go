@@ -16,6 +16,13 @@ import (
 // temp dir (they share the name).
 const containerPrefix = "pys2i-build-"
 
+// Suffixes of the names of a build's other containers, after its temp dir's
+// name: they share the build's prefix, so that the sweep finds them too.
+const (
+	runtimeSuffix   = "-runtime"   // assemble-runtime's, of the runtime image
+	artifactsSuffix = "-artifacts" // save-artifacts', of the previous image
+)
+
 // sweepStale removes what builds of pys2i processes that died without
 // cleaning up (SIGKILL, a crash) left: their containers (unmounted and
 // deleted with their layers), the bare layers of builds on a reused
@@ -44,6 +51,11 @@ func sweepStale(store storage.Store, logf func(string, ...any)) {
 			if !ok {
 				continue
 			}
+			// Only a dir that was there is reported: a build's containers
+			// share one, and the first of them swept removes it.
+			if _, err := os.Lstat(d); errors.Is(err, os.ErrNotExist) {
+				continue
+			}
 			if err := removeUnmounted(d); err != nil {
 				logf("warning: stale build %s %.12s: %v", what, s.ID, err)
 				continue
@@ -57,11 +69,17 @@ func sweepStale(store storage.Store, logf func(string, ...any)) {
 
 // staleTempDir is the temp dir of the build whose container (or layer) is
 // named name, if its owner recorded where it kept temp files and the name
-// is one of ours.
+// is one of ours. A build's other containers name the same dir.
 func staleTempDir(tmp, name string) (string, bool) {
 	if tmp == "" || !filepath.IsAbs(tmp) || !strings.HasPrefix(name, containerPrefix) ||
 		strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
 		return "", false
+	}
+	for _, suffix := range []string{runtimeSuffix, artifactsSuffix} {
+		if base, ok := strings.CutSuffix(name, suffix); ok && base != containerPrefix {
+			name = base
+			break
+		}
 	}
 	return filepath.Join(tmp, name), true
 }
