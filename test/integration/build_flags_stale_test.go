@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -115,6 +116,23 @@ func buildContainerLayer(t *testing.T, id string) string {
 	return ""
 }
 
+// buildLayerNames are the names of the store's layer id.
+func buildLayerNames(t *testing.T, id string) []string {
+	t.Helper()
+	var layers []struct {
+		ID    string   `json:"id"`
+		Names []string `json:"names"`
+	}
+	buildReadJSON(t, filepath.Join(buildGraphRoot(t), "overlay-layers", "layers.json"), &layers)
+	for _, l := range layers {
+		if l.ID == id {
+			return l.Names
+		}
+	}
+	t.Fatalf("no layer %s in the store", id)
+	return nil
+}
+
 // A pys2i killed with SIGKILL during assemble cannot clean up: its build
 // container (mounted), and its temp dir stay. Its sandbox dies with it
 // (nothing of assemble keeps running). The next build sweeps the leftover,
@@ -146,6 +164,97 @@ func TestBuildSweepsStaleContainer(t *testing.T) {
 	t.Logf("left: container %s, temp dir %s, mount %s", k.left.containers[0], k.tmpDir, mountPoint)
 
 	buildSweep(t, before, k, id)
+}
+
+// A rebuild that reuses the previous dependency layer runs on a bare layer
+// of the store (no container record). Killed with SIGKILL during assemble,
+// it leaves that layer, mounted, and its temp dir; the next build sweeps
+// them as it sweeps containers.
+func TestBuildSweepsStaleLayer(t *testing.T) {
+	builder := imagesVariants["minimal"]
+	tag := "localhost/pys2i-test/build-killed-reuse:latest"
+	reuseFresh(t, tag)
+	src := reuseApp(t, "killed v1", "flask\ngunicorn\n")
+	index := "PIP_INDEX_URL=" + w.Index.URL
+	reuseBuild(t, src, builder, tag, "-e", index)
+
+	// A source-only change (an own assemble is not a dependency input),
+	// whose assemble blocks.
+	const marker = "2718"
+	if err := os.MkdirAll(filepath.Join(src, ".s2i", "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, ".s2i", "bin", "assemble"), []byte("#!/bin/sh\necho started\nexec sleep "+marker+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	before := buildSnapshot(t)
+	k := buildKill(t, before, marker, "build", src, builder, tag, "-e", index)
+	if !strings.Contains(k.stderr, "pys2i: reusing the dependency layer") {
+		t.Fatalf("the killed build did not reuse the dependency layer:\n%s", k.stderr)
+	}
+	if len(k.left.containers) != 0 || len(k.left.layers) != 1 {
+		t.Fatalf("want only the killed build's bare layer left in the store, found containers %v, layers %v", k.left.containers, k.left.layers)
+	}
+	layer := k.left.layers[0]
+	if names := buildLayerNames(t, layer); !slices.Equal(names, []string{k.tmpDir}) {
+		t.Errorf("layer %s is named %v, not as its temp dir %s", layer, names, k.tmpDir)
+	}
+	mountPoint := buildLayerMount(t, layer)
+	if !slices.Equal(k.left.mounts, []string{mountPoint}) || !buildMounted(t, mountPoint) {
+		t.Fatalf("want the killed build's layer mounted at %s, found mounts %v", mountPoint, k.left.mounts)
+	}
+	t.Logf("left: layer %s, temp dir %s, mount %s", layer, k.tmpDir, mountPoint)
+
+	buildSweep(t, before, k, layer)
+	if buildMounted(t, mountPoint) {
+		t.Errorf("%s is still mounted", mountPoint)
+	}
+}
+
+// --incremental runs save-artifacts in a container of the previous image,
+// named as the build: killed with SIGKILL there, pys2i leaves it and the
+// build container, both mounted; the next build sweeps both.
+func TestBuildSweepsStaleArtifactsContainer(t *testing.T) {
+	builder := buildBuilder(t)
+	const marker = "1618"
+	// Its stdout is the artifacts tar: "started" goes to stderr.
+	src := incrementalSource(t, "#!/bin/sh\necho started >&2\nexec sleep "+marker+"\n")
+	tag := "localhost/pys2i-test/build-killed-incremental:latest"
+	reuseFresh(t, tag)
+	reuseBuild(t, src, builder, tag, "--incremental")
+
+	before := buildSnapshot(t)
+	k := buildKill(t, before, marker, "build", src, builder, tag, "--incremental")
+	if !strings.Contains(k.stderr, "saving artifacts of the previous image") {
+		t.Fatalf("the killed build did not run save-artifacts:\n%s", k.stderr)
+	}
+	names := map[string]string{}
+	var ids []string
+	for _, c := range k.left.containers {
+		id, name, _ := strings.Cut(c, " ")
+		names[name] = id
+		ids = append(ids, id)
+	}
+	if len(names) != 2 || names[k.tmpDir] == "" || names[k.tmpDir+"-artifacts"] == "" {
+		t.Fatalf("want the build's container and its save-artifacts container (%s, %s-artifacts) left, found %v",
+			k.tmpDir, k.tmpDir, k.left.containers)
+	}
+	var mounts []string
+	for _, id := range ids {
+		mp := buildLayerMount(t, buildContainerLayer(t, id))
+		if !buildMounted(t, mp) {
+			t.Fatalf("want the root of container %.12s still mounted at %s", id, mp)
+		}
+		mounts = append(mounts, mp)
+	}
+	t.Logf("left: containers %v, temp dir %s", k.left.containers, k.tmpDir)
+
+	buildSweep(t, before, k, ids...)
+	for _, mp := range mounts {
+		if buildMounted(t, mp) {
+			t.Errorf("%s is still mounted", mp)
+		}
+	}
 }
 
 // A build does not sweep the container of a live build: two builds at
