@@ -37,7 +37,7 @@ func (e *AssembleRuntimeError) Error() string {
 // normal build's, are the two layers returned.
 func (rt *runtimeImage) assembleRuntime(ctx context.Context, req Request, in runtimeInput, arts []commit.Layer, dests []string, logf func(string, ...any)) (outside, home commit.Layer, err error) {
 	o := req.Options
-	ctr, err := container.Create(rt.store, rt.local.Image.ID, filepath.Base(in.Tmp)+"-runtime")
+	ctr, err := container.Create(rt.store, rt.local.Image.ID, filepath.Base(in.Tmp)+runtimeSuffix)
 	if err != nil {
 		return outside, home, err
 	}
@@ -87,6 +87,7 @@ func (rt *runtimeImage) assembleRuntime(ctx context.Context, req Request, in run
 		RootFS: ctr.Root, Writable: true, Args: []string{script},
 		Env: processEnv(rt.cfg.Config.Env, in.BuildEnv, user.Home), Dir: workDir, UID: user.UID, GID: user.GID,
 		Stdout: stdout, Stderr: req.Stderr,
+		TempDir: in.Tmp, // the build's: swept with it if pys2i dies
 	})
 	var ee *sandbox.ExitError
 	if errors.As(err, &ee) {

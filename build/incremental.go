@@ -49,7 +49,8 @@ type saveArtifactsRun struct {
 }
 
 func (s saveArtifactsRun) run(ctx context.Context, buildRoot string) error {
-	pc, err := container.Create(s.store, s.prev.Image.ID, "")
+	// Named as the build, so that the sweep finds it if pys2i dies here.
+	pc, err := container.Create(s.store, s.prev.Image.ID, artifactsContainerName(s.tmp))
 	if err != nil {
 		return fmt.Errorf("save-artifacts: %w", err)
 	}
@@ -78,6 +79,7 @@ func (s saveArtifactsRun) run(ctx context.Context, buildRoot string) error {
 	err = sandbox.Run(ctx, sandbox.Spec{
 		RootFS: pc.Root, Writable: true, Args: []string{inPrev},
 		Env: s.env, Dir: s.dir, UID: s.uid, GID: s.gid, Stdout: out, Stderr: s.stderr,
+		TempDir: s.tmp, // the build's: swept with it if pys2i dies
 	})
 	var ee *sandbox.ExitError
 	if errors.As(err, &ee) {
@@ -100,6 +102,10 @@ func (s saveArtifactsRun) run(ctx context.Context, buildRoot string) error {
 	s.logf("pys2i: restored %d artifact entries into %s", n, artifactsDir(s.dest))
 	return nil
 }
+
+// artifactsContainerName is the name of the save-artifacts container of the
+// build whose temp dir is tmp.
+func artifactsContainerName(tmp string) string { return filepath.Base(tmp) + artifactsSuffix }
 
 // extractArtifacts extracts a save-artifacts tar into dir (created, owned by
 // uid:gid), confined to dir: every operation goes through an os.Root, so no

@@ -11,13 +11,23 @@ import (
 // (any layer of any image, not only an image's top) and mounts it: a build
 // container on part of an image, e.g. the builder's layers plus a previous
 // build's dependency layer. It has no container record; Remove deletes the
-// layer. name is for people listing the store's layers.
+// layer. name is for people listing the store's layers, and for FindStale.
 func OnLayer(store storage.Store, parent, name string) (*Container, error) {
 	l, err := store.CreateLayer("", parent, nameList(name), "", true, nil)
 	if err != nil {
 		return nil, fmt.Errorf("create a layer on %s: %w", parent, err)
 	}
-	return mount(&Container{store: store, ID: l.ID, bare: true})
+	c := &Container{store: store, ID: l.ID, bare: true}
+	// With no container record to hold it, the owner goes in the layer's
+	// metadata: a later build can then tell that the process that made the
+	// layer died (FindStale). Before the mount, so that no mounted layer
+	// lacks it.
+	if meta := ownerMetadata(); meta != "" {
+		if err := store.SetMetadata(l.ID, meta); err != nil {
+			return nil, errors.Join(fmt.Errorf("record the owner of layer %s: %w", l.ID, err), c.Remove())
+		}
+	}
+	return mount(c)
 }
 
 func (c *Container) layerID() (string, error) {

@@ -25,8 +25,9 @@ type Owner struct {
 	TempDir string `json:"tmp,omitempty"`
 }
 
-// metadata is what Create stores as the container's metadata. The key is
-// pys2i's own: podman's containers never carry it.
+// metadata is what Create stores as the container's metadata, and OnLayer
+// as the layer's. The key is pys2i's own: podman's containers and layers
+// never carry it.
 type metadata struct {
 	Owner *Owner `json:"pys2i-owner,omitempty"`
 }
@@ -84,8 +85,9 @@ func ownerMetadata() string {
 	return string(b)
 }
 
-// ParseOwner reads the owner from a container's metadata; ok is false for a
-// container that pys2i did not create (podman's, or one without an owner).
+// ParseOwner reads the owner from a container's or layer's metadata; ok is
+// false for one that pys2i did not create (podman's, or one without an
+// owner).
 func ParseOwner(meta string) (Owner, bool) {
 	var m metadata
 	if err := json.Unmarshal([]byte(meta), &m); err != nil || m.Owner == nil || m.Owner.PID <= 0 {
@@ -94,49 +96,100 @@ func ParseOwner(meta string) (Owner, bool) {
 	return *m.Owner, true
 }
 
-// Stale is a container whose owner is gone.
+// Stale is a build container, or a bare build layer, whose owner is gone.
 type Stale struct {
 	ID    string
 	Names []string
 	Owner Owner
+	// Bare: ID is a read-write layer with no container record (OnLayer).
+	Bare bool
 }
 
-// FindStale lists the store's containers that pys2i created (they carry an
-// owner), that have a name starting with prefix, and whose owner is gone.
+// FindStale lists what builds of pys2i processes that are gone left in the
+// store, named with prefix: the containers pys2i created (they carry an
+// owner) and the bare layers it builds on (OnLayer; the owner is in the
+// layer's metadata). Everything is listed at once, so that a layer is never
+// taken for bare while its container is being created.
 func FindStale(store storage.Store, prefix string) ([]Stale, error) {
-	ctrs, err := store.Containers()
+	all, err := store.MultiList(storage.MultiListOptions{Layers: true, Images: true, Containers: true})
 	if err != nil {
-		return nil, fmt.Errorf("list containers: %w", err)
+		return nil, fmt.Errorf("list the store's containers and layers: %w", err)
 	}
-	var out []Stale
-	for _, c := range ctrs {
-		if !hasPrefix(c.Names, prefix) {
-			continue
-		}
-		o, ok := ParseOwner(c.Metadata)
-		if !ok || o.Alive() {
-			continue
-		}
-		out = append(out, Stale{ID: c.ID, Names: c.Names, Owner: o})
-	}
-	return out, nil
+	return findStale(all, prefix, Owner.Alive), nil
 }
 
-// RemoveStale unmounts a stale container (whatever its mount count) and
-// deletes it with its layer. A container already gone is not an error:
-// another process may have swept it first.
-func RemoveStale(store storage.Store, id string) error {
-	if _, err := store.Unmount(id, true); err != nil && !gone(err) {
-		return fmt.Errorf("unmount container %s: %w", id, err)
+// findStale is FindStale's decision on a listing of the store; alive says
+// whether an owner still runs. A layer that a container or an image uses,
+// or that has a child, is never a bare build layer: a container's layer
+// goes with its container, and the rest is not pys2i's to delete.
+func findStale(all storage.MultiListResult, prefix string, alive func(Owner) bool) []Stale {
+	var out []Stale
+	used := map[string]bool{}
+	for _, c := range all.Containers {
+		used[c.LayerID] = true
+		if o, ok := staleOwner(c.Names, c.Metadata, prefix, alive); ok {
+			out = append(out, Stale{ID: c.ID, Names: c.Names, Owner: o})
+		}
 	}
-	if err := store.DeleteContainer(id); err != nil && !gone(err) {
-		return fmt.Errorf("delete container %s: %w", id, err)
+	for _, img := range all.Images {
+		used[img.TopLayer] = true
+		for _, l := range img.MappedTopLayers {
+			used[l] = true
+		}
+	}
+	for _, l := range all.Layers {
+		used[l.Parent] = true
+	}
+	for _, l := range all.Layers {
+		if used[l.ID] {
+			continue
+		}
+		if o, ok := staleOwner(l.Names, l.Metadata, prefix, alive); ok {
+			out = append(out, Stale{ID: l.ID, Names: l.Names, Owner: o, Bare: true})
+		}
+	}
+	return out
+}
+
+// staleOwner is the owner of a container or layer named with prefix that
+// pys2i created, if that owner is gone.
+func staleOwner(names []string, meta, prefix string, alive func(Owner) bool) (Owner, bool) {
+	if !hasPrefix(names, prefix) {
+		return Owner{}, false
+	}
+	o, ok := ParseOwner(meta)
+	if !ok || alive(o) {
+		return Owner{}, false
+	}
+	return o, true
+}
+
+// RemoveStale unmounts what FindStale found (whatever its mount count) and
+// deletes it: a container with its layer, or a bare layer. One already gone
+// is not an error: another process may have swept it first.
+func RemoveStale(store storage.Store, s Stale) error {
+	what := "container"
+	if s.Bare {
+		what = "layer"
+	}
+	if _, err := store.Unmount(s.ID, true); err != nil && !gone(err) {
+		return fmt.Errorf("unmount %s %s: %w", what, s.ID, err)
+	}
+	var err error
+	if s.Bare {
+		err = store.DeleteLayer(s.ID)
+	} else {
+		err = store.DeleteContainer(s.ID)
+	}
+	if err != nil && !gone(err) {
+		return fmt.Errorf("delete %s %s: %w", what, s.ID, err)
 	}
 	return nil
 }
 
 func gone(err error) bool {
-	return errors.Is(err, storage.ErrContainerUnknown) || errors.Is(err, storage.ErrNotAContainer) || errors.Is(err, storage.ErrLayerUnknown)
+	return errors.Is(err, storage.ErrContainerUnknown) || errors.Is(err, storage.ErrNotAContainer) ||
+		errors.Is(err, storage.ErrLayerUnknown) || errors.Is(err, storage.ErrNotALayer)
 }
 
 func hasPrefix(names []string, prefix string) bool {

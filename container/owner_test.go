@@ -4,7 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"testing"
+
+	"go.podman.io/storage"
 )
 
 func TestParseStartTime(t *testing.T) {
@@ -119,10 +123,10 @@ func TestFindAndRemoveStale(t *testing.T) {
 	if len(found) != 1 || found[0].ID != stale.ID || found[0].Owner != dead {
 		t.Fatalf("FindStale = %+v, want only %s", found, stale.ID)
 	}
-	if err := RemoveStale(s, stale.ID); err != nil {
+	if err := RemoveStale(s, found[0]); err != nil {
 		t.Fatal(err)
 	}
-	if err := RemoveStale(s, stale.ID); err != nil {
+	if err := RemoveStale(s, found[0]); err != nil {
 		t.Errorf("second RemoveStale: %v", err)
 	}
 	if s.Exists(stale.ID) {
@@ -133,5 +137,144 @@ func TestFindAndRemoveStale(t *testing.T) {
 	}
 	if ctrs, err := s.Containers(); err != nil || len(ctrs) != 3 {
 		t.Errorf("%d containers left (%v), want 3", len(ctrs), err)
+	}
+}
+
+// What the sweep takes from a listing of the store: containers and bare
+// layers named ours, carrying an owner that is gone; never a layer that
+// something else uses.
+func TestFindStaleDecision(t *testing.T) {
+	meta := func(pid int) string {
+		b, _ := json.Marshal(metadata{Owner: &Owner{PID: pid, Boot: "b"}})
+		return string(b)
+	}
+	const livePID, deadPID = 10, 20
+	alive := func(o Owner) bool { return o.PID == livePID }
+	dead, live := meta(deadPID), meta(livePID)
+	name := []string{"pys2i-build-1"}
+	layer := func(id string, names []string, meta string) storage.Layer {
+		return storage.Layer{ID: id, Parent: "base", Names: names, Metadata: meta}
+	}
+	tests := []struct {
+		name string
+		all  storage.MultiListResult
+		want []string // IDs, "layer:" before a bare layer's
+	}{
+		{"dead owner's container", storage.MultiListResult{Containers: []storage.Container{{ID: "c", Names: name, Metadata: dead, LayerID: "l"}}}, []string{"c"}},
+		{"live owner's container", storage.MultiListResult{Containers: []storage.Container{{ID: "c", Names: name, Metadata: live}}}, nil},
+		{"podman's container named ours", storage.MultiListResult{Containers: []storage.Container{{ID: "c", Names: name, Metadata: `{"image-name":"x"}`}}}, nil},
+		{"dead owner's container named otherwise", storage.MultiListResult{Containers: []storage.Container{{ID: "c", Names: []string{"other"}, Metadata: dead}}}, nil},
+		{"dead owner's bare layer", storage.MultiListResult{Layers: []storage.Layer{layer("l", name, dead)}}, []string{"layer:l"}},
+		{"live owner's bare layer", storage.MultiListResult{Layers: []storage.Layer{layer("l", name, live)}}, nil},
+		{"layer named ours without an owner", storage.MultiListResult{Layers: []storage.Layer{layer("l", name, "")}}, nil},
+		{"dead owner's layer named otherwise", storage.MultiListResult{Layers: []storage.Layer{layer("l", []string{"other"}, dead)}}, nil},
+		{"layer unnamed", storage.MultiListResult{Layers: []storage.Layer{layer("l", nil, dead)}}, nil},
+		{"a container's layer", storage.MultiListResult{
+			Containers: []storage.Container{{ID: "c", Names: []string{"podman"}, LayerID: "l"}},
+			Layers:     []storage.Layer{layer("l", name, dead)}}, nil},
+		{"an image's top layer", storage.MultiListResult{
+			Images: []storage.Image{{ID: "i", TopLayer: "l"}},
+			Layers: []storage.Layer{layer("l", name, dead)}}, nil},
+		{"an image's mapped top layer", storage.MultiListResult{
+			Images: []storage.Image{{ID: "i", TopLayer: "t", MappedTopLayers: []string{"l"}}},
+			Layers: []storage.Layer{layer("l", name, dead)}}, nil},
+		{"a layer with a child", storage.MultiListResult{
+			Layers: []storage.Layer{layer("l", name, dead), {ID: "child", Parent: "l"}}}, nil},
+		{"a stale container and a stale layer", storage.MultiListResult{
+			Containers: []storage.Container{{ID: "c", Names: name, Metadata: dead, LayerID: "cl"}},
+			Layers:     []storage.Layer{layer("cl", nil, ""), layer("l", []string{"pys2i-build-2"}, dead)}}, []string{"c", "layer:l"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, s := range findStale(tt.all, "pys2i-build-", alive) {
+			if s.Owner.PID != deadPID {
+				t.Errorf("%s: %s has owner %+v", tt.name, s.ID, s.Owner)
+			}
+			if s.Bare {
+				got = append(got, "layer:"+s.ID)
+			} else {
+				got = append(got, s.ID)
+			}
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: findStale = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// OnLayer records its owner in the layer; a bare layer a dead process left
+// (mounted) is found and removed, unmounted; a live one, an unnamed one and
+// one without an owner stay.
+func TestFindAndRemoveStaleLayer(t *testing.T) {
+	s, image := newStore(t)
+	img, err := s.Image(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := OnLayer(s, img.TopLayer, "pys2i-build-live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Remove()
+	meta, err := s.Metadata(live.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := ParseOwner(meta); !ok || o.PID != os.Getpid() || !o.Alive() {
+		t.Fatalf("OnLayer's layer metadata %q: owner %+v, %v; want this process", meta, o, ok)
+	}
+
+	dead := deadOwner(t)
+	deadMeta, _ := json.Marshal(metadata{Owner: &dead})
+	stale, err := OnLayer(s, img.TopLayer, "pys2i-build-stale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetMetadata(stale.ID, string(deadMeta)); err != nil {
+		t.Fatal(err)
+	}
+	// Mounted twice: the sweep unmounts whatever the count. (vfs mounts
+	// nothing; the integration test sees overlay's mount go.)
+	if _, err := s.Mount(stale.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Mounted(stale.ID); err != nil || n != 2 {
+		t.Fatalf("the stale layer is mounted %d times (%v), want 2", n, err)
+	}
+	foreign, err := s.CreateLayer("", img.TopLayer, []string{"pys2i-build-foreign"}, "", true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateLayer("", img.TopLayer, []string{"other"}, "", true, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	found, err := FindStale(s, "pys2i-build-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 1 || found[0].ID != stale.ID || !found[0].Bare || found[0].Owner != dead {
+		t.Fatalf("FindStale = %+v, want only the bare layer %s", found, stale.ID)
+	}
+	if err := RemoveStale(s, found[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := RemoveStale(s, found[0]); err != nil {
+		t.Errorf("second RemoveStale: %v", err)
+	}
+	if _, err := s.Layer(stale.ID); err == nil {
+		t.Error("the stale layer is still there")
+	}
+	if _, err := os.Stat(filepath.Join(live.Root, "etc/base")); err != nil {
+		t.Errorf("the live layer's root: %v", err)
+	}
+	if n, err := s.Mounted(live.ID); err != nil || n != 1 {
+		t.Errorf("the live layer is mounted %d times (%v), want 1", n, err)
+	}
+	if _, err := s.Layer(foreign.ID); err != nil {
+		t.Errorf("the layer without an owner: %v", err)
+	}
+	if layers, err := s.Layers(); err != nil || len(layers) != 4 {
+		t.Errorf("%d layers left (%v), want 4", len(layers), err)
 	}
 }

@@ -1,8 +1,6 @@
 package integration
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -12,6 +10,128 @@ import (
 	"testing"
 	"time"
 )
+
+// buildKilled is what a pys2i build killed with SIGKILL left behind.
+type buildKilled struct {
+	left   buildState // in the store and the mount table, and not before
+	tmp    string     // its TMPDIR
+	tmpDir string     // the name of its temp dir there
+	stderr string
+}
+
+// buildKill starts pys2i with args, waits until its script said "started"
+// and runs "sleep marker", SIGKILLs pys2i, checks that the sandbox dies with
+// it (Pdeathsig on its init), and returns what it left, which must include
+// its temp dir (the only entry of its TMPDIR).
+func buildKill(t *testing.T, before buildState, marker string, args ...string) buildKilled {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	b := buildStartBlocked(t, ctx, args...)
+	if !sleepRunning(marker) {
+		t.Fatalf("the script's sleep is not running\n%s", b.stderr)
+	}
+	b.stop(t, syscall.SIGKILL)
+	deadline := time.Now().Add(10 * time.Second)
+	for sleepRunning(marker) {
+		if time.Now().After(deadline) {
+			t.Fatal("the sandbox still runs 10s after pys2i was killed")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	k := buildKilled{left: buildSnapshot(t).minus(before), tmp: b.tmp, stderr: b.stderr.String()}
+	ents, _ := os.ReadDir(b.tmp)
+	if len(ents) != 1 || !strings.HasPrefix(ents[0].Name(), "pys2i-build-") {
+		t.Fatalf("want the killed build's temp dir left in its TMPDIR, found %v\n%s", ents, k.stderr)
+	}
+	k.tmpDir = ents[0].Name()
+	return k
+}
+
+// buildSweep runs a build (of another app, with the test builder, to
+// another image) that must sweep what k left: one "removed stale build"
+// line per want (the ID of a container, or of a bare layer), which the
+// temp dir's name is in; then nothing is left that was not there before.
+func buildSweep(t *testing.T, before buildState, k buildKilled, want ...string) {
+	t.Helper()
+	tag := "localhost/pys2i-test/build-sweeper:latest"
+	buildRmi(t, tag)
+	r := buildRun(t, "build", buildQuickSource(t), buildBuilder(t), tag, "-q")
+	if r.code != 0 {
+		t.Fatalf("pys2i build: exit %d\n%s", r.code, r.stderr)
+	}
+	var lines []string
+	for _, l := range strings.Split(r.stderr, "\n") {
+		if strings.HasPrefix(l, "pys2i: removed stale build ") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != len(want) || !strings.Contains(r.stderr, k.tmpDir) {
+		t.Errorf("want %d lines about %v, one with the temp dir %s:\n%s", len(want), want, k.tmpDir, r.stderr)
+	}
+	for _, id := range want {
+		n := 0
+		for _, l := range lines {
+			if strings.Contains(l, " "+id[:12]+" ") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("want one line about %.12s:\n%s", id, r.stderr)
+		}
+	}
+	buildNoLeftovers(t, before, r)
+	if ents, _ := os.ReadDir(k.tmp); len(ents) != 0 {
+		t.Errorf("the killed build's temp dir is still in %s: %v", k.tmp, ents)
+	}
+}
+
+// buildLayerMount is where the store mounts a layer.
+func buildLayerMount(t *testing.T, layer string) string {
+	t.Helper()
+	return filepath.Join(buildGraphRoot(t), "overlay", layer, "merged")
+}
+
+// buildMounted reports whether something is mounted on mountPoint.
+func buildMounted(t *testing.T, mountPoint string) bool {
+	t.Helper()
+	mi, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(string(mi), " "+mountPoint+" ")
+}
+
+// buildContainerLayer is the layer of the store's container id.
+func buildContainerLayer(t *testing.T, id string) string {
+	t.Helper()
+	var ctrs []struct{ ID, Layer string }
+	buildReadJSON(t, filepath.Join(buildGraphRoot(t), "overlay-containers", "containers.json"), &ctrs)
+	for _, c := range ctrs {
+		if c.ID == id {
+			return c.Layer
+		}
+	}
+	t.Fatalf("no container %s in the store", id)
+	return ""
+}
+
+// buildLayerNames are the names of the store's layer id.
+func buildLayerNames(t *testing.T, id string) []string {
+	t.Helper()
+	var layers []struct {
+		ID    string   `json:"id"`
+		Names []string `json:"names"`
+	}
+	buildReadJSON(t, filepath.Join(buildGraphRoot(t), "overlay-layers", "layers.json"), &layers)
+	for _, l := range layers {
+		if l.ID == id {
+			return l.Names
+		}
+	}
+	t.Fatalf("no layer %s in the store", id)
+	return nil
+}
 
 // A pys2i killed with SIGKILL during assemble cannot clean up: its build
 // container (mounted), and its temp dir stay. Its sandbox dies with it
@@ -28,95 +148,112 @@ func TestBuildSweepsStaleContainer(t *testing.T) {
 	buildRmi(t, tag)
 	before := buildSnapshot(t)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd, killedTmp := buildCmd(t, ctx, "build", src, builder, tag)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	k := buildKill(t, before, marker, "build", src, builder, tag)
+	if len(k.left.containers) != 1 {
+		t.Fatalf("want the killed build's container left in the store, found %v", k.left.containers)
 	}
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() && sc.Text() != "started" {
-	}
-	if !sleepRunning(marker) {
-		t.Fatalf("assemble's sleep is not running\n%s", stderr.String())
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
-	cmd.Wait()
-
-	// The sandbox dies with pys2i (Pdeathsig on its init).
-	deadline := time.Now().Add(10 * time.Second)
-	for sleepRunning(marker) {
-		if time.Now().After(deadline) {
-			t.Fatal("assemble still runs 10s after pys2i was killed")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	left := buildSnapshot(t)
-	var leftCtr []string
-	for _, c := range left.containers {
-		if !slices.Contains(before.containers, c) {
-			leftCtr = append(leftCtr, c)
-		}
-	}
-	if len(leftCtr) != 1 {
-		t.Fatalf("want the killed build's container left in the store, found %v", leftCtr)
-	}
-	ents, _ := os.ReadDir(killedTmp)
-	if len(ents) != 1 || !strings.HasPrefix(ents[0].Name(), "pys2i-build-") {
-		t.Fatalf("want the killed build's temp dir left in its TMPDIR, found %v", ents)
-	}
-	if !strings.HasSuffix(leftCtr[0], " "+ents[0].Name()) {
-		t.Errorf("container %s is not named as its temp dir %s", leftCtr[0], ents[0].Name())
+	id, name, _ := strings.Cut(k.left.containers[0], " ")
+	if name != k.tmpDir {
+		t.Errorf("container %s is not named as its temp dir %s", name, k.tmpDir)
 	}
 	// Its root stays mounted from the store.
-	var ctrs []struct{ ID, Layer string }
-	buildReadJSON(t, filepath.Join(buildGraphRoot(t), "overlay-containers", "containers.json"), &ctrs)
-	layer := ""
-	for _, c := range ctrs {
-		if c.ID == strings.Fields(leftCtr[0])[0] {
-			layer = c.Layer
-		}
-	}
-	mi, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mountPoint := filepath.Join(buildGraphRoot(t), "overlay", layer, "merged")
-	if layer == "" || !strings.Contains(string(mi), " "+mountPoint+" ") {
+	mountPoint := buildLayerMount(t, buildContainerLayer(t, id))
+	if !buildMounted(t, mountPoint) {
 		t.Fatalf("want the killed build's container root %s still mounted", mountPoint)
 	}
-	t.Logf("left: container %s, temp dir %s, mount %s", leftCtr[0], ents[0].Name(), mountPoint)
+	t.Logf("left: container %s, temp dir %s, mount %s", k.left.containers[0], k.tmpDir, mountPoint)
 
-	// The next build, of another app, removes it.
-	r := buildRun(t, "build", buildQuickSource(t), builder, tag, "-q")
-	if r.code != 0 {
-		t.Fatalf("pys2i build: exit %d\n%s", r.code, r.stderr)
+	buildSweep(t, before, k, id)
+}
+
+// A rebuild that reuses the previous dependency layer runs on a bare layer
+// of the store (no container record). Killed with SIGKILL during assemble,
+// it leaves that layer, mounted, and its temp dir; the next build sweeps
+// them as it sweeps containers.
+func TestBuildSweepsStaleLayer(t *testing.T) {
+	builder := imagesVariants["minimal"]
+	tag := "localhost/pys2i-test/build-killed-reuse:latest"
+	reuseFresh(t, tag)
+	src := reuseApp(t, "killed v1", "flask\ngunicorn\n")
+	index := "PIP_INDEX_URL=" + w.Index.URL
+	reuseBuild(t, src, builder, tag, "-e", index)
+
+	// A source-only change (an own assemble is not a dependency input),
+	// whose assemble blocks.
+	const marker = "2718"
+	if err := os.MkdirAll(filepath.Join(src, ".s2i", "bin"), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	id := strings.Fields(leftCtr[0])[0]
-	var lines []string
-	for _, l := range strings.Split(r.stderr, "\n") {
-		if strings.Contains(l, "removed stale build container") {
-			lines = append(lines, l)
+	if err := os.WriteFile(filepath.Join(src, ".s2i", "bin", "assemble"), []byte("#!/bin/sh\necho started\nexec sleep "+marker+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	before := buildSnapshot(t)
+	k := buildKill(t, before, marker, "build", src, builder, tag, "-e", index)
+	if !strings.Contains(k.stderr, "pys2i: reusing the dependency layer") {
+		t.Fatalf("the killed build did not reuse the dependency layer:\n%s", k.stderr)
+	}
+	if len(k.left.containers) != 0 || len(k.left.layers) != 1 {
+		t.Fatalf("want only the killed build's bare layer left in the store, found containers %v, layers %v", k.left.containers, k.left.layers)
+	}
+	layer := k.left.layers[0]
+	if names := buildLayerNames(t, layer); !slices.Equal(names, []string{k.tmpDir}) {
+		t.Errorf("layer %s is named %v, not as its temp dir %s", layer, names, k.tmpDir)
+	}
+	mountPoint := buildLayerMount(t, layer)
+	if !slices.Equal(k.left.mounts, []string{mountPoint}) || !buildMounted(t, mountPoint) {
+		t.Fatalf("want the killed build's layer mounted at %s, found mounts %v", mountPoint, k.left.mounts)
+	}
+	t.Logf("left: layer %s, temp dir %s, mount %s", layer, k.tmpDir, mountPoint)
+
+	buildSweep(t, before, k, layer)
+	if buildMounted(t, mountPoint) {
+		t.Errorf("%s is still mounted", mountPoint)
+	}
+}
+
+// --incremental runs save-artifacts in a container of the previous image,
+// named as the build: killed with SIGKILL there, pys2i leaves it and the
+// build container, both mounted; the next build sweeps both.
+func TestBuildSweepsStaleArtifactsContainer(t *testing.T) {
+	builder := buildBuilder(t)
+	const marker = "1618"
+	// Its stdout is the artifacts tar: "started" goes to stderr.
+	src := incrementalSource(t, "#!/bin/sh\necho started >&2\nexec sleep "+marker+"\n")
+	tag := "localhost/pys2i-test/build-killed-incremental:latest"
+	reuseFresh(t, tag)
+	reuseBuild(t, src, builder, tag, "--incremental")
+
+	before := buildSnapshot(t)
+	k := buildKill(t, before, marker, "build", src, builder, tag, "--incremental")
+	if !strings.Contains(k.stderr, "saving artifacts of the previous image") {
+		t.Fatalf("the killed build did not run save-artifacts:\n%s", k.stderr)
+	}
+	names := map[string]string{}
+	var ids []string
+	for _, c := range k.left.containers {
+		id, name, _ := strings.Cut(c, " ")
+		names[name] = id
+		ids = append(ids, id)
+	}
+	if len(names) != 2 || names[k.tmpDir] == "" || names[k.tmpDir+"-artifacts"] == "" {
+		t.Fatalf("want the build's container and its save-artifacts container (%s, %s-artifacts) left, found %v",
+			k.tmpDir, k.tmpDir, k.left.containers)
+	}
+	var mounts []string
+	for _, id := range ids {
+		mp := buildLayerMount(t, buildContainerLayer(t, id))
+		if !buildMounted(t, mp) {
+			t.Fatalf("want the root of container %.12s still mounted at %s", id, mp)
 		}
+		mounts = append(mounts, mp)
 	}
-	if len(lines) != 1 || !strings.Contains(lines[0], id[:12]) || !strings.Contains(lines[0], ents[0].Name()) {
-		t.Errorf("want one line about %s:\n%s", id[:12], r.stderr)
-	}
-	buildNoLeftovers(t, before, r)
-	if ents, _ := os.ReadDir(killedTmp); len(ents) != 0 {
-		t.Errorf("the killed build's temp dir is still in %s: %v", killedTmp, ents)
+	t.Logf("left: containers %v, temp dir %s", k.left.containers, k.tmpDir)
+
+	buildSweep(t, before, k, ids...)
+	for _, mp := range mounts {
+		if buildMounted(t, mp) {
+			t.Errorf("%s is still mounted", mp)
+		}
 	}
 }
 
@@ -132,31 +269,17 @@ func TestBuildSweepSparesLiveBuilds(t *testing.T) {
 	before := buildSnapshot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd, tmp := buildCmd(t, ctx, "build", src, builder, tag)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() && sc.Text() != "started" {
-	}
+	b := buildStartBlocked(t, ctx, "build", src, builder, tag)
 	r := buildRun(t, "build", buildQuickSource(t), builder, tag+"-other", "-q")
 	buildRmi(t, tag+"-other")
-	for sc.Scan() {
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("the first build: %v\n%s", err, errb.String())
+	if err := <-b.exited; err != nil {
+		t.Fatalf("the first build: %v\n%s", err, b.stderr)
 	}
 	if r.code != 0 || strings.Contains(r.stderr, "stale") {
 		t.Fatalf("the second build: exit %d\n%s", r.code, r.stderr)
 	}
 	buildNoLeftovers(t, before, r)
-	buildNoLeftovers(t, before, buildResult{tmp: tmp})
+	buildNoLeftovers(t, before, buildResult{tmp: b.tmp})
 }
 
 // sleepRunning reports whether a "sleep ARG" process runs on the host.

@@ -153,6 +153,52 @@ func buildCmd(t *testing.T, ctx context.Context, args ...string) (*exec.Cmd, str
 	return cmd, tmp
 }
 
+// buildBlocked is a pys2i command started until one of its scripts said
+// "started" (a line of stdout or stderr) and blocks there.
+type buildBlocked struct {
+	cmd            *exec.Cmd
+	tmp            string // its TMPDIR
+	stdout, stderr *syncBuffer
+	exited         chan error // cmd.Wait's result
+}
+
+// buildStartBlocked starts pys2i with args and returns once a line of its
+// output is "started": the tests' assemble (or save-artifacts) scripts say
+// it, on stdout or stderr, then block until pys2i is signalled.
+func buildStartBlocked(t *testing.T, ctx context.Context, args ...string) *buildBlocked {
+	t.Helper()
+	cmd, tmp := buildCmd(t, ctx, args...)
+	b := &buildBlocked{cmd: cmd, tmp: tmp, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = b.stdout, b.stderr
+	// A sandbox that outlived pys2i would hold its output open, and Wait
+	// with it: the test then fails instead of hanging.
+	cmd.WaitDelay = 15 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { b.exited <- cmd.Wait() }()
+	said := func(out string) bool {
+		return strings.HasPrefix(out, "started\n") || strings.Contains(out, "\nstarted\n")
+	}
+	for !said(b.stdout.String()) && !said(b.stderr.String()) {
+		select {
+		case err := <-b.exited:
+			t.Fatalf("pys2i exited (%v) before its script started\nstdout:\n%s\nstderr:\n%s", err, b.stdout, b.stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return b
+}
+
+// stop sends sig to pys2i and returns how it exited.
+func (b *buildBlocked) stop(t *testing.T, sig os.Signal) error {
+	t.Helper()
+	if err := b.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	return <-b.exited
+}
+
 // buildRun runs pys2i to completion.
 func buildRun(t *testing.T, args ...string) buildResult {
 	t.Helper()
@@ -248,23 +294,39 @@ func buildSnapshot(t *testing.T) buildState {
 	return s
 }
 
+// minus is what s has that before has not.
+func (s buildState) minus(before buildState) buildState {
+	diff := func(after, before []string) []string {
+		var out []string
+		for _, x := range after {
+			if !slices.Contains(before, x) {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	return buildState{
+		containers: diff(s.containers, before.containers),
+		layers:     diff(s.layers, before.layers),
+		mounts:     diff(s.mounts, before.mounts),
+	}
+}
+
 // buildNoLeftovers fails if anything in the store or the mount table is
 // left over that was not there before, or the command's TMPDIR is not empty.
 func buildNoLeftovers(t *testing.T, before buildState, r buildResult) {
 	t.Helper()
-	after := buildSnapshot(t)
+	left := buildSnapshot(t).minus(before)
 	for _, set := range []struct {
-		what          string
-		before, after []string
+		what string
+		left []string
 	}{
-		{"build container left in the store", before.containers, after.containers},
-		{"layer left in the store, used by no image or container", before.layers, after.layers},
-		{"mount of the store left", before.mounts, after.mounts},
+		{"build container left in the store", left.containers},
+		{"layer left in the store, used by no image or container", left.layers},
+		{"mount of the store left", left.mounts},
 	} {
-		for _, x := range set.after {
-			if !slices.Contains(set.before, x) {
-				t.Errorf("%s: %s", set.what, x)
-			}
+		for _, x := range set.left {
+			t.Errorf("%s: %s", set.what, x)
 		}
 	}
 	ents, err := os.ReadDir(r.tmp)

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -208,39 +207,20 @@ func TestBuildSignalDuringAssemble(t *testing.T) {
 			before := buildSnapshot(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			cmd, tmp := buildCmd(t, ctx, "build", src, builder, tag)
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			stderr := &syncBuffer{}
-			cmd.Stderr = stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() && sc.Text() != "started" {
-			}
+			b := buildStartBlocked(t, ctx, "build", src, builder, tag)
 			start := time.Now()
-			if err := cmd.Process.Signal(sig); err != nil {
-				t.Fatal(err)
-			}
-			go func() {
-				for sc.Scan() {
-				}
-			}()
-			err = cmd.Wait()
-			if err == nil || cmd.ProcessState.ExitCode() == 0 {
-				t.Errorf("exit %v after %v; want non-zero\n%s", err, sig, stderr.String())
+			err := b.stop(t, sig)
+			if err == nil || b.cmd.ProcessState.ExitCode() == 0 {
+				t.Errorf("exit %v after %v; want non-zero\n%s", err, sig, b.stderr)
 			}
 			if d := time.Since(start); d > 20*time.Second {
 				t.Errorf("took %v to stop", d)
 			}
-			t.Logf("stopped in %v: %s", time.Since(start).Round(time.Millisecond), strings.TrimSpace(stderr.String()))
+			t.Logf("stopped in %v: %s", time.Since(start).Round(time.Millisecond), strings.TrimSpace(b.stderr.String()))
 			if buildImageExists(t, tag) {
 				t.Error("an image was written")
 			}
-			buildNoLeftovers(t, before, buildResult{tmp: tmp})
+			buildNoLeftovers(t, before, buildResult{tmp: b.tmp})
 		})
 	}
 }
