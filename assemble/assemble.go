@@ -146,10 +146,10 @@ func (a *Assembler) Run(ctx context.Context) (int, error) {
 			return builder.ExitCode(err), &StepError{"Installing application (pyproject.toml)", err}
 		}
 	}
-	sp := venv.SitePackages()
 	if plan.NormalizeBuildPaths {
-		a.normalizeBuildPaths(sp)
+		a.normalizeBuildPaths(venv.Root)
 	}
+	sp := venv.SitePackages()
 	django := builder.HasDistribution(sp, "django") || builder.HasModule(sp, "django")
 	if ShouldCollectstatic(c, django) {
 		if err := a.collectstatic(ctx, x); err != nil {
@@ -235,16 +235,14 @@ func (a *Assembler) collectstatic(ctx context.Context, x *builder.Exec) error {
 // normalizeBuildPaths scrubs pip's random build directories out of the
 // extensions pip compiled, so that the same source gives the same bytes. A
 // failure is only reported: the venv works either way.
-func (a *Assembler) normalizeBuildPaths(sitePackages []string) {
-	for _, sp := range sitePackages {
-		changed, err := buildpaths.Tree(sp)
-		if len(changed) > 0 {
-			fmt.Fprintf(a.Stdout, "---> Normalized pip's temporary build paths in %d compiled file(s) (SOURCE_DATE_EPOCH is set): %s\n",
-				len(changed), strings.Join(changed, ", "))
-		}
-		if err != nil {
-			fmt.Fprintf(a.Stdout, "---> Could not normalize pip's temporary build paths: %v\n", err)
-		}
+func (a *Assembler) normalizeBuildPaths(venv string) {
+	changed, err := buildpaths.Venv(venv)
+	if len(changed) > 0 {
+		fmt.Fprintf(a.Stdout, "---> Normalized pip's temporary build paths in %d compiled file(s) (SOURCE_DATE_EPOCH is set): %s\n",
+			len(changed), strings.Join(changed, ", "))
+	}
+	if err != nil {
+		fmt.Fprintf(a.Stdout, "---> Could not normalize pip's temporary build paths: %v\n", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package buildpaths
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -10,40 +11,69 @@ import (
 	"sort"
 )
 
-// Tree normalizes every ELF file below root (a site-packages directory)
-// that holds pip's random build directories, and updates the RECORD rows
-// of the ones a wheel installed, so that pip's own checks still hold. It
-// returns the files it changed, relative to root. Symlinks are never
-// followed; files that are not ELF are only opened to read 4 bytes.
-func Tree(root string) ([]string, error) {
+// Venv normalizes the ELF files of the venv at root that pip installs:
+// those below its site-packages and its bin (programs such as uwsgi's),
+// and updates the RECORD rows of the ones a wheel installed, so that
+// pip's records still hold. It returns the files it changed, relative to
+// root. Symlinks are never followed (bin/python points out of the venv);
+// files that are not ELF are only opened to read 4 bytes.
+func Venv(root string) ([]string, error) {
+	sitePackages, err := filepath.Glob(filepath.Join(root, "lib", "python3*", "site-packages"))
+	if err != nil {
+		return nil, err
+	}
 	var changed []string
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	for _, dir := range append(sitePackages, filepath.Join(root, "bin")) {
+		c, err := tree(dir)
+		changed = append(changed, c...)
 		if err != nil {
+			return rel(root, changed), err
+		}
+	}
+	for _, sp := range sitePackages {
+		if err := updateRecords(sp, changed); err != nil {
+			return rel(root, changed), err
+		}
+	}
+	return rel(root, changed), nil
+}
+
+// tree normalizes the ELF files below dir (missing is fine) and returns
+// the paths of those it changed.
+func tree(dir string) ([]string, error) {
+	var changed []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == dir && errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll
+			}
 			return err
 		}
 		if !d.Type().IsRegular() {
 			return nil
 		}
 		did, err := normalizeFile(p)
-		if err != nil {
-			return err
-		}
 		if did {
-			rel, err := filepath.Rel(root, p)
-			if err != nil {
-				return err
-			}
-			changed = append(changed, rel)
+			changed = append(changed, p)
 		}
-		return nil
+		return err
 	})
 	if err != nil {
-		return changed, fmt.Errorf("normalize build paths in %s: %w", root, err)
+		return changed, fmt.Errorf("normalize build paths in %s: %w", dir, err)
 	}
-	if len(changed) == 0 {
-		return nil, nil
+	return changed, nil
+}
+
+// rel makes paths relative to root.
+func rel(root string, paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if r, err := filepath.Rel(root, p); err == nil {
+			p = r
+		}
+		out = append(out, p)
 	}
-	return changed, updateRecords(root, changed)
+	return out
 }
 
 // normalizeFile rewrites the ELF file p in place if Normalize changes it:
@@ -102,10 +132,14 @@ func writeInPlace(p string, b []byte) error {
 	return nil
 }
 
-// updateRecords updates the RECORD rows of the changed files (relative to
-// root) in the *.dist-info directories directly in root.
-func updateRecords(root string, changed []string) error {
-	records, err := filepath.Glob(filepath.Join(root, "*.dist-info", "RECORD"))
+// updateRecords updates the RECORD rows of the changed files in the
+// *.dist-info directories directly in sitePackages: RECORD names files
+// relative to it ("../../../bin/uwsgi" for a program).
+func updateRecords(sitePackages string, changed []string) error {
+	if len(changed) == 0 {
+		return nil
+	}
+	records, err := filepath.Glob(filepath.Join(sitePackages, "*.dist-info", "RECORD"))
 	if err != nil {
 		return err
 	}
@@ -120,13 +154,17 @@ func updateRecords(root string, changed []string) error {
 			return recordError(rec, err)
 		}
 		out, any := b, false
-		for _, rel := range changed {
-			content, err := os.ReadFile(filepath.Join(root, rel))
+		for _, p := range changed {
+			content, err := os.ReadFile(p)
+			if err != nil {
+				return recordError(rec, err)
+			}
+			r, err := filepath.Rel(sitePackages, p)
 			if err != nil {
 				return recordError(rec, err)
 			}
 			var found bool
-			if out, found = UpdateRecord(out, filepath.ToSlash(rel), content); found {
+			if out, found = UpdateRecord(out, filepath.ToSlash(r), content); found {
 				any = true
 			}
 		}

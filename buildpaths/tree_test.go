@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -58,9 +59,9 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) st
 
 // Real pip builds the sdist in its random directory, twice, into two
 // venvs; once as a legacy install (the images' venvs have no wheel
-// package), once through a wheel (a RECORD with hashes). Tree makes the
+// package), once through a wheel (a RECORD with hashes). Venv makes the
 // extensions equal, keeps RECORD true, and the extension still imports.
-func TestTreeAfterRealPip(t *testing.T) {
+func TestVenvAfterRealPip(t *testing.T) {
 	work := t.TempDir()
 	tgz := sdist(t, work)
 	tmp := filepath.Join(work, "tmp") // one TMPDIR for every pip run, as in assemble
@@ -69,7 +70,7 @@ func TestTreeAfterRealPip(t *testing.T) {
 	}
 	env := []string{"TMPDIR=" + tmp, "PIP_NO_INDEX=1", "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_NO_CACHE_DIR=1"}
 
-	install := func(t *testing.T, venv string, args ...string) (string, []byte) {
+	install := func(t *testing.T, venv string, args ...string) (string, []byte) { // site-packages, the .so
 		t.Helper()
 		run(t, work, env, debianPython, "-m", "venv", venv)
 		run(t, work, env, filepath.Join(venv, "bin", "pip"), append([]string{"install"}, args...)...)
@@ -97,8 +98,8 @@ func TestTreeAfterRealPip(t *testing.T) {
 		// A named requirement found in a directory, as from an index:
 		// pip builds it in pip-install-<random>/ext_<uuid>.
 		sp1, first := install(t, venv, "--no-build-isolation", "--find-links", work, "ext")
-		if bytes.Equal(first, mustTree(t, sp1, []string{filepath.Base(glob1(t, sp1, "ext.cpython-*.so"))})) {
-			t.Fatal("Tree changed nothing")
+		if bytes.Equal(first, mustVenv(t, venv, glob1(t, sp1, "ext.cpython-*.so"))) {
+			t.Fatal("Venv changed nothing")
 		}
 		a := readFile(t, glob1(t, sp1, "ext.cpython-*.so"))
 		if err := os.RemoveAll(venv); err != nil {
@@ -108,7 +109,7 @@ func TestTreeAfterRealPip(t *testing.T) {
 		if bytes.Equal(first, second) {
 			t.Fatal("two pip builds gave the same extension: the test proves nothing")
 		}
-		mustTree(t, sp2, []string{filepath.Base(glob1(t, sp2, "ext.cpython-*.so"))})
+		mustVenv(t, venv, glob1(t, sp2, "ext.cpython-*.so"))
 		if b := readFile(t, glob1(t, sp2, "ext.cpython-*.so")); !bytes.Equal(a, b) {
 			t.Error("normalized, the two builds differ")
 		}
@@ -126,14 +127,14 @@ func TestTreeAfterRealPip(t *testing.T) {
 		whl := glob1(t, dist, "ext-1.0-*.whl")
 		venv := filepath.Join(work, "venv-wheel")
 		sp, _ := install(t, venv, whl)
-		so := filepath.Base(glob1(t, sp, "ext.cpython-*.so"))
-		if err := os.Chmod(filepath.Join(sp, so), 0o555); err != nil { // read-only: Tree must cope
+		so := glob1(t, sp, "ext.cpython-*.so")
+		if err := os.Chmod(so, 0o555); err != nil { // read-only: Venv must cope
 			t.Fatal(err)
 		}
-		mustTree(t, sp, []string{so})
-		st, err := os.Stat(filepath.Join(sp, so))
+		mustVenv(t, venv, so)
+		st, err := os.Stat(so)
 		if err != nil || st.Mode().Perm() != 0o555 {
-			t.Errorf("mode after Tree: %v %v", st.Mode(), err)
+			t.Errorf("mode after Venv: %v %v", st.Mode(), err)
 		}
 		// pip's own view: the RECORD row's hash is the file's (computed by
 		// Python here, not by the code under test).
@@ -147,7 +148,7 @@ for path, h, size in csv.reader(open(rec, newline="")):
         print("ok" if (h, int(size)) == (want, len(data)) else "bad %s %s != %s %d" % (path, h, want, len(data)))
 `
 		if out := run(t, work, nil, debianPython, "-c", check, sp); strings.TrimSpace(out) != "ok" {
-			t.Errorf("RECORD after Tree: %q", out)
+			t.Errorf("RECORD after Venv: %q", out)
 		}
 		out := run(t, work, nil, filepath.Join(venv, "bin", "python"), "-c", "import ext; print(ext.answer())")
 		if strings.TrimSpace(out) != "42" {
@@ -156,53 +157,75 @@ for path, h, size in csv.reader(open(rec, newline="")):
 	})
 }
 
-// Tree never follows a symlink out of its root and leaves files that are
-// not ELF alone.
-func TestTreeSymlinksAndText(t *testing.T) {
+// Venv normalizes compiled programs in bin too (uwsgi installs one there),
+// updating their RECORD rows ("../../../bin/..."); it never follows a
+// symlink out of the venv and leaves files that are not ELF alone.
+func TestVenvProgramsSymlinksAndText(t *testing.T) {
 	outside := t.TempDir()
-	elfOut := filepath.Join(outside, "evil.so")
+	elfOut := filepath.Join(outside, "python3")
 	orig := buildLikePip(t, outside, "aqfyh8cn", "a4650d2592764248b0f0314a1b9035fe")
 	if err := os.WriteFile(elfOut, orig, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	root := t.TempDir()
+	venv := t.TempDir()
+	sp := filepath.Join(venv, "lib", "python3.11", "site-packages")
+	for _, d := range []string{filepath.Join(venv, "bin"), filepath.Join(sp, "prog-1.0.dist-info")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prog := filepath.Join(venv, "bin", "prog")
+	if err := os.WriteFile(prog, orig, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	record := "../../../bin/prog,sha256=old,1\r\nprog-1.0.dist-info/RECORD,,\r\n"
+	if err := os.WriteFile(filepath.Join(sp, "prog-1.0.dist-info", "RECORD"), []byte(record), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	text := "/tmp/pip-install-abcdefgh/x_0123456789abcdef0123456789abcdef\n"
-	if err := os.WriteFile(filepath.Join(root, "notes.txt"), []byte(text), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(sp, "notes.txt"), []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(elfOut, filepath.Join(root, "link.so")); err != nil {
+	if err := os.Symlink(elfOut, filepath.Join(venv, "bin", "python")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(outside, filepath.Join(root, "linkdir")); err != nil {
+	if err := os.Symlink(outside, filepath.Join(sp, "linkdir")); err != nil {
 		t.Fatal(err)
 	}
-	changed, err := Tree(root)
-	if err != nil || len(changed) != 0 {
-		t.Fatalf("Tree = %v, %v; want nothing changed", changed, err)
-	}
+	mustVenv(t, venv, prog)
 	if !bytes.Equal(readFile(t, elfOut), orig) {
-		t.Error("Tree wrote through a symlink")
+		t.Error("Venv wrote through a symlink")
 	}
-	if string(readFile(t, filepath.Join(root, "notes.txt"))) != text {
-		t.Error("Tree changed a text file")
+	if string(readFile(t, filepath.Join(sp, "notes.txt"))) != text {
+		t.Error("Venv changed a text file")
 	}
-	if _, err := Tree(filepath.Join(root, "missing")); err == nil || !strings.Contains(err.Error(), "missing") {
-		t.Errorf("Tree of a missing dir: %v", err)
+	newProg := readFile(t, prog)
+	want := "../../../bin/prog," + RecordHash(newProg) + "," + strconv.Itoa(len(newProg)) + "\r\nprog-1.0.dist-info/RECORD,,\r\n"
+	if got := string(readFile(t, filepath.Join(sp, "prog-1.0.dist-info", "RECORD"))); got != want {
+		t.Errorf("RECORD = %q, want %q", got, want)
+	}
+	// A venv without bin or site-packages is nothing to do.
+	if changed, err := Venv(t.TempDir()); err != nil || len(changed) != 0 {
+		t.Errorf("Venv of an empty dir = %v, %v", changed, err)
 	}
 }
 
-// mustTree runs Tree on sp and checks it changed exactly want; it returns
-// the first changed file's new bytes.
-func mustTree(t *testing.T, sp string, want []string) []byte {
+// mustVenv runs Venv on venv and checks it changed exactly the file want;
+// it returns want's new bytes.
+func mustVenv(t *testing.T, venv, want string) []byte {
 	t.Helper()
-	changed, err := Tree(sp)
+	changed, err := Venv(venv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(changed, want) {
-		t.Fatalf("Tree changed %v, want %v", changed, want)
+	rel, err := filepath.Rel(venv, want)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return readFile(t, filepath.Join(sp, want[0]))
+	if !reflect.DeepEqual(changed, []string{rel}) {
+		t.Fatalf("Venv changed %v, want [%s]", changed, rel)
+	}
+	return readFile(t, want)
 }
 
 func glob1(t *testing.T, dir, pattern string) string {

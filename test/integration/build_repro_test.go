@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -66,35 +67,54 @@ func buildPodman(t *testing.T, args ...string) string {
 	return out
 }
 
-// Extensions that pip compiles from an sdist are reproducible too: pip
-// builds mod_wsgi in a random directory, which gcc writes into the debug
-// info and the linker hashes into the build ID; assemble scrubs it (package
-// buildpaths). pip's cache is off, so both builds compile; the output image
-// is removed before each, so neither reuses the other's layer.
+// Extensions and programs that pip compiles from an sdist are reproducible
+// too: pip builds mod_wsgi and uwsgi in a random directory, which gcc
+// writes into the debug info and the linker hashes into the build ID;
+// assemble scrubs it (package buildpaths). pip's cache is off, so both
+// builds compile; the output image is removed before each, so neither
+// reuses the other's layer.
 func TestBuildReproducibleDigestCompiled(t *testing.T) {
-	tag := "localhost/pys2i-test/repro-mod-wsgi:latest"
-	var digests []string
-	for i := 0; i < 2; i++ {
-		reuseFresh(t, tag)
-		r := runtimeBuild(t, "mod-wsgi", imagesVariants["full"], tag, "-e", "PYS2I_NO_CACHE=1")
-		if r.code != 0 {
-			t.Fatalf("build %d: exit %d\n%s\n%s", i+1, r.code, r.stdout, r.stderr)
-		}
-		if strings.Contains(r.stdout, "Reusing dependencies") ||
-			!strings.Contains(r.stdout, "---> Normalized pip's temporary build paths in 1 compiled file(s) (SOURCE_DATE_EPOCH is set): mod_wsgi/server/mod_wsgi-py311.cpython-311-x86_64-linux-gnu.so") {
-			t.Fatalf("build %d did not compile mod_wsgi and normalize it:\n%s\n%s", i+1, r.stdout, r.stderr)
-		}
-		digests = append(digests, reuseInspect(t, tag).Digest)
+	modWSGI, err := filepath.Abs(filepath.Join("..", "apps", "mod-wsgi"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if digests[0] != digests[1] {
-		t.Errorf("two builds of mod_wsgi from its sdist, two digests: %v", digests)
-	}
-	// The extension in the image names the placeholder, not a random
-	// directory, and mod_wsgi still loads (the serving tests cover HTTP).
-	out := runtimeInImage(t, tag, `so=$(python -c 'import mod_wsgi.server, glob, os; print(glob.glob(os.path.dirname(mod_wsgi.server.__file__) + "/mod_wsgi-py3*.so")[0])')
-grep -c 'pip-install-XXXXXXXX/mod-wsgi_00000000000000000000000000000000' "$so"
-mod_wsgi-express module-config | grep -c LoadModule`)
-	if strings.Fields(out)[0] == "0" || !strings.HasSuffix(strings.TrimSpace(out), "1") {
-		t.Errorf("in the image:\n%s", out)
+	uwsgi := appDir(t, map[string]string{
+		"requirements.txt": "uwsgi\n",
+		"wsgi.py":          "def application(environ, start_response):\n    start_response('200 OK', [])\n    return [b'uwsgi']\n",
+	})
+	for _, tc := range []struct {
+		name, src, file, check string
+	}{
+		{"mod_wsgi", modWSGI, "lib/python3.11/site-packages/mod_wsgi/server/mod_wsgi-py311.cpython-311-x86_64-linux-gnu.so",
+			"mod_wsgi-express module-config | grep -c LoadModule"},
+		{"uwsgi", uwsgi, "bin/uwsgi", "uwsgi --version >/dev/null && echo 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tag := "localhost/pys2i-test/repro-" + tc.name + ":latest"
+			var digests []string
+			for i := 0; i < 2; i++ {
+				reuseFresh(t, tag)
+				before := buildSnapshot(t)
+				r := buildRun(t, "build", tc.src, imagesVariants["full"], tag, "-e", "PIP_INDEX_URL="+w.Index.URL, "-e", "PYS2I_NO_CACHE=1")
+				buildNoLeftovers(t, before, r)
+				if r.code != 0 {
+					t.Fatalf("build %d: exit %d\n%s\n%s", i+1, r.code, r.stdout, r.stderr)
+				}
+				if strings.Contains(r.stdout, "Reusing dependencies") ||
+					!strings.Contains(r.stdout, "---> Normalized pip's temporary build paths in 1 compiled file(s) (SOURCE_DATE_EPOCH is set): "+tc.file) {
+					t.Fatalf("build %d did not compile %s and normalize it:\n%s\n%s", i+1, tc.file, r.stdout, r.stderr)
+				}
+				digests = append(digests, reuseInspect(t, tag).Digest)
+			}
+			if digests[0] != digests[1] {
+				t.Errorf("two builds from the sdist, two digests: %v", digests)
+			}
+			// The file in the image names the placeholder, not a random
+			// directory, and still works (the serving tests cover HTTP).
+			out := runtimeInImage(t, tag, "grep -c 'pip-install-XXXXXXXX/[a-z-]*_00000000000000000000000000000000' /opt/app-root/"+tc.file+"\n"+tc.check)
+			if f := strings.Fields(out); len(f) != 2 || f[0] == "0" || f[1] != "1" {
+				t.Errorf("in the image:\n%s", out)
+			}
+		})
 	}
 }
