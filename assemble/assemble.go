@@ -146,7 +146,9 @@ func (a *Assembler) Run(ctx context.Context) (int, error) {
 			return builder.ExitCode(err), &StepError{"Installing application (pyproject.toml)", err}
 		}
 	}
-	if plan.NormalizeBuildPaths {
+	// A reused dependency layer was normalized by the build that made it:
+	// only what pip installed now can need it.
+	if plan.NormalizeBuildPaths && (!reuse || plan.SetupPy || plan.Pyproject) {
 		a.normalizeBuildPaths(venv.Root)
 	}
 	sp := venv.SitePackages()

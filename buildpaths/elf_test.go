@@ -18,7 +18,7 @@ const char *where(void) { return __FILE__; }
 // sdist: in $tmp/pip-install-<random>/<name>_<uuid hex>, with debug info
 // and a build ID, the source named relative to that directory. It returns
 // the object's bytes.
-func buildLikePip(t *testing.T, tmp, random, uuid string, ldflags ...string) []byte {
+func buildLikePip(t testing.TB, tmp, random, uuid string, ldflags ...string) []byte {
 	t.Helper()
 	dir := filepath.Join(tmp, "pip-install-"+random, "ext_"+uuid)
 	if err := os.MkdirAll(filepath.Join(dir, "src"), 0o755); err != nil {

@@ -1,7 +1,6 @@
 package buildpaths
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // Venv normalizes the ELF files of the venv at root that pip installs:
@@ -49,10 +49,17 @@ func tree(dir string) ([]string, error) {
 			}
 			return err
 		}
-		if !d.Type().IsRegular() {
+		if !d.Type().IsRegular() || !mayBeELF(d.Name()) {
 			return nil
 		}
-		did, err := normalizeFile(p)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if info.Size() < 4 {
+			return nil
+		}
+		did, err := normalizeFile(p, info.Size())
 		if did {
 			changed = append(changed, p)
 		}
@@ -62,6 +69,22 @@ func tree(dir string) ([]string, error) {
 		return changed, fmt.Errorf("normalize build paths in %s: %w", dir, err)
 	}
 	return changed, nil
+}
+
+// notELF are the suffixes of files a venv holds by the thousand that are
+// never ELF: they are not even opened.
+var notELF = []string{".py", ".pyc", ".pyi", ".pyx", ".pxd", ".h", ".c", ".txt", ".json", ".html", ".js",
+	".css", ".md", ".rst", ".typed", ".cfg", ".toml", ".ini", ".csv", ".png", ".svg", ".gif", ".jpg",
+	".mo", ".po", ".xml", ".yaml", ".yml", ".pem", "RECORD", "METADATA", "WHEEL", "LICENSE"}
+
+// mayBeELF reports whether a file named name is worth opening.
+func mayBeELF(name string) bool {
+	for _, s := range notELF {
+		if strings.HasSuffix(name, s) {
+			return false
+		}
+	}
+	return true
 }
 
 // rel makes paths relative to root.
@@ -78,27 +101,27 @@ func rel(root string, paths []string) []string {
 
 // normalizeFile rewrites the ELF file p in place if Normalize changes it:
 // same length, same inode, owner and mode.
-func normalizeFile(p string) (bool, error) {
+func normalizeFile(p string, size int64) (bool, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return false, err
 	}
+	defer f.Close()
 	head := make([]byte, 4)
 	if _, err := io.ReadFull(f, head); err != nil || !IsELF(head) {
-		f.Close()
 		return false, nil // shorter than 4 bytes, or not ELF
 	}
-	b, err := io.ReadAll(io.MultiReader(bytes.NewReader(head), f))
-	f.Close()
-	if err != nil {
+	b := make([]byte, size)
+	if _, err := io.ReadFull(io.NewSectionReader(f, 0, size), b); err != nil {
 		return false, fmt.Errorf("read %s: %w", p, err)
 	}
+	f.Close()
 	did, err := Normalize(b)
-	if err != nil || !did {
-		if err != nil {
-			err = fmt.Errorf("%s: %w", p, err)
-		}
-		return false, err
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", p, err)
+	}
+	if !did {
+		return false, nil
 	}
 	return true, writeInPlace(p, b)
 }

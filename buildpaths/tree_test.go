@@ -245,3 +245,21 @@ func readFile(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+func TestMayBeELF(t *testing.T) {
+	for name, want := range map[string]bool{
+		"_speedups.cpython-311-x86_64-linux-gnu.so": true,
+		"libopenblas64_p-r0-5007b62f.3.23.dev.so":   true,
+		"libgfortran-040039e1.so.5.0.0":             true,
+		"uwsgi":                                     true,
+		"__init__.py":                               false,
+		"__init__.cpython-311.pyc":                  false,
+		"RECORD":                                    false,
+		"py.typed":                                  false,
+		"cacert.pem":                                false,
+	} {
+		if got := mayBeELF(name); got != want {
+			t.Errorf("mayBeELF(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
