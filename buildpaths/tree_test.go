@@ -93,6 +93,7 @@ func TestVenvAfterRealPip(t *testing.T) {
 	}
 
 	t.Run("legacy install", func(t *testing.T) {
+		t.Parallel()
 		// Two venvs at one path, one after the other, as two image builds.
 		venv := filepath.Join(work, "venv-legacy")
 		// A named requirement found in a directory, as from an index:
@@ -120,6 +121,7 @@ func TestVenvAfterRealPip(t *testing.T) {
 	})
 
 	t.Run("wheel install keeps RECORD true", func(t *testing.T) {
+		t.Parallel()
 		// The host's pip (with Debian's wheel package) builds the wheel of
 		// the sdist's path in its random directory (pip-req-build-<random>); the venv's pip installs it with a RECORD.
 		dist := filepath.Join(work, "dist")

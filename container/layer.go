@@ -13,21 +13,27 @@ import (
 // build's dependency layer. It has no container record; Remove deletes the
 // layer. name is for people listing the store's layers, and for FindStale.
 func OnLayer(store storage.Store, parent, name string) (*Container, error) {
-	l, err := store.CreateLayer("", parent, nameList(name), "", true, nil)
+	return onLayer(store, parent, name, ownerMetadata())
+}
+
+// OwnerFlag is the layer flag that holds a bare layer's owner (the same
+// JSON as a container's metadata). With no container record to hold it,
+// the owner goes in the layer, so that a later build can tell that the
+// process that made the layer died (FindStale). A flag, not the layer's
+// metadata, because storage writes the flags with the layer's first record:
+// there is no moment when the layer exists without its owner.
+const OwnerFlag = "pys2i-owner"
+
+func onLayer(store storage.Store, parent, name, owner string) (*Container, error) {
+	var opts *storage.LayerOptions
+	if owner != "" {
+		opts = &storage.LayerOptions{Flags: map[string]any{OwnerFlag: owner}}
+	}
+	l, err := store.CreateLayer("", parent, nameList(name), "", true, opts)
 	if err != nil {
 		return nil, fmt.Errorf("create a layer on %s: %w", parent, err)
 	}
-	c := &Container{store: store, ID: l.ID, bare: true}
-	// With no container record to hold it, the owner goes in the layer's
-	// metadata: a later build can then tell that the process that made the
-	// layer died (FindStale). Before the mount, so that no mounted layer
-	// lacks it.
-	if meta := ownerMetadata(); meta != "" {
-		if err := store.SetMetadata(l.ID, meta); err != nil {
-			return nil, errors.Join(fmt.Errorf("record the owner of layer %s: %w", l.ID, err), c.Remove())
-		}
-	}
-	return mount(c)
+	return mount(&Container{store: store, ID: l.ID, bare: true})
 }
 
 func (c *Container) layerID() (string, error) {

@@ -107,8 +107,8 @@ type Stale struct {
 
 // FindStale lists what builds of pys2i processes that are gone left in the
 // store, named with prefix: the containers pys2i created (they carry an
-// owner) and the bare layers it builds on (OnLayer; the owner is in the
-// layer's metadata). Everything is listed at once, so that a layer is never
+// owner) and the bare layers it builds on (OnLayer; the owner is in a
+// layer flag). Everything is listed at once, so that a layer is never
 // taken for bare while its container is being created.
 func FindStale(store storage.Store, prefix string) ([]Stale, error) {
 	all, err := store.MultiList(storage.MultiListOptions{Layers: true, Images: true, Containers: true})
@@ -144,7 +144,8 @@ func findStale(all storage.MultiListResult, prefix string, alive func(Owner) boo
 		if used[l.ID] {
 			continue
 		}
-		if o, ok := staleOwner(l.Names, l.Metadata, prefix, alive); ok {
+		owner, _ := l.Flags[OwnerFlag].(string)
+		if o, ok := staleOwner(l.Names, owner, prefix, alive); ok {
 			out = append(out, Stale{ID: l.ID, Names: l.Names, Owner: o, Bare: true})
 		}
 	}

@@ -153,7 +153,7 @@ func TestFindStaleDecision(t *testing.T) {
 	dead, live := meta(deadPID), meta(livePID)
 	name := []string{"pys2i-build-1"}
 	layer := func(id string, names []string, meta string) storage.Layer {
-		return storage.Layer{ID: id, Parent: "base", Names: names, Metadata: meta}
+		return storage.Layer{ID: id, Parent: "base", Names: names, Flags: map[string]any{OwnerFlag: meta}}
 	}
 	tests := []struct {
 		name string
@@ -169,6 +169,8 @@ func TestFindStaleDecision(t *testing.T) {
 		{"layer named ours without an owner", storage.MultiListResult{Layers: []storage.Layer{layer("l", name, "")}}, nil},
 		{"dead owner's layer named otherwise", storage.MultiListResult{Layers: []storage.Layer{layer("l", []string{"other"}, dead)}}, nil},
 		{"layer unnamed", storage.MultiListResult{Layers: []storage.Layer{layer("l", nil, dead)}}, nil},
+		{"owner in the layer's metadata, not its flag", storage.MultiListResult{Layers: []storage.Layer{{ID: "l", Names: name, Metadata: dead}}}, nil},
+		{"owner flag not a string", storage.MultiListResult{Layers: []storage.Layer{{ID: "l", Names: name, Flags: map[string]any{OwnerFlag: 20}}}}, nil},
 		{"a container's layer", storage.MultiListResult{
 			Containers: []storage.Container{{ID: "c", Names: []string{"podman"}, LayerID: "l"}},
 			Layers:     []storage.Layer{layer("l", name, dead)}}, nil},
@@ -216,21 +218,19 @@ func TestFindAndRemoveStaleLayer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer live.Remove()
-	meta, err := s.Metadata(live.ID)
+	l, err := s.Layer(live.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	meta, _ := l.Flags[OwnerFlag].(string)
 	if o, ok := ParseOwner(meta); !ok || o.PID != os.Getpid() || !o.Alive() {
-		t.Fatalf("OnLayer's layer metadata %q: owner %+v, %v; want this process", meta, o, ok)
+		t.Fatalf("OnLayer's layer flags %v: owner %+v, %v; want this process", l.Flags, o, ok)
 	}
 
 	dead := deadOwner(t)
 	deadMeta, _ := json.Marshal(metadata{Owner: &dead})
-	stale, err := OnLayer(s, img.TopLayer, "pys2i-build-stale")
+	stale, err := onLayer(s, img.TopLayer, "pys2i-build-stale", string(deadMeta))
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SetMetadata(stale.ID, string(deadMeta)); err != nil {
 		t.Fatal(err)
 	}
 	// Mounted twice: the sweep unmounts whatever the count. (vfs mounts
