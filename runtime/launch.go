@@ -7,10 +7,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 
+	"github.com/pys2i/pys2i/execpath"
 	"github.com/pys2i/pys2i/run"
 )
 
@@ -84,27 +84,8 @@ func runStep(c *run.Command, stdout, stderr io.Writer) int {
 // LookPath resolves file as a shell would: as is when it has a slash (against
 // dir when relative), else against the PATH in env (not the process's).
 func LookPath(file string, env []string, dir string) (string, error) {
-	if strings.Contains(file, "/") {
-		return file, nil // exec reports a missing file
-	}
-	path := ""
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			path = v
-			break
-		}
-	}
-	for _, d := range filepath.SplitList(path) {
-		if d == "" {
-			d = "."
-		}
-		p := filepath.Join(d, file)
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(dir, p)
-		}
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
+	if p, ok := execpath.Find(file, env, dir); ok {
+		return p, nil
 	}
 	return "", fmt.Errorf("%s: command not found", file)
 }

@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pys2i/pys2i/execpath"
 )
 
 // Init must be called first thing in main, and in TestMain, of any binary
@@ -274,26 +276,10 @@ func startCommand(c *config) (*os.Process, error) {
 // lookPath resolves file as a shell in the sandbox would: against the PATH in
 // env (the first PATH=, as getenv does), never the host's.
 func lookPath(file string, env []string) (string, error) {
-	if strings.Contains(file, "/") {
-		return file, nil // StartProcess reports if it is missing
+	if p, ok := execpath.Find(file, env, ""); ok {
+		return p, nil
 	}
-	path := ""
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			path = v
-			break
-		}
-	}
-	for _, dir := range filepath.SplitList(path) {
-		if dir == "" {
-			dir = "."
-		}
-		p := filepath.Join(dir, file)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("executable file not found in PATH %q", path)
+	return "", fmt.Errorf("executable file not found in PATH %q", execpath.Path(env))
 }
 
 // reap waits for every child, as a PID 1 must (orphans are re-parented to
