@@ -53,9 +53,13 @@ func readelf(t *testing.T, b []byte, args ...string) string {
 	return string(out)
 }
 
-// Two compilations in two random directories (of one TMPDIR) differ (the directory and the
-// build ID); normalized, they are the same bytes, with a valid build ID of
-// their own, the placeholder directory in the debug info, and they load.
+// Two compilations in two random directories (of one TMPDIR) differ (the
+// directory and the build ID); normalized, neither holds a random part, each
+// has the placeholder directory in its debug info and a build ID of its
+// own, and they load. They are often, not always, the same bytes: the
+// linker may order merged strings by their content, random parts included
+// (which is why the compiler wrapper maps the directories at compile time;
+// see TestCompilerFlagsGiveEqualObjects).
 func TestNormalizeRealSharedObjects(t *testing.T) {
 	tmp := t.TempDir()
 	a := buildLikePip(t, tmp, "aqfyh8cn", "a4650d2592764248b0f0314a1b9035fe", "-Wl,--build-id=sha1")
@@ -72,11 +76,10 @@ func TestNormalizeRealSharedObjects(t *testing.T) {
 			t.Fatalf("Normalize = %v, %v", did, err)
 		}
 	}
-	if !bytes.Equal(a, b) {
-		t.Fatal("normalized, the two builds still differ")
-	}
-	if strings.Contains(string(a), "aqfyh8cn") || strings.Contains(string(a), "a4650d2592764248") {
-		t.Error("a random part is left")
+	for _, random := range []string{"aqfyh8cn", "a4650d2592764248", "k2_9zz01", "0123456789abcdef"} {
+		if bytes.Contains(a, []byte(random)) || bytes.Contains(b, []byte(random)) {
+			t.Errorf("a random part is left: %s", random)
+		}
 	}
 	info := readelf(t, a, "--debug-dump=info")
 	if !strings.Contains(info, "pip-install-XXXXXXXX/ext_00000000000000000000000000000000") {

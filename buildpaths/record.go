@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/csv"
-	"fmt"
 	"strconv"
 )
 
@@ -17,9 +16,10 @@ func RecordHash(content []byte) string {
 }
 
 // UpdateRecord gives the row of path (relative to site-packages, as RECORD
-// names it) in a RECORD file the hash and size of content. Other rows keep
-// their bytes, line endings included. It reports whether the row was there.
-func UpdateRecord(record []byte, path string, content []byte) ([]byte, bool) {
+// names it) in a RECORD file a new hash (RecordHash) and size. Other rows
+// keep their bytes, line endings included. It reports whether the row was
+// there.
+func UpdateRecord(record []byte, path, hash string, size int) ([]byte, bool) {
 	var out bytes.Buffer
 	found := false
 	for _, line := range bytes.SplitAfter(record, []byte("\n")) {
@@ -32,15 +32,10 @@ func UpdateRecord(record []byte, path string, content []byte) ([]byte, bool) {
 		found = true
 		var row bytes.Buffer
 		w := csv.NewWriter(&row)
-		w.Write([]string{path, RecordHash(content), strconv.Itoa(len(content))})
+		w.Write([]string{path, hash, strconv.Itoa(size)})
 		w.Flush()
 		out.Write(bytes.TrimRight(row.Bytes(), "\n"))
 		out.Write(line[len(body):])
 	}
 	return out.Bytes(), found
-}
-
-// recordError names the RECORD that could not be updated.
-func recordError(path string, err error) error {
-	return fmt.Errorf("update %s: %w", path, err)
 }

@@ -22,7 +22,7 @@ func TestUpdateRecord(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, found := UpdateRecord([]byte(tt.in), tt.path, content)
+			got, found := UpdateRecord([]byte(tt.in), tt.path, h, len(content))
 			if string(got) != tt.want || found != tt.found {
 				t.Errorf("UpdateRecord = %q, %v; want %q, %v", got, found, tt.want, tt.found)
 			}

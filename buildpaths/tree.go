@@ -127,8 +127,8 @@ func normalizeFile(p string, size int64) (bool, error) {
 }
 
 // writeInPlace overwrites p with b, keeping its inode (owner, mode, links).
-// A read-only file (pip keeps a wheel's
-// modes) is made writable for the owner while it is written.
+// A read-only file (pip keeps a wheel's modes) is made writable for the
+// owner while it is written.
 func writeInPlace(p string, b []byte) error {
 	st, err := os.Lstat(p)
 	if err != nil {
@@ -157,10 +157,27 @@ func writeInPlace(p string, b []byte) error {
 
 // updateRecords updates the RECORD rows of the changed files in the
 // *.dist-info directories directly in sitePackages: RECORD names files
-// relative to it ("../../../bin/uwsgi" for a program).
+// relative to it ("../../../bin/uwsgi" for a program). A dist-info that is
+// a symlink is not pip's and is left alone.
 func updateRecords(sitePackages string, changed []string) error {
 	if len(changed) == 0 {
 		return nil
+	}
+	type row struct {
+		path, hash string
+		size       int
+	}
+	rows := make([]row, 0, len(changed))
+	for _, p := range changed {
+		content, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("update RECORD: %w", err)
+		}
+		r, err := filepath.Rel(sitePackages, p)
+		if err != nil {
+			return fmt.Errorf("update RECORD: %w", err)
+		}
+		rows = append(rows, row{filepath.ToSlash(r), RecordHash(content), len(content)})
 	}
 	records, err := filepath.Glob(filepath.Join(sitePackages, "*.dist-info", "RECORD"))
 	if err != nil {
@@ -168,34 +185,36 @@ func updateRecords(sitePackages string, changed []string) error {
 	}
 	sort.Strings(records)
 	for _, rec := range records {
-		st, err := os.Lstat(rec)
-		if err != nil || !st.Mode().IsRegular() {
+		if !regularIn(rec) {
 			continue
 		}
 		b, err := os.ReadFile(rec)
 		if err != nil {
-			return recordError(rec, err)
+			return fmt.Errorf("update %s: %w", rec, err)
 		}
 		out, any := b, false
-		for _, p := range changed {
-			content, err := os.ReadFile(p)
-			if err != nil {
-				return recordError(rec, err)
-			}
-			r, err := filepath.Rel(sitePackages, p)
-			if err != nil {
-				return recordError(rec, err)
-			}
+		for _, r := range rows {
 			var found bool
-			if out, found = UpdateRecord(out, filepath.ToSlash(r), content); found {
+			if out, found = UpdateRecord(out, r.path, r.hash, r.size); found {
 				any = true
 			}
 		}
 		if any {
 			if err := writeInPlace(rec, out); err != nil {
-				return recordError(rec, err)
+				return fmt.Errorf("update %s: %w", rec, err)
 			}
 		}
 	}
 	return nil
+}
+
+// regularIn reports whether rec is a regular file in a real directory:
+// neither it nor its dist-info is a symlink.
+func regularIn(rec string) bool {
+	dir, err := os.Lstat(filepath.Dir(rec))
+	if err != nil || !dir.IsDir() {
+		return false
+	}
+	st, err := os.Lstat(rec)
+	return err == nil && st.Mode().IsRegular()
 }
