@@ -111,6 +111,13 @@ func (a *Assembler) Run(ctx context.Context) (int, error) {
 		reuse = depsInPlace(a.Stdout, filepath.Join(c.StateDir, artifacts.FingerprintFile), fp, fpErr)
 	}
 
+	// A reused dependency layer was made reproducible by the build that
+	// made it: only what pip installs now needs it.
+	reproducible := plan.NormalizeBuildPaths && (!reuse || plan.SetupPy || plan.Pyproject)
+	if reproducible {
+		a.wrapCompilers(ctx, x)
+	}
+
 	if plan.PipIni {
 		fmt.Fprintln(a.Stdout, "---> Creating pip.ini config file")
 		if err := appendPipIni(c.PipIni, c.PipIndexURL); err != nil {
@@ -146,9 +153,7 @@ func (a *Assembler) Run(ctx context.Context) (int, error) {
 			return builder.ExitCode(err), &StepError{"Installing application (pyproject.toml)", err}
 		}
 	}
-	// A reused dependency layer was normalized by the build that made it:
-	// only what pip installed now can need it.
-	if plan.NormalizeBuildPaths && (!reuse || plan.SetupPy || plan.Pyproject) {
+	if reproducible {
 		a.normalizeBuildPaths(venv.Root)
 	}
 	sp := venv.SitePackages()
@@ -232,6 +237,24 @@ func (a *Assembler) collectstatic(ctx context.Context, x *builder.Exec) error {
 		return nil
 	}
 	return x.RunIn(ctx, appHome, env, "python", "./manage.py", "collectstatic", "--noinput")
+}
+
+// wrapCompilers runs the venv's compilers through the in-image binary's
+// compiler wrapper (buildpaths.CompilerWrapper), which maps pip's random
+// build directories to fixed ones as they compile. Without it, scrubbing
+// afterwards still applies.
+func (a *Assembler) wrapCompilers(ctx context.Context, x *builder.Exec) {
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(a.Stdout, "---> Could not map pip's temporary build paths at compile time: %v\n", err)
+		return
+	}
+	cc, cxx, err := x.Compilers(ctx)
+	if err != nil {
+		fmt.Fprintf(a.Stdout, "---> Could not map pip's temporary build paths at compile time: %v\n", err)
+		return
+	}
+	x.Env = WrapCompilers(x.Env, []string{self, buildpaths.CompilerWrapper}, cc, cxx)
 }
 
 // normalizeBuildPaths scrubs pip's random build directories out of the

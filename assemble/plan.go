@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pys2i/pys2i/artifacts"
+	"github.com/pys2i/pys2i/builder"
 )
 
 // Config is what assemble reads from its environment. Every flag is on when
@@ -162,6 +163,26 @@ func Decide(c Config, app fs.FS) Plan {
 	p.SetupPy = (has("setup.py") || has("setup.cfg")) && !c.DisableSetupPy
 	p.Pyproject = has("pyproject.toml") && !c.DisablePyproject
 	return p
+}
+
+// WrapCompilers is env with CC and CXX set to run the compilers cc and cxx
+// (the venv python's) through wrapper, so that pip's random build
+// directories never reach what they write. A variable the build set itself
+// is left alone (only scrubbing afterwards applies then), and so is a
+// wrapper whose words hold spaces (setuptools splits CC on them).
+func WrapCompilers(env, wrapper []string, cc, cxx string) []string {
+	for _, w := range wrapper {
+		if w == "" || strings.ContainsAny(w, " \t\n'\"\\") {
+			return env
+		}
+	}
+	for _, v := range [][2]string{{"CC", cc}, {"CXX", cxx}} {
+		if v[1] == "" || builder.Getenv(env, v[0]) != "" {
+			continue
+		}
+		env = builder.SetEnv(env, v[0], strings.Join(append(append([]string{}, wrapper...), v[1]), " "))
+	}
+	return env
 }
 
 // ShouldCollectstatic is upstream's should_collectstatic.

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"testing/fstest"
+
+	"github.com/pys2i/pys2i/builder"
 )
 
 func TestConfigFromEnv(t *testing.T) {
@@ -106,5 +108,36 @@ func TestChildEnv(t *testing.T) {
 	want = []string{"PIP_NO_CACHE_DIR=off", "PIP_INDEX_URL=http://x", "VIRTUAL_ENV=/opt/app-root", "PATH=/opt/app-root/bin:/usr/bin"}
 	if got := ChildEnv(c, in); !slices.Equal(got, want) {
 		t.Errorf("NoCache: ChildEnv = %q, want %q", got, want)
+	}
+}
+
+func TestWrapCompilers(t *testing.T) {
+	w := []string{"/usr/libexec/s2i/s2i-scripts", "reproducible-cc"}
+	tests := []struct {
+		name    string
+		env     []string
+		wrapper []string
+		cc, cxx string
+		wantCC  string
+		wantCXX string
+	}{
+		{"both", []string{"PATH=/bin"}, w, "x86_64-linux-gnu-gcc", "x86_64-linux-gnu-g++",
+			"/usr/libexec/s2i/s2i-scripts reproducible-cc x86_64-linux-gnu-gcc", "/usr/libexec/s2i/s2i-scripts reproducible-cc x86_64-linux-gnu-g++"},
+		{"a compiler with options", nil, w, "gcc -pthread", "", "/usr/libexec/s2i/s2i-scripts reproducible-cc gcc -pthread", ""},
+		{"the build's CC wins", []string{"CC=clang"}, w, "gcc", "g++", "clang", "/usr/libexec/s2i/s2i-scripts reproducible-cc g++"},
+		{"no compilers", nil, w, "", "", "", ""},
+		{"a wrapper path with a space", nil, []string{"/opt/my dir/s2i-scripts", "reproducible-cc"}, "gcc", "g++", "", ""},
+		{"an empty wrapper word", nil, []string{"", "reproducible-cc"}, "gcc", "g++", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := WrapCompilers(tt.env, tt.wrapper, tt.cc, tt.cxx)
+			if got := builder.Getenv(env, "CC"); got != tt.wantCC {
+				t.Errorf("CC = %q, want %q", got, tt.wantCC)
+			}
+			if got := builder.Getenv(env, "CXX"); got != tt.wantCXX {
+				t.Errorf("CXX = %q, want %q", got, tt.wantCXX)
+			}
+		})
 	}
 }

@@ -3,9 +3,14 @@
 // directory ($TMPDIR/pip-install-<8 random>/<name>_<32 hex>), and compilers
 // record that directory in what they build (DWARF's DW_AT_comp_dir,
 // __FILE__ strings); the linker's GNU build ID hashes those bytes too. So
-// two builds of the same source differ. Normalize replaces the random parts
-// with fixed characters of the same length, so that no offset moves, and
-// recomputes the build ID: what rpm's debugedit does for packages.
+// two builds of the same source differ. Two remedies: CompilerFlags maps
+// the directories to fixed placeholders as the compiler runs (assemble puts
+// a wrapper that adds them in CC and CXX), and Normalize, for what was
+// compiled without them, replaces the random parts with the same
+// placeholders afterwards, so that no offset moves, and recomputes the
+// build ID: what rpm's debugedit does for packages. Only the first is sure
+// to give the same bytes: a linker may have ordered merged strings by their
+// content, random parts included.
 package buildpaths
 
 import (

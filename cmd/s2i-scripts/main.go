@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/pys2i/pys2i/buildpaths"
 )
 
 // commands maps each program name to its entry point; each returns the exit status.
@@ -19,6 +21,8 @@ var commands = map[string]func(args []string) int{
 	"fix-permissions": fixPermissionsMain,
 	"run":             runMain,
 	"usage":           usageMain,
+	// Not installed under its own name: assemble puts it in CC and CXX.
+	buildpaths.CompilerWrapper: reproducibleCCMain,
 }
 
 func main() {
