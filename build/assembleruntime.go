@@ -12,7 +12,6 @@ import (
 	"go.podman.io/storage/pkg/chrootarchive"
 
 	"github.com/pys2i/pys2i/commit"
-	"github.com/pys2i/pys2i/container"
 	"github.com/pys2i/pys2i/elfdeps"
 	"github.com/pys2i/pys2i/runtimeimage"
 	"github.com/pys2i/pys2i/s2iscripts"
@@ -28,8 +27,8 @@ func (e *AssembleRuntimeError) Error() string {
 }
 
 // assembleRuntime is s2i's second stage when the runtime image has an
-// assemble-runtime script: a container of the runtime image gets the
-// artifact layers, the uploaded scripts go to WORKDIR/scripts, and the
+// assemble-runtime script: the runtime image's container (rt.ctr, read
+// only until now) gets the artifact layers, the uploaded scripts go to WORKDIR/scripts, and the
 // script runs there in the sandbox as the assemble-runtime user
 // (--assemble-runtime-user, else the image's
 // io.openshift.s2i.assemble-runtime-user label, else its USER). Then the
@@ -37,15 +36,7 @@ func (e *AssembleRuntimeError) Error() string {
 // normal build's, are the two layers returned.
 func (rt *runtimeImage) assembleRuntime(ctx context.Context, req Request, in runtimeInput, arts []commit.Layer, dests []string, logf func(string, ...any)) (outside, home commit.Layer, err error) {
 	o := req.Options
-	ctr, err := container.Create(rt.store, rt.local.Image.ID, filepath.Base(in.Tmp)+runtimeSuffix)
-	if err != nil {
-		return outside, home, err
-	}
-	defer func() {
-		if rerr := ctr.Remove(); rerr != nil {
-			err = errors.Join(err, rerr)
-		}
-	}()
+	ctr := rt.ctr // removed by rt.Close
 	for _, l := range arts {
 		f, err := os.Open(l.Path)
 		if err != nil {

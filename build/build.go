@@ -148,6 +148,9 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		return res, err
 	}
 	sweepStale(store, logf)
+	if err := rt.mount(filepath.Base(tmp)); err != nil {
+		return res, err
+	}
 	ctr, err := container.Create(store, builder.Image.ID, filepath.Base(tmp)) // "pys2i-build-…", as its temp dir
 	if err != nil {
 		return res, err

@@ -22,6 +22,7 @@ import (
 	"github.com/pys2i/pys2i/assembleuser"
 	"github.com/pys2i/pys2i/buildopts"
 	"github.com/pys2i/pys2i/commit"
+	"github.com/pys2i/pys2i/container"
 	"github.com/pys2i/pys2i/elfdeps"
 	"github.com/pys2i/pys2i/imageconfig"
 	"github.com/pys2i/pys2i/images"
@@ -31,8 +32,8 @@ import (
 )
 
 // runtimeImage is the runtime image of an extended build (--runtime-image):
-// in the local store, its root mounted read-only (no container) so that
-// the build can check it can run the artifacts.
+// in the local store, with a container whose root the build reads to check
+// that the image can run the artifacts (and where assemble-runtime runs).
 type runtimeImage struct {
 	name   string
 	local  images.Local
@@ -40,7 +41,12 @@ type runtimeImage struct {
 	digest string
 	src    types.ImageSource
 	store  storage.Store
-	root   string // the read-only mount
+	// ctr is the runtime image's container, named as the build's with
+	// runtimeSuffix and owned by this process, so that the sweep removes it
+	// if pys2i dies (a mount of the image itself would outlive it for
+	// good). root is its root: only assemble-runtime writes there.
+	ctr  *container.Container
+	root string
 	// run is the run script (the committed Cmd); runData its content when
 	// it is uploaded (from the source or a file:// URL) rather than in the image.
 	run     s2iscripts.Script
@@ -51,9 +57,9 @@ type runtimeImage struct {
 	asmRuntimeData []byte
 }
 
-// openRuntime pulls the runtime image by --runtime-pull-policy, checks
-// its user against --allowed-uids (as s2i does, with the assemble user),
-// and mounts it read-only. nil when there is no --runtime-image.
+// openRuntime pulls the runtime image by --runtime-pull-policy and checks
+// its user against --allowed-uids (as s2i does, with the assemble user);
+// mount makes its container. nil when there is no --runtime-image.
 func openRuntime(ctx context.Context, im *images.Images, o buildopts.Options) (rt *runtimeImage, err error) {
 	if o.RuntimeImage == "" {
 		return nil, nil
@@ -75,22 +81,32 @@ func openRuntime(ctx context.Context, im *images.Images, o buildopts.Options) (r
 		rt.src.Close()
 		return nil, err
 	}
-	if rt.root, err = rt.store.MountImage(rt.local.Image.ID, nil, ""); err != nil {
-		rt.src.Close()
-		return nil, fmt.Errorf("mount runtime image %s: %w", o.RuntimeImage, err)
-	}
 	return rt, nil
 }
 
-// Close unmounts the runtime image (this build's mount only) and closes
-// its source. Safe on nil.
+// mount creates and mounts the runtime image's container, named as the
+// build's container (build) with runtimeSuffix. Nothing on nil.
+func (rt *runtimeImage) mount(build string) error {
+	if rt == nil {
+		return nil
+	}
+	ctr, err := container.Create(rt.store, rt.local.Image.ID, build+runtimeSuffix)
+	if err != nil {
+		return fmt.Errorf("runtime image %s: %w", rt.name, err)
+	}
+	rt.ctr, rt.root = ctr, ctr.Root
+	return nil
+}
+
+// Close removes the runtime image's container and closes its source. Safe
+// on nil.
 func (rt *runtimeImage) Close() error {
 	if rt == nil {
 		return nil
 	}
 	err := rt.src.Close()
-	if _, uerr := rt.store.UnmountImage(rt.local.Image.ID, false); uerr != nil {
-		err = errors.Join(err, fmt.Errorf("unmount runtime image %s: %w", rt.name, uerr))
+	if rt.ctr != nil {
+		err = errors.Join(err, rt.ctr.Remove())
 	}
 	return err
 }

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pys2i/pys2i/test/world"
 )
 
 // buildKilled is what a pys2i build killed with SIGKILL left behind.
@@ -292,4 +294,67 @@ func sleepRunning(arg string) bool {
 		}
 	}
 	return false
+}
+
+// A build killed while the runtime image's assemble-runtime runs leaves the
+// builder's container and the runtime image's (named as the build, with
+// "-runtime"), both mounted; the next build removes both, and the temp dir.
+func TestBuildSweepsStaleRuntimeContainer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const marker = "1619"
+	rt := "localhost/pys2i-test/runtime-blocking:latest"
+	dir := t.TempDir()
+	files := map[string]string{
+		"Containerfile": "FROM " + imagesVariants["minimal"] + "\nUSER 0\n" +
+			"COPY assemble-runtime /usr/libexec/s2i/assemble-runtime\nUSER 1001\n",
+		"assemble-runtime": "#!/bin/sh\necho started\nexec sleep " + marker + "\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := world.Podman(ctx, w.Conf, "build", "-q", "--network", "host", "-t", rt, dir); err != nil {
+		t.Fatalf("build %s: %v %s", rt, err, out)
+	}
+	buildRmi(t, rt)
+	src, err := filepath.Abs(filepath.Join("..", "apps", "app-py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := "localhost/pys2i-test/build-killed-runtime:latest"
+	buildRmi(t, tag)
+
+	before := buildSnapshot(t)
+	k := buildKill(t, before, marker, "build", src, imagesVariants["minimal"], tag, "--runtime-image", rt,
+		"-e", "PIP_INDEX_URL="+w.Index.URL)
+	names := map[string]string{}
+	var ids []string
+	for _, c := range k.left.containers {
+		id, name, _ := strings.Cut(c, " ")
+		names[name] = id
+		ids = append(ids, id)
+	}
+	if len(names) != 2 || names[k.tmpDir] == "" || names[k.tmpDir+"-runtime"] == "" {
+		t.Fatalf("want the build's container and its runtime container (%s, %s-runtime) left, found %v\n%s",
+			k.tmpDir, k.tmpDir, k.left.containers, k.stderr)
+	}
+	var mounts []string
+	for _, id := range ids {
+		mp := buildLayerMount(t, buildContainerLayer(t, id))
+		if !buildMounted(t, mp) {
+			t.Fatalf("want the root of container %.12s still mounted at %s", id, mp)
+		}
+		mounts = append(mounts, mp)
+	}
+	buildSweep(t, before, k, ids...)
+	for _, mp := range mounts {
+		if buildMounted(t, mp) {
+			t.Errorf("%s is still mounted", mp)
+		}
+	}
+	if buildImageExists(t, tag) {
+		t.Errorf("the killed build wrote %s", tag)
+	}
 }
