@@ -244,6 +244,9 @@ func (a *Assembler) collectstatic(ctx context.Context, x *builder.Exec) error {
 // build directories to fixed ones as they compile. Without it, scrubbing
 // afterwards still applies.
 func (a *Assembler) wrapCompilers(ctx context.Context, x *builder.Exec) {
+	if builder.Getenv(x.Env, "CC") != "" && builder.Getenv(x.Env, "CXX") != "" {
+		return // the build's own: WrapCompilers would keep them anyway
+	}
 	self, err := os.Executable()
 	if err != nil {
 		fmt.Fprintf(a.Stdout, "---> Could not map pip's temporary build paths at compile time: %v\n", err)
