@@ -230,33 +230,7 @@ func TestBuildSweepsStaleArtifactsContainer(t *testing.T) {
 	if !strings.Contains(k.stderr, "saving artifacts of the previous image") {
 		t.Fatalf("the killed build did not run save-artifacts:\n%s", k.stderr)
 	}
-	names := map[string]string{}
-	var ids []string
-	for _, c := range k.left.containers {
-		id, name, _ := strings.Cut(c, " ")
-		names[name] = id
-		ids = append(ids, id)
-	}
-	if len(names) != 2 || names[k.tmpDir] == "" || names[k.tmpDir+"-artifacts"] == "" {
-		t.Fatalf("want the build's container and its save-artifacts container (%s, %s-artifacts) left, found %v",
-			k.tmpDir, k.tmpDir, k.left.containers)
-	}
-	var mounts []string
-	for _, id := range ids {
-		mp := buildLayerMount(t, buildContainerLayer(t, id))
-		if !buildMounted(t, mp) {
-			t.Fatalf("want the root of container %.12s still mounted at %s", id, mp)
-		}
-		mounts = append(mounts, mp)
-	}
-	t.Logf("left: containers %v, temp dir %s", k.left.containers, k.tmpDir)
-
-	buildSweep(t, before, k, ids...)
-	for _, mp := range mounts {
-		if buildMounted(t, mp) {
-			t.Errorf("%s is still mounted", mp)
-		}
-	}
+	buildSweepPair(t, before, k, "-artifacts")
 }
 
 // A build does not sweep the container of a live build: two builds at
@@ -329,6 +303,18 @@ func TestBuildSweepsStaleRuntimeContainer(t *testing.T) {
 	before := buildSnapshot(t)
 	k := buildKill(t, before, marker, "build", src, imagesVariants["minimal"], tag, "--runtime-image", rt,
 		"-e", "PIP_INDEX_URL="+w.Index.URL)
+	buildSweepPair(t, before, k, "-runtime")
+	if buildImageExists(t, tag) {
+		t.Errorf("the killed build wrote %s", tag)
+	}
+}
+
+// buildSweepPair checks that k left two containers, both mounted: the
+// build's and the one named as it with suffix (save-artifacts' or the
+// runtime image's); then that the next build sweeps both, their mounts
+// and the temp dir.
+func buildSweepPair(t *testing.T, before buildState, k buildKilled, suffix string) {
+	t.Helper()
 	names := map[string]string{}
 	var ids []string
 	for _, c := range k.left.containers {
@@ -336,9 +322,8 @@ func TestBuildSweepsStaleRuntimeContainer(t *testing.T) {
 		names[name] = id
 		ids = append(ids, id)
 	}
-	if len(names) != 2 || names[k.tmpDir] == "" || names[k.tmpDir+"-runtime"] == "" {
-		t.Fatalf("want the build's container and its runtime container (%s, %s-runtime) left, found %v\n%s",
-			k.tmpDir, k.tmpDir, k.left.containers, k.stderr)
+	if len(names) != 2 || names[k.tmpDir] == "" || names[k.tmpDir+suffix] == "" {
+		t.Fatalf("want the build's container and %s%s left, found %v\n%s", k.tmpDir, suffix, k.left.containers, k.stderr)
 	}
 	var mounts []string
 	for _, id := range ids {
@@ -353,8 +338,5 @@ func TestBuildSweepsStaleRuntimeContainer(t *testing.T) {
 		if buildMounted(t, mp) {
 			t.Errorf("%s is still mounted", mp)
 		}
-	}
-	if buildImageExists(t, tag) {
-		t.Errorf("the killed build wrote %s", tag)
 	}
 }
