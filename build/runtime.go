@@ -231,6 +231,7 @@ func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in 
 		home = DefaultHome
 	}
 	outsideParts, homeParts := runtimeimage.Split(copies, home)
+	present := newPresentInRuntime(rt.root)
 	toDir := func(parts []runtimeimage.Part) ([]commit.DirPart, error) {
 		var out []commit.DirPart
 		for _, p := range parts {
@@ -250,13 +251,14 @@ func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in 
 			for _, e := range p.Exclude {
 				excl = append(excl, strings.TrimPrefix(strings.TrimPrefix(e, p.Source), "/"))
 			}
-			out = append(out, commit.DirPart{Host: h, Name: p.Dest, Exclude: func(rel string, _ bool) bool {
+			dest := p.Dest
+			out = append(out, commit.DirPart{Host: h, Name: dest, Exclude: func(rel string, isDir bool) bool {
 				for _, e := range excl {
 					if rel == e {
 						return true
 					}
 				}
-				return false
+				return !isDir && present.exclude(filepath.Join(h, filepath.FromSlash(rel)), path.Join(dest, rel))
 			}})
 		}
 		return out, nil

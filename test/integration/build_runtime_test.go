@@ -151,6 +151,38 @@ func TestBuildRuntimeImageFlaskOnMinimal(t *testing.T) {
 	}
 	buildServe(t, tag, "wsgi-flask")
 	runtimeInImage(t, tag, `! command -v gcc; test -x /opt/app-root/bin/gunicorn`)
+
+	// What the runtime image has already, byte for byte (the venv's pip),
+	// is left out of the new layers: its files keep the runtime image's
+	// times, not the clamped epoch of copied files (flask's), and its
+	// cached bytecode stays true to its source.
+	out := runtimeInImage(t, tag, `cd /opt/app-root/lib/python3.11/site-packages
+stat -c '%Y' pip/__init__.py flask/__init__.py
+python - <<'EOF'
+import struct
+data = open("pip/__pycache__/__init__.cpython-311.pyc", "rb").read(16)
+flags, mtime = struct.unpack("<II", data[4:12])
+import os
+print("hash" if flags & 1 else ("fresh" if mtime == int(os.stat("pip/__init__.py").st_mtime) else "stale"))
+EOF`)
+	f := strings.Fields(out)
+	if len(f) != 3 || f[0] == "315532800" || f[1] != "315532800" || f[2] == "stale" {
+		t.Errorf("pip/__init__.py mtime, flask/__init__.py mtime, pip's pyc: %q; want pip's from the runtime image, flask's copied, the pyc fresh", out)
+	}
+	// So the new layers hold less than pip alone.
+	sizes := strings.Fields(buildPodman(t, "image", "inspect", "--format", "{{.Size}}", tag, imagesVariants["minimal"]))
+	pip := strings.Fields(runtimeInImage(t, tag, `du -sb /opt/app-root/lib/python3.11/site-packages/pip`))
+	if len(sizes) != 2 || len(pip) != 2 {
+		t.Fatalf("sizes %q, pip %q", sizes, pip)
+	}
+	image, _ := strconv.ParseInt(sizes[0], 10, 64)
+	base, _ := strconv.ParseInt(sizes[1], 10, 64)
+	pipBytes, _ := strconv.ParseInt(pip[0], 10, 64)
+	if added := image - base; added <= 0 || pipBytes <= 0 || added >= pipBytes {
+		t.Errorf("the build added %d bytes to the runtime image; pip alone is %d", added, pipBytes)
+	} else {
+		t.Logf("added %d bytes to the runtime image (pip alone: %d)", added, pipBytes)
+	}
 }
 
 // -a lists what is copied, under the runtime image's WORKDIR (dst
