@@ -7,6 +7,7 @@ import (
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 
+	"github.com/pys2i/pys2i/layer"
 	"github.com/pys2i/pys2i/runtimeimage"
 )
 
@@ -74,17 +75,7 @@ func (p *presentInRuntime) compare(host, dest string) bool {
 	if a.Mode&os.ModeSymlink != 0 {
 		return true
 	}
-	fa, err := os.Open(host)
-	if err != nil {
-		return false
-	}
-	defer fa.Close()
-	fb, err := os.Open(inImage)
-	if err != nil {
-		return false
-	}
-	defer fb.Close()
-	same, err := runtimeimage.SameContent(fa, fb)
+	same, err := layer.SameContent(host, inImage)
 	return err == nil && same
 }
 

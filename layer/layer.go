@@ -300,7 +300,7 @@ func sameEntry(upper string, u fs.FileInfo, lower string, l fs.FileInfo) (bool, 
 		if u.Size() != l.Size() {
 			return false, nil
 		}
-		return sameContent(upper, lower)
+		return SameContent(upper, lower)
 	case u.IsDir():
 		// A directory's own entry matters only for its metadata; its children
 		// are compared one by one.
@@ -309,7 +309,8 @@ func sameEntry(upper string, u fs.FileInfo, lower string, l fs.FileInfo) (bool, 
 	return true, nil
 }
 
-func sameContent(a, b string) (bool, error) {
+// SameContent reports whether the files a and b hold the same bytes.
+func SameContent(a, b string) (bool, error) {
 	fa, err := os.Open(a)
 	if err != nil {
 		return false, fmt.Errorf("layer: %w", err)

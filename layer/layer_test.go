@@ -153,3 +153,36 @@ func TestWriteDirPrefix(t *testing.T) {
 		t.Errorf("entries:\n got %v\nwant %v", got, want)
 	}
 }
+
+func TestSameContent(t *testing.T) {
+	big := string(bytes.Repeat([]byte("x"), 200<<10))
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"", "", true},
+		{"abc", "abc", true},
+		{"abc", "abd", false},
+		{"abc", "abcd", false},
+		{big, big, true},
+		{big, big[:len(big)-1] + "y", false},
+		{big, big + "x", false},
+	}
+	dir := t.TempDir()
+	for i, tt := range tests {
+		a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+		if err := os.WriteFile(a, []byte(tt.a), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(b, []byte(tt.b), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := SameContent(a, b)
+		if err != nil || got != tt.want {
+			t.Errorf("%d: SameContent(%d bytes, %d bytes) = %v, %v; want %v", i, len(tt.a), len(tt.b), got, err, tt.want)
+		}
+	}
+	if _, err := SameContent(filepath.Join(dir, "missing"), filepath.Join(dir, "a")); err == nil {
+		t.Error("a missing file: no error")
+	}
+}

@@ -1,7 +1,6 @@
 package runtimeimage
 
 import (
-	"io"
 	"io/fs"
 	"path"
 	"regexp"
@@ -48,7 +47,8 @@ func Facts(fi fs.FileInfo, target string) FileFacts {
 
 // SameKind reports whether two files can be the same: both regular files
 // or both symlinks, with equal modes, owners and sizes, and equal targets
-// for symlinks. Regular files must then have equal content (SameContent).
+// for symlinks. Regular files must then have equal content
+// (layer.SameContent).
 func SameKind(a, b FileFacts) bool {
 	if a.Mode != b.Mode || a.UID != b.UID || a.GID != b.GID {
 		return false
@@ -60,27 +60,4 @@ func SameKind(a, b FileFacts) bool {
 		return a.Target == b.Target
 	}
 	return false
-}
-
-// SameContent compares two readers to their ends.
-func SameContent(a, b io.Reader) (bool, error) {
-	bufA, bufB := make([]byte, 64<<10), make([]byte, 64<<10)
-	for {
-		na, errA := io.ReadFull(a, bufA)
-		nb, errB := io.ReadFull(b, bufB)
-		if na != nb || string(bufA[:na]) != string(bufB[:nb]) {
-			return false, nil
-		}
-		endA := errA == io.EOF || errA == io.ErrUnexpectedEOF
-		endB := errB == io.EOF || errB == io.ErrUnexpectedEOF
-		if errA != nil && !endA {
-			return false, errA
-		}
-		if errB != nil && !endB {
-			return false, errB
-		}
-		if endA || endB {
-			return endA && endB, nil
-		}
-	}
 }

@@ -1,9 +1,7 @@
 package runtimeimage
 
 import (
-	"bytes"
 	"io/fs"
-	"strings"
 	"testing"
 )
 
@@ -45,28 +43,6 @@ func TestSameKind(t *testing.T) {
 	for _, tt := range tests {
 		if got := SameKind(tt.a, tt.b); got != tt.want {
 			t.Errorf("%s: SameKind = %v, want %v", tt.name, got, tt.want)
-		}
-	}
-}
-
-func TestSameContent(t *testing.T) {
-	big := strings.Repeat("x", 200<<10)
-	tests := []struct {
-		a, b string
-		want bool
-	}{
-		{"", "", true},
-		{"abc", "abc", true},
-		{"abc", "abd", false},
-		{"abc", "abcd", false},
-		{big, big, true},
-		{big, big[:len(big)-1] + "y", false},
-		{big, big + "x", false},
-	}
-	for _, tt := range tests {
-		got, err := SameContent(bytes.NewReader([]byte(tt.a)), bytes.NewReader([]byte(tt.b)))
-		if err != nil || got != tt.want {
-			t.Errorf("SameContent(%d bytes, %d bytes) = %v, %v; want %v", len(tt.a), len(tt.b), got, err, tt.want)
 		}
 	}
 }
