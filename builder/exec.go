@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/pys2i/pys2i/execpath"
 )
 
 // Exec runs the build's child processes: with the activated environment,
@@ -63,7 +64,8 @@ func SetEnv(env []string, key, value string) []string {
 	return append(out, key+"="+value)
 }
 
-// LookPath finds name in the PATH of env (not the caller's).
+// LookPath finds name in the PATH of env (not the caller's); a name with a
+// slash must itself be an executable.
 func LookPath(env []string, name string) (string, error) {
 	if strings.Contains(name, "/") {
 		if isExec(name) {
@@ -71,13 +73,8 @@ func LookPath(env []string, name string) (string, error) {
 		}
 		return "", fmt.Errorf("%s: not found", name)
 	}
-	for _, dir := range filepath.SplitList(Getenv(env, "PATH")) {
-		if dir == "" {
-			dir = "."
-		}
-		if p := filepath.Join(dir, name); isExec(p) {
-			return p, nil
-		}
+	if p, ok := execpath.Find(name, env, ""); ok {
+		return p, nil
 	}
 	return "", fmt.Errorf("%s: not found in PATH", name)
 }
