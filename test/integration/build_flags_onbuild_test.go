@@ -1,35 +1,19 @@
 package integration
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/pys2i/pys2i/test/world"
 )
 
 // buildOnBuildBuilder makes a Docker-format builder (OCI configs cannot
 // carry ONBUILD) on the test builder with the given ONBUILD instructions.
 func buildOnBuildBuilder(t *testing.T, name string, onBuild ...string) string {
 	t.Helper()
-	base := buildBuilder(t)
-	dir := t.TempDir()
-	cf := "FROM " + base + "\n"
+	cf := "FROM " + buildBuilder(t) + "\n"
 	for _, ins := range onBuild {
 		cf += "ONBUILD " + ins + "\n"
 	}
-	if err := os.WriteFile(filepath.Join(dir, "Containerfile"), []byte(cf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if _, err := world.Podman(ctx, w.Conf, "build", "--format", "docker", "--network", "host", "-q", "-t", name, dir); err != nil {
-		t.Fatal(err)
-	}
-	buildRmi(t, name)
+	buildImageFromFiles(t, name, map[string]string{"Containerfile": cf}, "--format", "docker")
 	return name
 }
 

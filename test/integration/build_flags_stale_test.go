@@ -9,8 +9,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/pys2i/pys2i/test/world"
 )
 
 // buildKilled is what a pys2i build killed with SIGKILL left behind.
@@ -274,25 +272,13 @@ func sleepRunning(arg string) bool {
 // builder's container and the runtime image's (named as the build, with
 // "-runtime"), both mounted; the next build removes both, and the temp dir.
 func TestBuildSweepsStaleRuntimeContainer(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	const marker = "1619"
 	rt := "localhost/pys2i-test/runtime-blocking:latest"
-	dir := t.TempDir()
-	files := map[string]string{
+	buildImageFromFiles(t, rt, map[string]string{
 		"Containerfile": "FROM " + imagesVariants["minimal"] + "\nUSER 0\n" +
 			"COPY assemble-runtime /usr/libexec/s2i/assemble-runtime\nUSER 1001\n",
 		"assemble-runtime": "#!/bin/sh\necho started\nexec sleep " + marker + "\n",
-	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if out, err := world.Podman(ctx, w.Conf, "build", "-q", "--network", "host", "-t", rt, dir); err != nil {
-		t.Fatalf("build %s: %v %s", rt, err, out)
-	}
-	buildRmi(t, rt)
+	})
 	src, err := filepath.Abs(filepath.Join("..", "apps", "app-py"))
 	if err != nil {
 		t.Fatal(err)

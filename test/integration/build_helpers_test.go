@@ -422,3 +422,23 @@ func buildServe(t *testing.T, image, want string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// buildImageFromFiles writes files into a temp dir (executable, so that a
+// script is ready to COPY), builds it with podman as tag (extra podman
+// build arguments first) and removes the image when the test ends.
+func buildImageFromFiles(t *testing.T, tag string, files map[string]string, args ...string) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	build := append(append([]string{"build", "-q", "--network", "host"}, args...), "-t", tag, dir)
+	if out, err := world.Podman(ctx, w.Conf, build...); err != nil {
+		t.Fatalf("build %s from this Containerfile:\n%s\n%v %s", tag, files["Containerfile"], err, out)
+	}
+	buildRmi(t, tag)
+}

@@ -94,20 +94,10 @@ func TestBuildRuntimeImageModWSGI(t *testing.T) {
 // fails before writing anything, naming what is missing, what needs it and
 // the builder's package.
 func TestBuildRuntimeImageMissingLibrary(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	// python-minimal + libpython3.11 (taken from the full image: no apt needed), no apache2-bin.
 	libpython := "localhost/pys2i-test/runtime-libpython-only:latest"
-	dir := t.TempDir()
-	cf := "FROM " + imagesVariants["minimal"] + "\nCOPY --from=" + imagesVariants["full"] +
-		" /usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 /usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0\n"
-	if err := os.WriteFile(filepath.Join(dir, "Containerfile"), []byte(cf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := world.Podman(ctx, w.Conf, "build", "-q", "--network", "host", "-t", libpython, dir); err != nil {
-		t.Fatalf("build %s: %v %s", libpython, err, out)
-	}
-	buildRmi(t, libpython)
+	buildImageFromFiles(t, libpython, map[string]string{"Containerfile": "FROM " + imagesVariants["minimal"] + "\nCOPY --from=" + imagesVariants["full"] +
+		" /usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0 /usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0\n"})
 	for _, tc := range []struct {
 		name, runtime string
 		want          []string
@@ -204,18 +194,9 @@ func TestBuildRuntimeImageArtifacts(t *testing.T) {
 		}
 	})
 	t.Run("label", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
 		rt := "localhost/pys2i-test/runtime-labelled:latest"
-		dir := t.TempDir()
-		cf := "FROM " + imagesVariants["minimal"] + "\nLABEL io.openshift.s2i.assemble-input-files=\"/opt/app-root/src/app.py:from-label\"\n"
-		if err := os.WriteFile(filepath.Join(dir, "Containerfile"), []byte(cf), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if out, err := world.Podman(ctx, w.Conf, "build", "-q", "--network", "host", "-t", rt, dir); err != nil {
-			t.Fatalf("build %s: %v %s", rt, err, out)
-		}
-		buildRmi(t, rt)
+		buildImageFromFiles(t, rt, map[string]string{"Containerfile": "FROM " + imagesVariants["minimal"] +
+			"\nLABEL io.openshift.s2i.assemble-input-files=\"/opt/app-root/src/app.py:from-label\"\n"})
 		tag := "localhost/pys2i-test/runtime-artifacts-label:latest"
 		r := runtimeBuild(t, "app-py", imagesVariants["minimal"], tag, "--runtime-image", rt)
 		if r.code != 0 {
@@ -264,27 +245,15 @@ func TestBuildRuntimeImageBadInput(t *testing.T) {
 // --assemble-runtime-user, in WORKDIR; what it writes is in the image. A
 // failing one fails the build: no image, nothing left.
 func TestBuildRuntimeImageAssembleRuntime(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	rt := "localhost/pys2i-test/runtime-assemble-runtime:latest"
-	dir := t.TempDir()
-	files := map[string]string{
+	buildImageFromFiles(t, rt, map[string]string{
 		"Containerfile": "FROM " + imagesVariants["minimal"] + "\nUSER 0\n" +
 			"COPY assemble-runtime /usr/libexec/s2i/assemble-runtime\n" +
 			"LABEL io.openshift.s2i.assemble-runtime-user=1001\nUSER 1001\n",
 		"assemble-runtime": "#!/bin/sh\nset -e\ntest -f app.py\n" +
 			`[ -z "$FAIL_ASSEMBLE_RUNTIME" ] || { echo "assemble-runtime: failing as asked" >&2; exit 3; }` + "\n" +
 			`echo "$(id -u) $(pwd)" > assembled-runtime` + "\n",
-	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if out, err := world.Podman(ctx, w.Conf, "build", "-q", "--network", "host", "-t", rt, dir); err != nil {
-		t.Fatalf("build %s: %v %s", rt, err, out)
-	}
-	buildRmi(t, rt)
+	})
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -356,15 +325,8 @@ func TestBuildRuntimeImageReadmeContainerfile(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	imagesRequire(t, ctx, imagesVariants["minimal"])
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "Containerfile"), []byte(cf.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	rt := "localhost/pys2i-test/runtime-readme:latest"
-	if out, err := world.Podman(ctx, w.Conf, "build", "-q", "--network", "host", "-t", rt, dir); err != nil {
-		t.Fatalf("build README's runtime Containerfile:\n%s\n%v %s", cf.String(), err, out)
-	}
-	buildRmi(t, rt)
+	buildImageFromFiles(t, rt, map[string]string{"Containerfile": cf.String()})
 	tag := "localhost/pys2i-test/runtime-readme-mod-wsgi:latest"
 	r := runtimeBuild(t, "mod-wsgi", imagesVariants["full"], tag, "--runtime-image", rt)
 	if r.code != 0 {
