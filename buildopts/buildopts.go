@@ -47,26 +47,34 @@ type Artifact struct {
 // not leaving WORKDIR.
 func ParseArtifacts(values []string) ([]Artifact, error) {
 	var out []Artifact
-	for _, v := range values {
-		for _, item := range strings.Split(v, ";") {
-			item = strings.TrimSpace(item)
-			if item == "" {
-				continue
-			}
-			src, dst, _ := strings.Cut(item, ":")
-			if !path.IsAbs(src) {
-				return nil, fmt.Errorf("invalid --runtime-artifact %q: the source must be an absolute path", item)
-			}
-			if path.IsAbs(dst) {
-				return nil, fmt.Errorf("invalid --runtime-artifact %q: the destination must be a relative path", item)
-			}
-			if c := path.Clean(dst); dst != "" && (c == ".." || strings.HasPrefix(c, "../")) {
-				return nil, fmt.Errorf("invalid --runtime-artifact %q: the destination must not start with ..", item)
-			}
-			out = append(out, Artifact{Source: src, Destination: dst})
+	for _, item := range splitItems(values) {
+		src, dst, _ := strings.Cut(item, ":")
+		if !path.IsAbs(src) {
+			return nil, fmt.Errorf("invalid --runtime-artifact %q: the source must be an absolute path", item)
 		}
+		if path.IsAbs(dst) {
+			return nil, fmt.Errorf("invalid --runtime-artifact %q: the destination must be a relative path", item)
+		}
+		if c := path.Clean(dst); dst != "" && (c == ".." || strings.HasPrefix(c, "../")) {
+			return nil, fmt.Errorf("invalid --runtime-artifact %q: the destination must not start with ..", item)
+		}
+		out = append(out, Artifact{Source: src, Destination: dst})
 	}
 	return out, nil
+}
+
+// splitItems is the items of repeated flag values that may each hold
+// several separated by ';', trimmed, empty ones dropped.
+func splitItems(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, item := range strings.Split(v, ";") {
+			if item = strings.TrimSpace(item); item != "" {
+				out = append(out, item)
+			}
+		}
+	}
+	return out
 }
 
 // Options are everything "pys2i build" was asked to do.

@@ -27,24 +27,15 @@ const injectBadChars = ";*?\"<>|%#$!+{}&[],'`"
 // WORKDIR).
 func ParseInjections(values []string) ([]Injection, error) {
 	var out []Injection
-	for _, v := range values {
-		for _, item := range strings.Split(v, ";") {
-			item = strings.TrimSpace(item)
-			if item == "" {
-				continue
-			}
-			if i := strings.IndexAny(item, injectBadChars); i >= 0 {
-				return nil, fmt.Errorf("invalid --inject %q: the character %q is not allowed", item, item[i])
-			}
-			src, dst, _ := strings.Cut(item, ":")
-			if src == "" {
-				return nil, fmt.Errorf("invalid --inject %q: want SOURCE:DESTINATION", item)
-			}
-			if strings.Contains(dst, ":") {
-				return nil, fmt.Errorf("invalid --inject %q: want SOURCE:DESTINATION", item)
-			}
-			out = append(out, Injection{Source: src, Destination: dst})
+	for _, item := range splitItems(values) {
+		if i := strings.IndexAny(item, injectBadChars); i >= 0 {
+			return nil, fmt.Errorf("invalid --inject %q: the character %q is not allowed", item, item[i])
 		}
+		src, dst, _ := strings.Cut(item, ":")
+		if src == "" || strings.Contains(dst, ":") {
+			return nil, fmt.Errorf("invalid --inject %q: want SOURCE:DESTINATION", item)
+		}
+		out = append(out, Injection{Source: src, Destination: dst})
 	}
 	return out, nil
 }
