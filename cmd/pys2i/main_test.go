@@ -185,13 +185,7 @@ func TestBuildOptions(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var got *buildopts.Options
-			var stdout, stderr bytes.Buffer
-			a := &app{stdout: &stdout, stderr: &stderr, build: func(_ context.Context, o buildopts.Options) error {
-				got = &o
-				return nil
-			}}
-			err := a.execute(context.Background(), args)
+			got, _, err := executeBuild(args...)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want %q", err, tt.wantErr)
@@ -343,4 +337,17 @@ func TestVersion(t *testing.T) {
 	if stdout.String() != "pys2i unknown\n" {
 		t.Errorf("version printed %q", stdout.String())
 	}
+}
+
+// executeBuild runs the command line with a build that only records its
+// options: nil when the build did not run. It returns stderr too.
+func executeBuild(args ...string) (*buildopts.Options, string, error) {
+	var got *buildopts.Options
+	var stdout, stderr bytes.Buffer
+	a := &app{stdout: &stdout, stderr: &stderr, build: func(_ context.Context, o buildopts.Options) error {
+		got = &o
+		return nil
+	}}
+	err := a.execute(context.Background(), args)
+	return got, stderr.String(), err
 }

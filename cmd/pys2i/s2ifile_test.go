@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"reflect"
 	"strings"
@@ -20,16 +18,7 @@ func TestUseConfig(t *testing.T) {
 	if err := os.WriteFile(".s2ifile", []byte(saved), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run := func(args ...string) (*buildopts.Options, string, error) {
-		var got *buildopts.Options
-		var stdout, stderr bytes.Buffer
-		a := &app{stdout: &stdout, stderr: &stderr, build: func(_ context.Context, o buildopts.Options) error {
-			got = &o
-			return nil
-		}}
-		err := a.execute(context.Background(), args)
-		return got, stderr.String(), err
-	}
+	run := executeBuild
 
 	o, stderr, err := run("build", "--use-config", "-p", "always", "-e", "PIP_INDEX_URL=http://u:s3cret@index/simple", "--network", "none")
 	if err != nil {
