@@ -34,9 +34,16 @@ func (e *AssembleRuntimeError) Error() string {
 // io.openshift.s2i.assemble-runtime-user label, else its USER). Then the
 // runtime image is checked on the container, and its changes, split as a
 // normal build's, are the two layers returned.
-func (rt *runtimeImage) assembleRuntime(ctx context.Context, req Request, in runtimeInput, arts []commit.Layer, dests []string, logf func(string, ...any)) (outside, home commit.Layer, err error) {
+//
+// On a reused dependency layer (reused), the script runs in the container
+// of the runtime image with that layer, and the outside layer returned is
+// only what the script changed there.
+func (rt *runtimeImage) assembleRuntime(ctx context.Context, req Request, in runtimeInput, reused bool, arts []commit.Layer, dests []string, logf func(string, ...any)) (outside, home commit.Layer, err error) {
 	o := req.Options
 	ctr := rt.ctr // removed by rt.Close
+	if reused {
+		ctr = rt.deps.ctr
+	}
 	for _, l := range arts {
 		f, err := os.Open(l.Path)
 		if err != nil {
@@ -48,10 +55,7 @@ func (rt *runtimeImage) assembleRuntime(ctx context.Context, req Request, in run
 			return outside, home, fmt.Errorf("lay the artifacts on the runtime container: %w", err)
 		}
 	}
-	workDir := rt.cfg.Config.WorkingDir
-	if workDir == "" {
-		workDir = "/"
-	}
+	workDir := rt.workDir
 	spec := o.AssembleRuntimeUser
 	if spec == "" {
 		spec = rt.cfg.Config.Labels[runtimeimage.LabelAssembleRuntimeUser]
@@ -111,7 +115,12 @@ func (rt *runtimeImage) assembleRuntime(ctx context.Context, req Request, in run
 	if homeDir == "" {
 		homeDir = DefaultHome
 	}
-	outside, home, _, err = commit.Split(diff, dir, commit.SplitOptions{Home: homeDir, Drop: sandboxArtifact, Clamp: in.Epoch})
+	var skip map[string]bool
+	if reused {
+		// An overlay copies up the parents of $HOME to write in it.
+		skip = ancestors(homeDir)
+	}
+	outside, home, _, err = commit.Split(diff, dir, commit.SplitOptions{Home: homeDir, Drop: sandboxArtifact, Clamp: in.Epoch, SkipDirs: skip})
 	if cerr := diff.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("read runtime container changes: %w", cerr)
 	}

@@ -188,12 +188,27 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
-	prev, reuse, err := planReuse(ctx, im, store, o, builder, baseCfg.RootFS.DiffIDs, srcHost,
-		processEnv(baseCfg.Config.Env, env.Strings(), user.Home), userKey(user), logf)
+	if err := rt.plan(o, baseCfg.Config.Env); err != nil {
+		return res, err
+	}
+	home := envValue(baseCfg.Config.Env, "HOME")
+	if home == "" {
+		home = DefaultHome
+	}
+	lin := rt.lineage(baseCfg.RootFS.DiffIDs)
+	preEnv := processEnv(baseCfg.Config.Env, env.Strings(), user.Home)
+	prev, reuse, err := planReuse(ctx, im, store, o, lin, rt.topLayer(builder.Image.TopLayer), srcHost, preEnv, userKey(user), logf)
 	if err != nil {
 		return res, err
 	}
-	if reuse != nil {
+	switch {
+	case reuse != nil && rt != nil:
+		// The dependency layer is the runtime image's: it is laid back into
+		// the builder container.
+		if err := rt.restoreDeps(reuse, filepath.Base(tmp), ctr.Root, home, stateDir(preEnv), *owner); err != nil {
+			return res, err
+		}
+	case reuse != nil:
 		c, h, i, err := reuse.rebase(ctx, store, ctr, filepath.Base(tmp), srcIn, srcOpts)
 		if err != nil {
 			return res, err
@@ -286,24 +301,21 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	}
 
 	debugf("assemble done")
+	recorded, err := recordedFingerprint(ctr.Root, state)
+	if err != nil {
+		return res, err
+	}
 	if rt != nil {
 		return rt.finish(ctx, req, res, runtimeInput{
 			CtrRoot: ctr.Root, Tmp: tmp, BuilderEnv: baseCfg.Config.Env, BuilderDigest: baseDigest,
 			BuildEnv: env.Strings(), Source: info, Owner: *owner, Start: cStart, Epoch: epoch,
+			Recorded: recorded, User: userKey(user), Lineage: lin,
 		}, logf)
-	}
-	recorded, err := recordedFingerprint(ctr.Root, state)
-	if err != nil {
-		return res, err
 	}
 	// Unmounted first: the layer's changes are read from the driver's own
 	// files, and nothing can change them any more.
 	if err := ctr.Unmount(); err != nil {
 		return res, err
-	}
-	home := envValue(baseCfg.Config.Env, "HOME")
-	if home == "" {
-		home = DefaultHome
 	}
 	diff, err := ctr.Diff()
 	if err != nil {
@@ -341,7 +353,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		BuildEnv:  env.Strings(), Source: info,
 		BuilderName: o.Builder, BuilderDigest: baseDigest,
 		Tag: o.Tag, AppName: o.AppName, Description: o.Description,
-		Created: created, Metadata: meta, ExtraLabels: depsLabels(recorded, reuse, outside, userKey(user)),
+		Created: created, Metadata: meta, ExtraLabels: depsLabels(recorded, reuse, outside, userKey(user), lin),
 	})
 	if err != nil {
 		return res, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"slices"
@@ -44,6 +45,36 @@ const (
 // there and skips pip when it matches (assemble.Config.DepsInPlace).
 const EnvDepsInPlace = "PYS2I_DEPS_IN_PLACE=1"
 
+// Labels that tie a --runtime-image result's dependency layer to how it
+// was made: its first layers are the runtime image's, so the builder and
+// the copies are recorded apart.
+const (
+	// LabelDepsBuilder is the ChainID of the builder's layers, where
+	// assemble installed the dependencies.
+	LabelDepsBuilder = "io.pys2i.build.deps-builder"
+	// LabelDepsArtifacts is what was copied from the builder to where in
+	// the runtime image (runtimeimage.Copy, as JSON).
+	LabelDepsArtifacts = "io.pys2i.build.deps-artifacts"
+)
+
+// lineage is what a previous image's dependency layer must have been made
+// on to be reused: the layers it sits on (the builder's; with
+// --runtime-image, the runtime image's), and for a runtime-image build the
+// builder and the copies (its LabelDepsBuilder and LabelDepsArtifacts).
+type lineage struct {
+	base      []digest.Digest
+	builder   string // "" for a plain build
+	artifacts string
+}
+
+// labels are the lineage labels of a build's image: none for a plain one.
+func (l lineage) labels() map[string]string {
+	if l.builder == "" {
+		return nil
+	}
+	return map[string]string{LabelDepsBuilder: l.builder, LabelDepsArtifacts: l.artifacts}
+}
+
 // reuseDecision is whether a previous image's dependency layer can be the
 // base of this build's container, and why (or why not), for the log.
 type reuseDecision struct {
@@ -53,8 +84,10 @@ type reuseDecision struct {
 }
 
 // decideReuse is the pure decision. The previous image's layers must be the
-// builder's (same DiffIDs, in order) followed by the labelled dependency
-// layer, and the fingerprint recorded there must equal the current one.
+// lineage's base (same DiffIDs, in order) followed by the labelled
+// dependency layer, made the same way (a plain build's, or a runtime-image
+// build's with the same builder and copies), and the fingerprint recorded
+// there must equal the current one.
 //
 // The current fingerprint is computed on the host, where the interpreter's
 // version (the "python" key) is not known: it is left out of the
@@ -62,19 +95,19 @@ type reuseDecision struct {
 // assemble read from the builder's venv before installing anything, and the
 // builder's layers are the same; assemble also checks the whole fingerprint,
 // "python" included, in place before skipping pip.
-func decideReuse(builder []digest.Digest, prev *v1.Image, current artifacts.Fingerprint, user string) reuseDecision {
+func decideReuse(l lineage, prev *v1.Image, current artifacts.Fingerprint, user string) reuseDecision {
 	no := func(format string, args ...any) reuseDecision {
 		return reuseDecision{Reason: fmt.Sprintf(format, args...)}
 	}
 	if prev == nil {
 		return no("no previous image")
 	}
-	ids := prev.RootFS.DiffIDs
-	if len(ids) < len(builder)+2 || !slices.Equal(ids[:len(builder)], builder) {
-		return no("the previous image was built on another builder (its first layers are not the builder's)")
+	if why := l.mismatch(prev); why != "" {
+		return no("%s", why)
 	}
+	ids := prev.RootFS.DiffIDs
 	deps := digest.Digest(prev.Config.Labels[LabelDepsLayer])
-	if deps == "" || ids[len(builder)] != deps {
+	if deps == "" || ids[len(l.base)] != deps {
 		return no("the previous image has no dependency layer recorded (label %s)", LabelDepsLayer)
 	}
 	var recorded artifacts.Fingerprint
@@ -96,6 +129,33 @@ func decideReuse(builder []digest.Digest, prev *v1.Image, current artifacts.Fing
 		return no("the dependency inputs changed: %s", strings.Join(d, ", "))
 	}
 	return reuseDecision{Reuse: true, Layer: deps, Reason: "the dependency inputs are unchanged"}
+}
+
+// mismatch says why prev was not made on this lineage, "" when it was.
+func (l lineage) mismatch(prev *v1.Image) string {
+	ids := prev.RootFS.DiffIDs
+	onBase := len(ids) >= len(l.base)+2 && slices.Equal(ids[:len(l.base)], l.base)
+	prevBuilder := prev.Config.Labels[LabelDepsBuilder]
+	if l.builder == "" {
+		switch {
+		case !onBase:
+			return "the previous image was built on another builder (its first layers are not the builder's)"
+		case prevBuilder != "":
+			return "the previous image was built with --runtime-image (its dependencies were installed on another builder)"
+		}
+		return ""
+	}
+	switch {
+	case !onBase:
+		return "the previous image was built on another runtime image (its first layers are not the runtime image's)"
+	case prevBuilder == "":
+		return "the previous image was not built with --runtime-image (its dependencies were installed on the runtime image itself)"
+	case prevBuilder != l.builder:
+		return "the previous image's dependencies were installed on another builder (label " + LabelDepsBuilder + ")"
+	case prev.Config.Labels[LabelDepsArtifacts] != l.artifacts:
+		return "the previous image copied other runtime artifacts (label " + LabelDepsArtifacts + ")"
+	}
+	return ""
 }
 
 func withoutPython(f artifacts.Fingerprint) artifacts.Fingerprint {
@@ -218,19 +278,23 @@ func ancestors(paths ...string) map[string]bool {
 	return out
 }
 
-// depsReuse is a decided reuse: the store layer the build container goes
-// on, and that layer as the commit reuses it.
+// depsReuse is a decided reuse: the store layer the build container (or,
+// with --runtime-image, the runtime image's) goes on, that layer as the
+// commit reuses it, and the fingerprint recorded with it (its label).
 type depsReuse struct {
-	storeLayer string
-	layer      commit.Layer
+	storeLayer  string
+	layer       commit.Layer
+	fingerprint string
 }
 
 // planReuse decides whether this build reuses a previous image's dependency
-// layer, and logs why or why not when there is a previous image. srcHost is
-// the prepared source; env is assemble's environment.
+// layer, and logs why or why not when there is a previous image. The layer
+// must sit on the store layer top (the builder's top layer; with
+// --runtime-image, the runtime image's). srcHost is the prepared source;
+// env is assemble's environment.
 func planReuse(ctx context.Context, im *images.Images, store storage.Store, o buildopts.Options,
-	builder images.Local, builderIDs []digest.Digest, srcHost string, env []string, user string, logf func(string, ...any)) (*images.Local, *depsReuse, error) {
-	l, prev, err := previousImage(ctx, im, o)
+	l lineage, top string, srcHost string, env []string, user string, logf func(string, ...any)) (*images.Local, *depsReuse, error) {
+	local, prev, err := previousImage(ctx, im, o)
 	if err != nil || prev == nil {
 		return nil, nil, err
 	}
@@ -239,18 +303,19 @@ func planReuse(ctx context.Context, im *images.Images, store storage.Store, o bu
 		current = nil
 	}
 	name := previousImageName(o)
-	d := decideReuse(builderIDs, prev, current, user)
+	d := decideReuse(l, prev, current, user)
 	if !d.Reuse {
 		logf("pys2i: not reusing the dependencies of %s: %s", name, d.Reason)
-		return l, nil, nil
+		return local, nil, nil
 	}
-	sl, err := depsStoreLayer(store, builder.Image.TopLayer, d.Layer)
+	sl, err := depsStoreLayer(store, top, d.Layer)
 	if err != nil {
 		logf("pys2i: not reusing the dependencies of %s: %v", name, err)
-		return l, nil, nil
+		return local, nil, nil
 	}
 	logf("pys2i: reusing the dependency layer %.19s of %s: %s", d.Layer, name, d.Reason)
-	return l, &depsReuse{storeLayer: sl.ID, layer: commit.Layer{DiffID: d.Layer, Size: sl.UncompressedSize}}, nil
+	return local, &depsReuse{storeLayer: sl.ID, layer: commit.Layer{DiffID: d.Layer, Size: sl.UncompressedSize},
+		fingerprint: prev.Config.Labels[LabelDepsFingerprint]}, nil
 }
 
 // rebase replaces the build container old (on the builder) with one on the
@@ -278,17 +343,20 @@ func (r *depsReuse) rebase(ctx context.Context, store storage.Store, old *contai
 // depsLabels are the labels that let the next build reuse this one's
 // dependency layer: only when assemble recorded a fingerprint, and, on a
 // reused layer, changed nothing else outside $HOME.
-func depsLabels(recorded string, reuse *depsReuse, outside commit.Layer, user string) map[string]string {
+func depsLabels(recorded string, reuse *depsReuse, outside commit.Layer, user string, l lineage) map[string]string {
 	if recorded == "" {
 		return nil
 	}
-	if reuse == nil {
-		return map[string]string{LabelDepsLayer: outside.DiffID.String(), LabelDepsFingerprint: recorded, LabelDepsUser: user}
+	deps := outside.DiffID
+	if reuse != nil {
+		if outside.Entries > 0 {
+			return nil
+		}
+		deps = reuse.layer.DiffID
 	}
-	if outside.Entries > 0 {
-		return nil
-	}
-	return map[string]string{LabelDepsLayer: reuse.layer.DiffID.String(), LabelDepsFingerprint: recorded, LabelDepsUser: user}
+	labels := map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: recorded, LabelDepsUser: user}
+	maps.Copy(labels, l.labels())
+	return labels
 }
 
 // userKey is how a dependency layer's owner is recorded and compared.

@@ -11,6 +11,7 @@ import (
 	"github.com/pys2i/pys2i/artifacts"
 	"github.com/pys2i/pys2i/buildopts"
 	"github.com/pys2i/pys2i/commit"
+	"github.com/pys2i/pys2i/runtimeimage"
 )
 
 func TestDecideReuse(t *testing.T) {
@@ -53,12 +54,61 @@ func TestDecideReuse(t *testing.T) {
 		{"inputs unreadable", img([]digest.Digest{b1, b2, deps, home}, good), nil, false, "could not be read"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := decideReuse(builder, tc.prev, tc.current, "1001:0")
+			d := decideReuse(lineage{base: builder}, tc.prev, tc.current, "1001:0")
 			if d.Reuse != tc.reuse || !strings.Contains(d.Reason, tc.why) {
 				t.Errorf("= %+v; want reuse %v, reason with %q", d, tc.reuse, tc.why)
 			}
 			if d.Reuse && d.Layer != deps {
 				t.Errorf("layer %s, want %s", d.Layer, deps)
+			}
+		})
+	}
+}
+
+// TestDecideReuseRuntimeImage: a --runtime-image build's dependency layer
+// sits on the runtime image's layers, and the builder and the copies it was
+// made with are labels.
+func TestDecideReuseRuntimeImage(t *testing.T) {
+	r1, deps, home, other := digest.FromString("r1"), digest.FromString("deps"), digest.FromString("home"), digest.FromString("other")
+	fp := artifacts.Fingerprint{"schema": "s", "python": "p1", "file:requirements.txt": "r1"}
+	cur := artifacts.Fingerprint{"schema": "s", "file:requirements.txt": "r1"}
+	label, _ := json.Marshal(fp)
+	lin := lineage{base: []digest.Digest{r1}, builder: "sha256:b", artifacts: `[{"Source":"/opt/app-root","Dest":"/opt/app-root"}]`}
+	labels := func(extra map[string]string) map[string]string {
+		l := map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: string(label), LabelDepsUser: "1001:0"}
+		for k, v := range extra {
+			if v == "" {
+				delete(l, k)
+				continue
+			}
+			l[k] = v
+		}
+		return l
+	}
+	img := func(ids []digest.Digest, labels map[string]string) *v1.Image {
+		i := &v1.Image{}
+		i.RootFS.DiffIDs, i.Config.Labels = ids, labels
+		return i
+	}
+	same := map[string]string{LabelDepsBuilder: lin.builder, LabelDepsArtifacts: lin.artifacts}
+	for _, tc := range []struct {
+		name  string
+		lin   lineage
+		prev  *v1.Image
+		reuse bool
+		why   string
+	}{
+		{"reused", lin, img([]digest.Digest{r1, deps, home}, labels(same)), true, "unchanged"},
+		{"another runtime image", lin, img([]digest.Digest{other, deps, home}, labels(same)), false, "another runtime image"},
+		{"another builder", lin, img([]digest.Digest{r1, deps, home}, labels(map[string]string{LabelDepsBuilder: "sha256:c", LabelDepsArtifacts: lin.artifacts})), false, "installed on another builder"},
+		{"other artifacts", lin, img([]digest.Digest{r1, deps, home}, labels(map[string]string{LabelDepsBuilder: lin.builder, LabelDepsArtifacts: "[]"})), false, "other runtime artifacts"},
+		{"a plain build on the runtime image", lin, img([]digest.Digest{r1, deps, home}, labels(nil)), false, "not built with --runtime-image"},
+		{"a plain build after a runtime-image one", lineage{base: []digest.Digest{r1}}, img([]digest.Digest{r1, deps, home}, labels(same)), false, "was built with --runtime-image"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := decideReuse(tc.lin, tc.prev, cur, "1001:0")
+			if d.Reuse != tc.reuse || !strings.Contains(d.Reason, tc.why) {
+				t.Errorf("= %+v; want reuse %v, reason with %q", d, tc.reuse, tc.why)
 			}
 		})
 	}
@@ -100,9 +150,40 @@ func TestDepsLabels(t *testing.T) {
 		{"reused, assemble changed more", `{"a":"1"}`, r, out, ""},
 		{"no fingerprint (not pys2i's assemble)", "", nil, out, ""},
 	} {
-		got := depsLabels(tc.recorded, tc.reuse, tc.outside, "1001:0")
+		got := depsLabels(tc.recorded, tc.reuse, tc.outside, "1001:0", lineage{})
 		if got[LabelDepsLayer] != tc.layer || (tc.layer != "" && (got[LabelDepsFingerprint] != tc.recorded || got[LabelDepsUser] != "1001:0")) {
 			t.Errorf("%s: %v, want layer %q", tc.name, got, tc.layer)
+		}
+		if _, ok := got[LabelDepsBuilder]; ok {
+			t.Errorf("%s: a plain build's labels name a builder: %v", tc.name, got)
+		}
+	}
+}
+
+func TestDepsLabelsRuntimeImage(t *testing.T) {
+	out := commit.Layer{DiffID: digest.FromString("out"), Entries: 3}
+	lin := lineage{builder: "sha256:b", artifacts: "[]"}
+	got := depsLabels(`{"a":"1"}`, nil, out, "1001:0", lin)
+	if got[LabelDepsBuilder] != lin.builder || got[LabelDepsArtifacts] != lin.artifacts || got[LabelDepsLayer] != out.DiffID.String() {
+		t.Errorf("labels %v lack the lineage %+v", got, lin)
+	}
+}
+
+func TestToSource(t *testing.T) {
+	parts := []runtimeimage.Part{{Source: "/opt/app-root", Dest: "/opt/app-root"}, {Source: "/usr/local/lib/x", Dest: "/app/x"}}
+	for _, tc := range []struct {
+		name, want string
+		ok         bool
+	}{
+		{"opt/app-root", "opt/app-root", true},
+		{"opt/app-root/lib/python3.11/site-packages/flask/app.py", "opt/app-root/lib/python3.11/site-packages/flask/app.py", true},
+		{"app/x/y", "usr/local/lib/x/y", true},
+		{"app", "", false}, // a parent the layer creates
+		{"opt/app-rootx", "", false},
+	} {
+		got, ok := toSource(parts, tc.name)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("toSource(%q) = %q %v, want %q %v", tc.name, got, ok, tc.want, tc.ok)
 		}
 	}
 }

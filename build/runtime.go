@@ -1,6 +1,7 @@
 package build
 
 import (
+	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
@@ -55,6 +56,14 @@ type runtimeImage struct {
 	// script (assembleruntime.go); asmRuntimeData as runData.
 	asmRuntime     *s2iscripts.Script
 	asmRuntimeData []byte
+	// copies are what is copied where (plan), from origin; workDir is the
+	// runtime image's WORKDIR ("/" when it has none).
+	copies  []runtimeimage.Copy
+	origin  runtimeimage.Origin
+	workDir string
+	// deps is set when a previous build's dependency layer is reused
+	// (runtimereuse.go).
+	deps *runtimeDeps
 }
 
 // openRuntime pulls the runtime image by --runtime-pull-policy and checks
@@ -104,7 +113,7 @@ func (rt *runtimeImage) Close() error {
 	if rt == nil {
 		return nil
 	}
-	err := rt.src.Close()
+	err := errors.Join(rt.src.Close(), rt.deps.close())
 	if rt.ctr != nil {
 		err = errors.Join(err, rt.ctr.Remove())
 	}
@@ -165,6 +174,11 @@ type runtimeInput struct {
 	Owner         source.Owner // the assemble user: owns an uploaded run script
 	Start         time.Time    // of the commit phase
 	Epoch         time.Time    // SOURCE_DATE_EPOCH: caps mtimes, the image's created time
+	// Recorded is the dependency fingerprint assemble recorded ("" for
+	// none), User the assemble user (uid:gid) and Lineage the build's: the
+	// labels that let the next build reuse the dependency layer.
+	Recorded, User string
+	Lineage        lineage
 }
 
 // finish lays the artifacts from the builder container onto the runtime
@@ -172,20 +186,56 @@ type runtimeInput struct {
 // is written if any step fails.
 func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in runtimeInput, logf func(string, ...any)) (Result, error) {
 	o := req.Options
-	workDir := rt.cfg.Config.WorkingDir
-	if workDir == "" {
-		workDir = "/"
+	host := builderPaths(in.CtrRoot, rt.origin)
+	if err := rt.check(in, host, o.Builder, logf); err != nil {
+		return res, err
 	}
-	copies, origin, err := runtimeimage.Plan(o.RuntimeArtifacts, rt.cfg.Config.Labels, in.BuilderEnv, workDir)
+	home := envValue(in.BuilderEnv, "HOME")
+	if home == "" {
+		home = DefaultHome
+	}
+	layers := filepath.Join(in.Tmp, "layers")
+	if err := os.Mkdir(layers, 0o700); err != nil {
+		return res, fmt.Errorf("temp dir: %w", err)
+	}
+	runCmd, runPart, err := rt.runScript(in)
 	if err != nil {
 		return res, err
 	}
+	deps, outside, err := rt.depsLayer(in, host, home, layers, logf)
+	if err != nil {
+		return res, err
+	}
+	homeDirs, err := rt.dirParts(host, homeOnly(rt.copies, home), home, in.CtrRoot, newPresentInRuntime(rt.root), false)
+	if err != nil {
+		return res, err
+	}
+	if runPart != nil {
+		homeDirs = append(homeDirs, *runPart)
+	}
+	homeLayer, err := commit.DirLayer(filepath.Join(layers, "home.tar"), nil, homeDirs, in.Epoch)
+	if err != nil {
+		return res, err
+	}
+	if rt.asmRuntime != nil {
+		outside, homeLayer, err = rt.assembleRuntime(ctx, req, in, deps != nil, []commit.Layer{outside, homeLayer}, rt.dests(), logf)
+		if err != nil {
+			return res, err
+		}
+	}
+	return rt.write(ctx, req, res, in, runCmd, deps, commit.Input{Outside: outside, Home: homeLayer, HomeDir: home, Deps: deps.reused()}, logf)
+}
+
+// builderPaths returns where a path of the builder container is on the
+// host (its parent resolved inside the root, the last element not
+// followed), which must exist; results are cached.
+func builderPaths(root string, origin runtimeimage.Origin) func(string) (string, error) {
 	hosts := map[string]string{}
-	host := func(p string) (string, error) {
+	return func(p string) (string, error) {
 		if h, ok := hosts[p]; ok {
 			return h, nil
 		}
-		dir, err := securejoin.SecureJoin(in.CtrRoot, path.Dir(p))
+		dir, err := securejoin.SecureJoin(root, path.Dir(p))
 		if err != nil {
 			return "", fmt.Errorf("runtime artifact %s: %w", p, err)
 		}
@@ -199,95 +249,98 @@ func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in 
 		hosts[p] = h
 		return h, nil
 	}
+}
+
+// dests are the copies' destinations in the runtime image.
+func (rt *runtimeImage) dests() []string {
+	var out []string
+	for _, c := range rt.copies {
+		out = append(out, c.Dest)
+	}
+	return out
+}
+
+// check logs the copies and checks that the runtime image can run them
+// (with assemble-runtime, on its result instead: assembleruntime.go).
+func (rt *runtimeImage) check(in runtimeInput, host func(string) (string, error), builderName string, logf func(string, ...any)) error {
 	view := elfdeps.Overlay{Lower: elfdeps.Dir(rt.root)}
-	var dests []string
-	for _, c := range copies {
+	for _, c := range rt.copies {
 		h, err := host(c.Source)
 		if err != nil {
-			return res, err
+			return err
 		}
-		logf("pys2i: runtime image %s: copying %s to %s (%s)", rt.name, c.Source, c.Dest, origin)
+		logf("pys2i: runtime image %s: copying %s to %s (%s)", rt.name, c.Source, c.Dest, rt.origin)
 		view.Mounts = append(view.Mounts, elfdeps.Mount{At: c.Dest, Root: elfdeps.Dir(h)})
-		dests = append(dests, c.Dest)
 	}
 	if rt.asmRuntime == nil {
-		// Checked here, before any layer is written; with assemble-runtime,
-		// on its result (assembleruntime.go).
 		finalEnv := processEnv(rt.cfg.Config.Env, in.BuildEnv, "")
-		probs, err := elfdeps.Check(view, dests, elfdeps.Options{LibraryPath: splitList(envValue(finalEnv, "LD_LIBRARY_PATH"))})
+		probs, err := elfdeps.Check(view, rt.dests(), elfdeps.Options{LibraryPath: splitList(envValue(finalEnv, "LD_LIBRARY_PATH"))})
 		if err != nil {
-			return res, fmt.Errorf("check the runtime image %s: %w", rt.name, err)
+			return fmt.Errorf("check the runtime image %s: %w", rt.name, err)
 		}
 		if len(probs) > 0 {
-			return res, rt.cannotRun(probs, elfdeps.Dir(in.CtrRoot), o.Builder)
+			return rt.cannotRun(probs, elfdeps.Dir(in.CtrRoot), builderName)
 		}
 	}
 	if rt.run.ImagePath != "" && !rt.exists(rt.run.ImagePath) {
 		logf("warning: the runtime image %s has no run script %s (its Cmd)", rt.name, rt.run.ImagePath)
 	}
+	return nil
+}
 
-	home := envValue(in.BuilderEnv, "HOME")
-	if home == "" {
-		home = DefaultHome
+// runScript is the committed Cmd, and, for an uploaded run script, the
+// layer part that puts it at WORKDIR/scripts/run (as s2i does).
+func (rt *runtimeImage) runScript(in runtimeInput) (string, *commit.DirPart, error) {
+	if !rt.run.External() {
+		return rt.run.ImagePath, nil, nil
 	}
-	outsideParts, homeParts := runtimeimage.Split(copies, home)
-	present := newPresentInRuntime(rt.root)
-	toDir := func(parts []runtimeimage.Part) ([]commit.DirPart, error) {
-		var out []commit.DirPart
-		for _, p := range parts {
-			if p.Source == path.Clean(home) && !slices.ContainsFunc(copies, func(c runtimeimage.Copy) bool { return c.Source == p.Source }) {
-				// $HOME split off a copy: a builder may have no $HOME.
-				if d, err := securejoin.SecureJoin(in.CtrRoot, p.Source); err == nil {
-					if _, err := os.Lstat(d); errors.Is(err, fs.ErrNotExist) {
-						continue
-					}
-				}
-			}
-			h, err := host(p.Source)
-			if err != nil {
-				return nil, err
-			}
-			var excl []string
-			for _, e := range p.Exclude {
-				excl = append(excl, strings.TrimPrefix(strings.TrimPrefix(e, p.Source), "/"))
-			}
-			dest := p.Dest
-			out = append(out, commit.DirPart{Host: h, Name: dest, Exclude: func(rel string, isDir bool) bool {
-				for _, e := range excl {
-					if rel == e {
-						return true
-					}
-				}
-				return !isDir && present.exclude(filepath.Join(h, filepath.FromSlash(rel)), path.Join(dest, rel))
-			}})
+	scripts := filepath.Join(in.Tmp, "runtime-scripts")
+	if err := writeOwned(scripts, s2iscripts.Run, rt.runData, in.Owner); err != nil {
+		return "", nil, err
+	}
+	runCmd := path.Join(rt.workDir, "scripts", s2iscripts.Run)
+	return runCmd, &commit.DirPart{Host: scripts, Name: path.Dir(runCmd)}, nil
+}
+
+// homeOnly are the parts of the copies in the application layer.
+func homeOnly(copies []runtimeimage.Copy, home string) []runtimeimage.Part {
+	_, h := runtimeimage.Split(copies, home)
+	return h
+}
+
+// depsLayer is the dependency layer: the reused one (returned as deps,
+// with an empty outside layer) when assemble left what it restored as it
+// was, else what is outside $HOME among the copies, less what the runtime
+// image has already.
+func (rt *runtimeImage) depsLayer(in runtimeInput, host func(string) (string, error), home, dir string, logf func(string, ...any)) (*depsReuse, commit.Layer, error) {
+	outsideParts, _ := runtimeimage.Split(rt.copies, home)
+	file := filepath.Join(dir, "outside.tar")
+	if d := rt.deps; d != nil {
+		parts, err := rt.dirParts(host, outsideParts, home, in.CtrRoot, newPresentInRuntime(d.ctr.Root), true)
+		if err != nil {
+			return nil, commit.Layer{}, err
 		}
-		return out, nil
-	}
-	outDirs, err := toDir(outsideParts)
-	if err != nil {
-		return res, err
-	}
-	homeDirs, err := toDir(homeParts)
-	if err != nil {
-		return res, err
-	}
-	layers := filepath.Join(in.Tmp, "layers")
-	if err := os.Mkdir(layers, 0o700); err != nil {
-		return res, fmt.Errorf("temp dir: %w", err)
-	}
-	runCmd := rt.run.ImagePath
-	if rt.run.External() {
-		// As s2i: an uploaded run script goes to WORKDIR/scripts/run.
-		scripts := filepath.Join(in.Tmp, "runtime-scripts")
-		if err := writeOwned(scripts, s2iscripts.Run, rt.runData, in.Owner); err != nil {
-			return res, err
+		changed, err := commit.DirLayer(file, nil, parts, in.Epoch)
+		if err != nil {
+			return nil, commit.Layer{}, err
 		}
-		runCmd = path.Join(workDir, "scripts", s2iscripts.Run)
-		homeDirs = append(homeDirs, commit.DirPart{Host: scripts, Name: path.Dir(runCmd)})
+		gone := d.removed(in.CtrRoot)
+		if changed.Entries == 0 && gone == "" {
+			return d.reuse, changed, nil
+		}
+		why := fmt.Sprintf("%d changed or new, such as /%s", changed.Entries, firstEntry(changed.Path))
+		if gone != "" {
+			why = gone + " removed"
+		}
+		logf("pys2i: assemble changed the reused dependencies (%s): writing the dependency layer again", why)
 	}
-	dirs := copies
+	parts, err := rt.dirParts(host, outsideParts, home, in.CtrRoot, newPresentInRuntime(rt.root), false)
+	if err != nil {
+		return nil, commit.Layer{}, err
+	}
+	dirs := rt.copies
 	if rt.run.External() {
-		dirs = append(dirs, runtimeimage.Copy{Dest: runCmd})
+		dirs = append(dirs, runtimeimage.Copy{Dest: path.Join(rt.workDir, "scripts", s2iscripts.Run)})
 	}
 	parents := runtimeimage.Parents(dirs, func(d string) bool {
 		p, err := securejoin.SecureJoin(rt.root, d)
@@ -297,20 +350,67 @@ func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in 
 		fi, err := os.Stat(p)
 		return err == nil && fi.IsDir()
 	})
-	outside, err := commit.DirLayer(filepath.Join(layers, "outside.tar"), parents, outDirs, in.Epoch)
+	outside, err := commit.DirLayer(file, parents, parts, in.Epoch)
+	return nil, outside, err
+}
+
+// firstEntry is the name of the first entry of the layer tar at file.
+func firstEntry(file string) string {
+	f, err := os.Open(file)
 	if err != nil {
-		return res, err
+		return "?"
 	}
-	homeLayer, err := commit.DirLayer(filepath.Join(layers, "home.tar"), nil, homeDirs, in.Epoch)
+	defer f.Close()
+	hdr, err := tar.NewReader(f).Next()
 	if err != nil {
-		return res, err
+		return "?"
 	}
-	if rt.asmRuntime != nil {
-		outside, homeLayer, err = rt.assembleRuntime(ctx, req, in, []commit.Layer{outside, homeLayer}, dests, logf)
-		if err != nil {
-			return res, err
+	return strings.TrimSuffix(hdr.Name, "/")
+}
+
+// dirParts are the layer parts of the copies' parts: each from the builder
+// container, less its excluded paths and the files present has already
+// (with dirsToo, the directories it has with the same mode and owner too).
+func (rt *runtimeImage) dirParts(host func(string) (string, error), parts []runtimeimage.Part, home, ctrRoot string,
+	present *presentInRuntime, dirsToo bool) ([]commit.DirPart, error) {
+	var out []commit.DirPart
+	for _, p := range parts {
+		if p.Source == path.Clean(home) && !slices.ContainsFunc(rt.copies, func(c runtimeimage.Copy) bool { return c.Source == p.Source }) {
+			// $HOME split off a copy: a builder may have no $HOME.
+			if d, err := securejoin.SecureJoin(ctrRoot, p.Source); err == nil {
+				if _, err := os.Lstat(d); errors.Is(err, fs.ErrNotExist) {
+					continue
+				}
+			}
 		}
+		h, err := host(p.Source)
+		if err != nil {
+			return nil, err
+		}
+		var excl []string
+		for _, e := range p.Exclude {
+			excl = append(excl, strings.TrimPrefix(strings.TrimPrefix(e, p.Source), "/"))
+		}
+		dest := p.Dest
+		out = append(out, commit.DirPart{Host: h, Name: dest, Exclude: func(rel string, isDir bool) bool {
+			if slices.Contains(excl, rel) {
+				return true
+			}
+			hostPath, destPath := filepath.Join(h, filepath.FromSlash(rel)), path.Join(dest, rel)
+			if isDir {
+				return dirsToo && present.sameDir(hostPath, destPath)
+			}
+			return present.exclude(hostPath, destPath)
+		}})
 	}
+	return out, nil
+}
+
+// write commits the image on the runtime image's layers, with the
+// config, labels and annotations of the build, and writes it to TAG.
+func (rt *runtimeImage) write(ctx context.Context, req Request, res Result, in runtimeInput, runCmd string, deps *depsReuse,
+	layers commit.Input, logf func(string, ...any)) (Result, error) {
+	o := req.Options
 	meta, err := readMetadata(in.CtrRoot)
 	if err != nil {
 		return res, err
@@ -321,16 +421,16 @@ func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in 
 		BuilderName: o.Builder, BuilderDigest: in.BuilderDigest,
 		Tag: o.Tag, AppName: o.AppName, Description: o.Description,
 		Created: created, Metadata: meta,
+		ExtraLabels: depsLabels(in.Recorded, deps, layers.Outside, in.User, in.Lineage),
 	})
 	if err != nil {
 		return res, err
 	}
+	res.Labels = cfg.Config.Labels
 	// The layers below are the runtime image's.
 	ann[v1.AnnotationBaseImageName], ann[v1.AnnotationBaseImageDigest] = rt.name, rt.digest
-	ref, err := commit.Image(ctx, commit.Input{
-		Base: rt.src, Config: cfg, Annotations: ann,
-		Outside: outside, Home: homeLayer, HomeDir: home, Created: created,
-	})
+	layers.Base, layers.Config, layers.Annotations, layers.Created = rt.src, cfg, ann, created
+	ref, err := commit.Image(ctx, layers)
 	if err != nil {
 		return res, err
 	}

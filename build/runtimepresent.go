@@ -48,6 +48,23 @@ func (p *presentInRuntime) sameFile(host, dest string) bool {
 	return v
 }
 
+// sameDir reports whether the builder's directory host is at dest in the
+// runtime image already, with the same mode and owner (its time is not
+// compared: the layer's entries are what matter).
+func (p *presentInRuntime) sameDir(host, dest string) bool {
+	inImage, err := p.lstat(dest)
+	if err != nil {
+		return false
+	}
+	a, errA := os.Lstat(host)
+	b, errB := os.Lstat(inImage)
+	if errA != nil || errB != nil || !a.IsDir() || !b.IsDir() {
+		return false
+	}
+	fa, fb := runtimeimage.Facts(a, ""), runtimeimage.Facts(b, "")
+	return fa.Mode == fb.Mode && fa.UID == fb.UID && fa.GID == fb.GID
+}
+
 // compare is false on any doubt (an error reading either file).
 func (p *presentInRuntime) compare(host, dest string) bool {
 	inImage, err := p.lstat(dest)

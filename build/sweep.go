@@ -75,7 +75,7 @@ func staleTempDir(tmp, name string) (string, bool) {
 		strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
 		return "", false
 	}
-	for _, suffix := range []string{runtimeSuffix, artifactsSuffix} {
+	for _, suffix := range []string{runtimeDepsSuffix, runtimeSuffix, artifactsSuffix} {
 		if base, ok := strings.CutSuffix(name, suffix); ok && base != containerPrefix {
 			name = base
 			break

@@ -16,6 +16,7 @@ func TestStaleTempDir(t *testing.T) {
 		// A build's other containers share its temp dir.
 		{"/tmp", "pys2i-build-123-runtime", "/tmp/pys2i-build-123", true},
 		{"/tmp", "pys2i-build-123-artifacts", "/tmp/pys2i-build-123", true},
+		{"/tmp", "pys2i-build-123-runtime-deps", "/tmp/pys2i-build-123", true},
 		{"/tmp", "pys2i-build--runtime", "/tmp/pys2i-build--runtime", true},
 		{"/tmp", "pys2i-build-123-artifacts-runtime", "/tmp/pys2i-build-123-artifacts", true}, // one suffix only
 	}

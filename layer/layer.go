@@ -29,14 +29,17 @@ type Options struct {
 	// Clamp, when non-zero, caps every timestamp at this time (SOURCE_DATE_EPOCH).
 	Clamp time.Time
 	// Prefix places the tree under this directory of the layer (e.g.
-	// "usr/local/go"); the prefix's own parents are not written.
+	// "usr/local/go") with an entry for that directory itself; the
+	// prefix's own parents are not written.
 	Prefix string
 }
 
 // WriteDir writes the tree at root to w as an uncompressed tar layer.
 func WriteDir(w io.Writer, root string, opt Options) error {
 	lw := newWriter(w, opt)
-	if opt.Prefix != "" {
+	// The prefix's own entry is left out only when Exclude says so of ""
+	// as a directory (its content is walked all the same).
+	if opt.Prefix != "" && (opt.Exclude == nil || !opt.Exclude("", true)) {
 		fi, err := os.Stat(root)
 		if err != nil {
 			return fmt.Errorf("layer: %w", err)

@@ -1,0 +1,173 @@
+package layer
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Extract lays the uncompressed layer r into root as a container runtime
+// would, keeping each entry's owner, mode and modification time. Every
+// operation goes through root, so no name, symlink or hard link in the
+// layer reaches outside it. rename maps an entry's name (slash-separated,
+// no leading "/") to where it goes in root; entries it refuses are skipped.
+// Whiteouts are an error: a layer that deletes cannot be laid over a tree
+// that lacks what it deletes. Devices and FIFOs are skipped.
+//
+// It returns the names (after rename) of what it extracted.
+func Extract(r io.Reader, root *os.Root, rename func(name string) (string, bool)) ([]string, error) {
+	tr := tar.NewReader(r)
+	var names []string
+	type dirTime struct {
+		name string
+		t    time.Time
+	}
+	var dirs []dirTime
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return names, fmt.Errorf("read layer: %w", err)
+		}
+		clean := strings.Trim(path.Clean("/"+hdr.Name), "/")
+		if strings.HasPrefix(path.Base(clean), ".wh.") {
+			return names, fmt.Errorf("layer entry %s is a whiteout", hdr.Name)
+		}
+		name, ok := rename(clean)
+		if !ok || name == "" {
+			continue
+		}
+		done, err := extractEntry(root, tr, hdr, name, rename)
+		if err != nil {
+			return names, fmt.Errorf("extract %s: %w", hdr.Name, err)
+		}
+		if !done {
+			continue
+		}
+		if hdr.Typeflag == tar.TypeDir {
+			dirs = append(dirs, dirTime{name, hdr.ModTime})
+		}
+		names = append(names, name)
+	}
+	// A directory's time is set once its entries are written: writing them
+	// changes it.
+	for _, d := range slices.Backward(dirs) {
+		if err := root.Chtimes(filepath.FromSlash(d.name), d.t, d.t); err != nil {
+			return names, fmt.Errorf("extract %s: %w", d.name, err)
+		}
+	}
+	return names, nil
+}
+
+// extractEntry writes one entry at name; false for an entry it skips.
+func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, name string, rename func(string) (string, bool)) (bool, error) {
+	p := filepath.FromSlash(name)
+	if d := filepath.Dir(p); d != "." {
+		if err := root.MkdirAll(d, 0o755); err != nil {
+			return false, err
+		}
+	}
+	perm := tarMode(hdr.Mode)
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		if fi, err := root.Lstat(p); err == nil && !fi.IsDir() {
+			if err := root.Remove(p); err != nil {
+				return false, err
+			}
+		}
+		if err := root.Mkdir(p, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return false, err
+		}
+	case tar.TypeReg:
+		if err := removeNonDir(root, p); err != nil {
+			return false, err
+		}
+		f, err := root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return false, err
+		}
+		_, err = io.Copy(f, tr)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return false, err
+		}
+	case tar.TypeSymlink:
+		if err := removeNonDir(root, p); err != nil {
+			return false, err
+		}
+		if err := root.Symlink(hdr.Linkname, p); err != nil {
+			return false, err
+		}
+	case tar.TypeLink:
+		target, ok := rename(strings.Trim(path.Clean("/"+hdr.Linkname), "/"))
+		if !ok {
+			return false, fmt.Errorf("hard link to %s, which is not extracted", hdr.Linkname)
+		}
+		if err := removeNonDir(root, p); err != nil {
+			return false, err
+		}
+		return true, root.Link(filepath.FromSlash(target), p)
+	default:
+		return false, nil
+	}
+	if err := root.Lchown(p, hdr.Uid, hdr.Gid); err != nil {
+		return false, err
+	}
+	if hdr.Typeflag == tar.TypeSymlink {
+		return true, nil
+	}
+	// After the owner: chown clears setuid and setgid bits.
+	if err := root.Chmod(p, perm); err != nil {
+		return false, err
+	}
+	if hdr.Typeflag == tar.TypeReg {
+		if err := root.Chtimes(p, hdr.ModTime, hdr.ModTime); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// tarMode is a tar header's mode as an os file mode: permissions plus the
+// setuid, setgid and sticky bits.
+func tarMode(m int64) fs.FileMode {
+	mode := fs.FileMode(m) & fs.ModePerm
+	if m&0o4000 != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		mode |= fs.ModeSticky
+	}
+	return mode
+}
+
+// removeNonDir removes what is at p unless it is a directory (which an
+// entry of another kind cannot replace: that is an error when writing).
+func removeNonDir(root *os.Root, p string) error {
+	fi, err := root.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("a directory is in the way")
+	}
+	return root.Remove(p)
+}
