@@ -326,3 +326,54 @@ func buildSweepPair(t *testing.T, before buildState, k buildKilled, suffix strin
 		}
 	}
 }
+
+// A rebuild that reuses a --runtime-image build's dependency layer also
+// has the runtime image with that layer as a bare layer (named as the
+// build, with "-runtime-deps"): killed while assemble-runtime runs there,
+// pys2i leaves it and both containers, mounted; the next build sweeps all
+// three.
+func TestBuildSweepsStaleRuntimeDepsLayer(t *testing.T) {
+	const marker = "1620"
+	rt := "localhost/pys2i-test/runtime-blocking-reuse:latest"
+	buildImageFromFiles(t, rt, map[string]string{
+		"Containerfile": "FROM " + imagesVariants["minimal"] + "\nUSER 0\n" +
+			"COPY assemble-runtime /usr/libexec/s2i/assemble-runtime\nUSER 1001\n",
+		"assemble-runtime": "#!/bin/sh\nif grep -q BLOCK wsgi.py; then echo started; exec sleep " + marker + "; fi\n",
+	})
+	tag := "localhost/pys2i-test/build-killed-runtime-reuse:latest"
+	reuseFresh(t, tag)
+	src := reuseApp(t, "v1", "six\n")
+	args := []string{"build", src, imagesVariants["minimal"], tag, "--runtime-image", rt, "-e", "PIP_INDEX_URL=" + w.Index.URL}
+	reuseBuild(t, args[1:]...)
+	v1 := reuseInspect(t, tag)
+	reuseSetBody(t, src, "BLOCK")
+
+	before := buildSnapshot(t)
+	k := buildKill(t, before, marker, args...)
+	if !strings.Contains(k.stderr, "pys2i: reusing the dependency layer") {
+		t.Fatalf("the killed build did not reuse the dependency layer:\n%s", k.stderr)
+	}
+	names := map[string]string{}
+	var ids []string
+	for _, c := range k.left.containers {
+		id, name, _ := strings.Cut(c, " ")
+		names[name] = id
+		ids = append(ids, id)
+	}
+	for _, l := range k.left.layers {
+		if slices.Equal(buildLayerNames(t, l), []string{k.tmpDir + "-runtime-deps"}) {
+			ids = append(ids, l)
+			if mp := buildLayerMount(t, l); !buildMounted(t, mp) {
+				t.Errorf("want the runtime image with the reused layer still mounted at %s", mp)
+			}
+		}
+	}
+	if names[k.tmpDir] == "" || names[k.tmpDir+"-runtime"] == "" || len(ids) != 3 {
+		t.Fatalf("want the build's container, its -runtime container and its -runtime-deps layer left, found containers %v, layers %v\n%s",
+			k.left.containers, k.left.layers, k.stderr)
+	}
+	buildSweep(t, before, k, ids...)
+	if now := reuseInspect(t, tag); now.Digest != v1.Digest {
+		t.Errorf("the killed build changed %s: %s, was %s", tag, now.Digest, v1.Digest)
+	}
+}
