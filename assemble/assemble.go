@@ -12,6 +12,7 @@ import (
 	"github.com/pys2i/pys2i/builder"
 	"github.com/pys2i/pys2i/buildpaths"
 	"github.com/pys2i/pys2i/fixperms"
+	"github.com/pys2i/pys2i/redact"
 )
 
 // ExitConflict is upstream's exit status for ENABLE_PIPENV with ENABLE_MICROPIPENV.
@@ -34,7 +35,7 @@ type StepError struct {
 }
 
 func (e *StepError) Error() string {
-	return builder.MaskURLs(fmt.Sprintf("%s failed: %v", e.Step, e.Err))
+	return redact.URL(fmt.Sprintf("%s failed: %v", e.Step, e.Err))
 }
 func (e *StepError) Unwrap() error { return e.Err }
 
