@@ -121,7 +121,10 @@ func (a *Assembler) Run(ctx context.Context) (int, error) {
 
 	if plan.PipIni {
 		fmt.Fprintln(a.Stdout, "---> Creating pip.ini config file")
-		if err := appendPipIni(c.PipIni, c.PipIndexURL); err != nil {
+		if plan.PipIniStripped {
+			fmt.Fprintln(a.Stdout, pipIniNote)
+		}
+		if err := appendPipIni(c.PipIni, plan.PipIniURL); err != nil {
 			return 1, &StepError{"Creating pip.ini", err}
 		}
 	}
@@ -294,3 +297,6 @@ func appendPipIni(path, url string) error {
 	}
 	return err
 }
+
+// pipIniNote is logged when pip.ini gets the index URL without credentials.
+const pipIniNote = "---> pip.ini: the index URL is written without its credentials (user:password@), which stay out of the image"
