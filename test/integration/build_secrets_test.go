@@ -121,3 +121,60 @@ func TestBuildCredentialsAtRest(t *testing.T) {
 	secretsScan(t, tag, "SECRETPW")
 	buildServe(t, tag, "secrets v2")
 }
+
+// --as-dockerfile turns a variable with URL credentials into a build
+// argument: the Containerfile and its context hold no secret, the log and
+// the Containerfile say how to pass it, and the image podman builds with
+// it, as they say, holds none either (podman writes a RUN's build-arg
+// values into the history unless --omit-history).
+func TestBuildAsDockerfileCredentials(t *testing.T) {
+	tag := "localhost/pys2i-test/secrets-dockerfile:latest"
+	reuseFresh(t, tag)
+	src := reuseApp(t, "from a Containerfile", "flask\ngunicorn\n")
+	out := filepath.Join(t.TempDir(), "ctx") + "/"
+	r := buildRun(t, "build", src, imagesVariants["minimal"], tag, "--as-dockerfile", out,
+		"-e", "PIP_INDEX_URL="+secretsIndex("SECRETPW3"), "-e", "APP_GREETING=hi")
+	if r.code != 0 {
+		t.Fatalf("pys2i build --as-dockerfile: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, "SECRETPW") {
+		t.Errorf("the password was printed:\n%s\n%s", r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "--build-arg PIP_INDEX_URL=...") {
+		t.Errorf("the log does not say how to pass PIP_INDEX_URL:\n%s", r.stderr)
+	}
+	cf, err := os.ReadFile(out + "Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\nARG PIP_INDEX_URL\n", "--build-arg PIP_INDEX_URL=...", "--omit-history", `ENV APP_GREETING="hi"`} {
+		if !strings.Contains(string(cf), want) {
+			t.Errorf("the Containerfile lacks %q:\n%s", want, cf)
+		}
+	}
+	err = filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if bytes.Contains(b, []byte("SECRETPW")) {
+			t.Errorf("%s in the context holds the password", p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if o, err := world.Podman(ctx, w.Conf, "build", "--network", "host", "--omit-history",
+		"--build-arg", "PIP_INDEX_URL="+secretsIndex("SECRETPW3"), "-t", tag, "-f", out+"Dockerfile", out); err != nil {
+		t.Fatalf("%v\n%s", err, o)
+	}
+	secretsScan(t, tag, "SECRETPW")
+	if got, want := secretsCat(t, tag, "/opt/app-root/src/pip.ini"), "[global]\nindex-url = "+w.Index.URL; got != want {
+		t.Errorf("pip.ini = %q, want %q", got, want)
+	}
+	buildServe(t, tag, "from a Containerfile")
+}
