@@ -7,7 +7,9 @@
 //
 // The state lives in StateDir (/tmp/pys2i by default), outside $APP_ROOT:
 // the fingerprint of the last successful build and pip's cache. Values of
-// variables are only ever stored as hashes, so credentials never are.
+// variables are only ever stored as hashes, and hashed without the
+// credentials of their URLs, so no hash in an image can confirm a guessed
+// password.
 package artifacts
 
 import (
@@ -19,6 +21,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/pys2i/pys2i/redact"
 )
 
 // DefaultStateDir holds the fingerprint and the pip cache, outside $APP_ROOT.
@@ -34,7 +38,8 @@ const (
 	CacheDir        = "pip-cache"
 	// PipenvCacheDir is pipenv's cache, next to pip's.
 	PipenvCacheDir = "pipenv-cache"
-	schema         = "pys2i-deps/1"
+	// schema 2: URL credentials are left out of the variables' hashes.
+	schema = "pys2i-deps/2"
 )
 
 // InputFiles are the files whose content decides what gets installed.
@@ -108,7 +113,9 @@ func Compute(dir string, env []string, python string) (Fingerprint, error) {
 	}
 	for k, v := range vals {
 		if v != "" { // empty is off, as unset
-			fp["env:"+k] = hash([]byte(k + "=" + v))
+			// Credentials do not change what is installed: hashing them
+			// would let an image's reader test password guesses offline.
+			fp["env:"+k] = hash([]byte(k + "=" + redact.StripURL(v)))
 		}
 	}
 	return fp, nil

@@ -57,7 +57,7 @@ func TestCompute(t *testing.T) {
 		}, "file:requirements.txt"},
 		{"python", func() (Fingerprint, error) { return Compute(dir, base, "3.12.0") }, "python"},
 		{"index", func() (Fingerprint, error) {
-			return Compute(dir, []string{"PIP_INDEX_URL=https://user:other@idx/simple"}, "3.11.2")
+			return Compute(dir, []string{"PIP_INDEX_URL=https://user:s3cret@other-idx/simple"}, "3.11.2")
 		}, "env:PIP_INDEX_URL"},
 		{"flag", func() (Fingerprint, error) { return Compute(dir, append(base, "ENABLE_MICROPIPENV=1"), "3.11.2") }, "env:ENABLE_MICROPIPENV"},
 		{"lock", func() (Fingerprint, error) {
@@ -74,6 +74,46 @@ func TestCompute(t *testing.T) {
 			}
 			if d := fp.Diff(other); len(d) != 1 || d[0] != tc.diff {
 				t.Errorf("diff %v, want [%s]", d, tc.diff)
+			}
+		})
+	}
+}
+
+// A URL's credentials do not change what is installed, and a hash that
+// depends on them would let anyone with the image test password guesses
+// offline: values that differ only in them fingerprint the same, as the
+// value without them.
+func TestComputeIgnoresCredentials(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name        string
+		vals        []string // values of name that differ only in credentials
+		noCredsWant string   // the same without any
+	}{
+		{"PIP_INDEX_URL", []string{"http://user:SECRETPW@127.0.0.1:8080/simple", "http://user:other@127.0.0.1:8080/simple", "http://token@127.0.0.1:8080/simple"},
+			"http://127.0.0.1:8080/simple"},
+		{"PIP_EXTRA_INDEX_URL", []string{"https://a:pw1@one/simple https://b:pw2@two/simple", "https://a:x@one/simple https://two/simple"},
+			"https://one/simple https://two/simple"},
+		{"PIP_FIND_LINKS", []string{"https://u:p@links/wheels/", "https://u:q%40r@links/wheels/"}, "https://links/wheels/"},
+		{"PIPENV_PYPI_MIRROR", []string{"https://u:p@mirror/simple", "https://u:p@ss@mirror/simple"}, "https://mirror/simple"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want, err := Compute(dir, []string{tt.name + "=" + tt.noCredsWant}, "3.11.2")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range tt.vals {
+				got, err := Compute(dir, []string{tt.name + "=" + v}, "3.11.2")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !got.Equal(want) {
+					t.Errorf("%s=%s: fingerprint differs from the one without credentials: %v", tt.name, v, got.Diff(want))
+				}
+				if got["env:"+tt.name] == hash([]byte(tt.name+"="+v)) {
+					t.Errorf("%s=%s: the raw value's hash is stored", tt.name, v)
+				}
 			}
 		})
 	}

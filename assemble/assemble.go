@@ -12,6 +12,7 @@ import (
 	"github.com/pys2i/pys2i/builder"
 	"github.com/pys2i/pys2i/buildpaths"
 	"github.com/pys2i/pys2i/fixperms"
+	"github.com/pys2i/pys2i/redact"
 )
 
 // ExitConflict is upstream's exit status for ENABLE_PIPENV with ENABLE_MICROPIPENV.
@@ -34,7 +35,7 @@ type StepError struct {
 }
 
 func (e *StepError) Error() string {
-	return builder.MaskURLs(fmt.Sprintf("%s failed: %v", e.Step, e.Err))
+	return redact.URL(fmt.Sprintf("%s failed: %v", e.Step, e.Err))
 }
 func (e *StepError) Unwrap() error { return e.Err }
 
@@ -120,7 +121,10 @@ func (a *Assembler) Run(ctx context.Context) (int, error) {
 
 	if plan.PipIni {
 		fmt.Fprintln(a.Stdout, "---> Creating pip.ini config file")
-		if err := appendPipIni(c.PipIni, c.PipIndexURL); err != nil {
+		if plan.PipIniStripped {
+			fmt.Fprintln(a.Stdout, pipIniNote)
+		}
+		if err := appendPipIni(c.PipIni, plan.PipIniURL); err != nil {
 			return 1, &StepError{"Creating pip.ini", err}
 		}
 	}
@@ -293,3 +297,6 @@ func appendPipIni(path, url string) error {
 	}
 	return err
 }
+
+// pipIniNote is logged when pip.ini gets the index URL without credentials.
+const pipIniNote = "---> pip.ini: the index URL is written without its credentials (user:password@), which stay out of the image"

@@ -88,7 +88,7 @@ func TestRunSteps(t *testing.T) {
 			name:  "requirements, setup.cfg and pyproject",
 			files: map[string]string{"requirements.txt": "x", "setup.cfg": "", "pyproject.toml": "", ".env": "dot"},
 			env:   []string{"PIP_INDEX_URL=http://u:p@idx/simple"},
-			stdout: "---> Installing application source ...\n---> Creating pip.ini config file\n---> Installing dependencies ...\n" +
+			stdout: "---> Installing application source ...\n---> Creating pip.ini config file\n" + pipIniNote + "\n---> Installing dependencies ...\n" +
 				"---> Installing application (via setup.{py,cfg})...\n---> Installing application (via pyproject.toml)...\n",
 			log: "pip install -r requirements.txt\npip install .\npip install .\n",
 		},
@@ -160,13 +160,31 @@ func TestRunSteps(t *testing.T) {
 	}
 }
 
+// pip.ini is appended as upstream does, but a URL's credentials are left
+// out of it (it stays in the image); the log says so without the secret.
 func TestPipIniAppended(t *testing.T) {
-	fw := newFakeWorld(t, map[string]string{"a": ""})
-	os.WriteFile(filepath.Join(fw.home, "pip.ini"), []byte("# before\n"), 0o644)
-	fw.run(t, "PIP_INDEX_URL=http://idx/simple")
-	b, _ := os.ReadFile(filepath.Join(fw.home, "pip.ini"))
-	if string(b) != "# before\n[global]\nindex-url = http://idx/simple\n" {
-		t.Errorf("pip.ini %q", b)
+	for _, tc := range []struct {
+		name, url, file, note string
+	}{
+		{"no credentials: as upstream", "http://idx/simple", "http://idx/simple", ""},
+		{"user and password", "http://user:SECRETPW@idx:8080/simple?x=1#f", "http://idx:8080/simple?x=1#f", pipIniNote},
+		{"token", "https://TOKEN@idx/simple", "https://idx/simple", pipIniNote},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fw := newFakeWorld(t, map[string]string{"a": ""})
+			os.WriteFile(filepath.Join(fw.home, "pip.ini"), []byte("# before\n"), 0o644)
+			_, stdout, stderr, _ := fw.run(t, "PIP_INDEX_URL="+tc.url)
+			b, _ := os.ReadFile(filepath.Join(fw.home, "pip.ini"))
+			if want := "# before\n[global]\nindex-url = " + tc.file + "\n"; string(b) != want {
+				t.Errorf("pip.ini %q, want %q", b, want)
+			}
+			if strings.Contains(stdout, pipIniNote) != (tc.note != "") {
+				t.Errorf("stdout %q: want the note %q: %v", stdout, pipIniNote, tc.note != "")
+			}
+			if strings.Contains(stdout+stderr, "SECRETPW") || strings.Contains(stdout+stderr, "TOKEN") {
+				t.Errorf("the secret was printed: %s%s", stdout, stderr)
+			}
+		})
 	}
 }
 

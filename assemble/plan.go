@@ -12,6 +12,7 @@ import (
 
 	"github.com/pys2i/pys2i/artifacts"
 	"github.com/pys2i/pys2i/builder"
+	"github.com/pys2i/pys2i/redact"
 )
 
 // Config is what assemble reads from its environment. Every flag is on when
@@ -114,14 +115,19 @@ const (
 
 // Plan is what assemble will do, decided once the source is in $HOME.
 type Plan struct {
-	Conflict    bool // pipenv and micropipenv both on: exit 3 before anything
-	PipIni      bool
-	UpgradePip  bool
-	Deps        Deps
-	PipenvPin   string // "==X" appended to "pipenv", or ""
-	PipenvInput PipenvInput
-	SetupPy     bool // pip install . for setup.py/setup.cfg
-	Pyproject   bool // pip install . for pyproject.toml (may run after SetupPy too)
+	Conflict bool // pipenv and micropipenv both on: exit 3 before anything
+	PipIni   bool
+	// PipIniURL is the index URL pip.ini gets: PIP_INDEX_URL without the
+	// credentials of its URLs, since the file stays in the image; pip in
+	// the build reads the variable itself. PipIniStripped says some were.
+	PipIniURL      string
+	PipIniStripped bool
+	UpgradePip     bool
+	Deps           Deps
+	PipenvPin      string // "==X" appended to "pipenv", or ""
+	PipenvInput    PipenvInput
+	SetupPy        bool // pip install . for setup.py/setup.cfg
+	Pyproject      bool // pip install . for pyproject.toml (may run after SetupPy too)
 	// NormalizeBuildPaths: after the installs, scrub pip's random build
 	// directories out of compiled extensions (package buildpaths).
 	NormalizeBuildPaths bool
@@ -136,9 +142,11 @@ func Decide(c Config, app fs.FS) Plan {
 	p := Plan{
 		Conflict:            Conflict(c),
 		PipIni:              c.PipIndexURL != "",
+		PipIniURL:           redact.StripURL(c.PipIndexURL),
 		UpgradePip:          c.UpgradePip,
 		NormalizeBuildPaths: c.SourceDateEpoch != "",
 	}
+	p.PipIniStripped = p.PipIniURL != c.PipIndexURL
 	has := func(name string) bool {
 		st, err := fs.Stat(app, name)
 		return err == nil && !st.IsDir()

@@ -42,7 +42,8 @@ func TestDecide(t *testing.T) {
 		{"both installs", Config{}, []string{"setup.cfg", "pyproject.toml"}, Plan{SetupPy: true, Pyproject: true}},
 		{"setup disabled", Config{DisableSetupPy: true}, []string{"setup.py", "pyproject.toml"}, Plan{Pyproject: true}},
 		{"pyproject disabled", Config{DisablePyproject: true}, []string{"setup.py", "pyproject.toml"}, Plan{SetupPy: true}},
-		{"pip.ini and upgrade", Config{PipIndexURL: "http://x", UpgradePip: true}, nil, Plan{PipIni: true, UpgradePip: true}},
+		{"pip.ini and upgrade", Config{PipIndexURL: "http://x", UpgradePip: true}, nil, Plan{PipIni: true, PipIniURL: "http://x", UpgradePip: true}},
+		{"pip.ini without credentials", Config{PipIndexURL: "http://u:pw@x:8080/simple"}, nil, Plan{PipIni: true, PipIniURL: "http://x:8080/simple", PipIniStripped: true}},
 		{"a directory named requirements.txt", Config{}, []string{"requirements.txt/"}, Plan{}},
 		{"SOURCE_DATE_EPOCH", Config{SourceDateEpoch: "315532800"}, []string{"requirements.txt"}, Plan{Deps: DepsRequirements, NormalizeBuildPaths: true}},
 	} {

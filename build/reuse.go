@@ -26,8 +26,9 @@ import (
 )
 
 // Labels on a built image that let the next build reuse its dependency
-// layer. Fingerprint values are sha256 hashes: no variable's value, and so
-// no credential, is in them.
+// layer. Fingerprint values are sha256 hashes: no variable's value is in
+// them, and URL credentials are left out before hashing (artifacts.Compute),
+// so none can be confirmed from them either.
 const (
 	// LabelDepsLayer is the DiffID of the layer that holds the dependencies
 	// (the venv and the fingerprint assemble recorded), right above the

@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/pys2i/pys2i/redact"
 )
 
 // Var is one NAME=VALUE.
@@ -112,7 +114,21 @@ func ReadS2IFile(srcDir string) (Env, []string, error) {
 		return nil, nil, fmt.Errorf("read .s2i/environment: %w", err)
 	}
 	defer f.Close()
-	return ParseS2I(f, ".s2i/environment")
+	env, warn, err := ParseS2I(f, ".s2i/environment")
+	return env, append(warn, credentialWarnings(env)...), err
+}
+
+// credentialWarnings name the variables of .s2i/environment whose values
+// hold URL credentials: the file is part of the source, so it goes into the
+// image with it, whatever is done with the variable.
+func credentialWarnings(env Env) []string {
+	var warn []string
+	for _, v := range env {
+		if redact.HasCredentials(v.Value) {
+			warn = append(warn, fmt.Sprintf(".s2i/environment: %s holds URL credentials, and the file goes into the image with the source: give %s with -e or -E instead", v.Name, v.Name))
+		}
+	}
+	return warn
 }
 
 // ParseS2I parses .s2i/environment content as s2i does: a line starting with

@@ -179,3 +179,33 @@ func symlink(t *testing.T, target, p string) {
 		t.Fatal(err)
 	}
 }
+
+// A credential in .s2i/environment reaches the image with the source (the
+// file is part of it): a warning says so and names the variable only.
+func TestReadS2IFileCredentials(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		warn       []string // variables warned about
+	}{
+		{"none", "A=http://idx/simple\nB=x\n", nil},
+		{"index URL", "PIP_INDEX_URL=http://u:SECRETPW@idx/simple\nB=x\n", []string{"PIP_INDEX_URL"}},
+		{"two", "X=https://TOKEN@h/simple https://h2\nY=git+https://u:SECRETPW@h/r.git\n", []string{"X", "Y"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := t.TempDir()
+			mkfile(t, filepath.Join(src, ".s2i/environment"), tc.file)
+			_, warn, err := ReadS2IFile(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(warn) != len(tc.warn) {
+				t.Fatalf("warnings %q, want one for each of %v", warn, tc.warn)
+			}
+			for i, name := range tc.warn {
+				if !strings.HasPrefix(warn[i], ".s2i/environment: "+name+" holds URL credentials") || strings.Contains(warn[i], "SECRETPW") || strings.Contains(warn[i], "TOKEN") {
+					t.Errorf("warning %q: want one about %s without the secret", warn[i], name)
+				}
+			}
+		})
+	}
+}

@@ -7,21 +7,6 @@ import (
 	"testing"
 )
 
-func TestMaskURLs(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"https://user:secret@host/simple", "https://***@host/simple"},
-		{"Looking in indexes: http://tok@10.0.0.1:8080/simple/", "Looking in indexes: http://***@10.0.0.1:8080/simple/"},
-		{"git+https://u:p@github.com/x/y.git@v1#egg=y", "git+https://***@github.com/x/y.git@v1#egg=y"},
-		{"http://host/simple and https://a:b@c/d", "http://host/simple and https://***@c/d"},
-		{"no url here user@host", "no url here user@host"},
-		{"--index-url=https://user:p%40ss@host/s", "--index-url=https://***@host/s"},
-	} {
-		if got := MaskURLs(tc.in); got != tc.want {
-			t.Errorf("MaskURLs(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestLineWriter(t *testing.T) {
 	var out bytes.Buffer
 	lw := NewLineWriter(&out)

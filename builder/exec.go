@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/pys2i/pys2i/execpath"
+	"github.com/pys2i/pys2i/redact"
 )
 
 // Exec runs the build's child processes: with the activated environment,
@@ -30,7 +31,7 @@ type CmdError struct {
 }
 
 func (e *CmdError) Error() string {
-	cmd := MaskURLs(strings.Join(e.Args, " "))
+	cmd := redact.URL(strings.Join(e.Args, " "))
 	switch e.Code {
 	case 127:
 		return fmt.Sprintf("%s: command not found", cmd)

@@ -3,18 +3,10 @@ package builder
 import (
 	"bytes"
 	"io"
-	"regexp"
 	"sync"
+
+	"github.com/pys2i/pys2i/redact"
 )
-
-// userinfoRE matches the credentials part of a URL: scheme://user[:pass]@.
-var userinfoRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s"'<>]+@`)
-
-// MaskURLs replaces the credentials of every URL in s with "***":
-// https://user:secret@host/simple becomes https://***@host/simple.
-func MaskURLs(s string) string {
-	return userinfoRE.ReplaceAllString(s, "${1}***@")
-}
 
 // LineWriter passes output through line by line (a line ends at \n or \r),
 // with credentials in URLs masked. Safe for concurrent use; Flush writes a
@@ -37,14 +29,14 @@ func (l *LineWriter) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		if _, err := io.WriteString(l.w, MaskURLs(string(l.buf[:i+1]))); err != nil {
+		if _, err := io.WriteString(l.w, redact.URL(string(l.buf[:i+1]))); err != nil {
 			return len(p), err
 		}
 		l.buf = l.buf[i+1:]
 	}
 	// A very long line without a newline is flushed rather than held.
 	if len(l.buf) > 64<<10 {
-		_, err := io.WriteString(l.w, MaskURLs(string(l.buf)))
+		_, err := io.WriteString(l.w, redact.URL(string(l.buf)))
 		l.buf = l.buf[:0]
 		return len(p), err
 	}
@@ -58,7 +50,7 @@ func (l *LineWriter) Flush() error {
 	if len(l.buf) == 0 {
 		return nil
 	}
-	_, err := io.WriteString(l.w, MaskURLs(string(l.buf)))
+	_, err := io.WriteString(l.w, redact.URL(string(l.buf)))
 	l.buf = nil
 	return err
 }

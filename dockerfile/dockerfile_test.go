@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"os"
@@ -69,6 +70,18 @@ func TestGenerateGolden(t *testing.T) {
 			golden: "incremental.Containerfile",
 			tree:   []string{"Dockerfile", "upload/scripts/assemble", "upload/src/index.html"},
 		},
+		{
+			name: "URL credentials become build arguments, never ENV",
+			req: Request{
+				Source:  source.Options{Source: app, ContextDir: "web", Exclude: def},
+				Builder: "localhost/pys2i/python:3.12", BuilderConfig: builderConfig(),
+				EnvFlags: []string{"PIP_INDEX_URL=http://user:SECRETPW@127.0.0.1:8080/simple", "APP_MODULE=wsgi:app",
+					"PIP_EXTRA_INDEX_URL=http://127.0.0.1:8081/simple https://TOKEN@extra/simple", "PIP_TRUSTED_HOST=127.0.0.1"},
+				Tag: "localhost/app:latest",
+			},
+			golden: "credentials.Containerfile",
+			tree:   []string{"Dockerfile", "upload/scripts/", "upload/src/index.html"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,6 +123,42 @@ func TestGenerateGolden(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// No secret reaches the Containerfile or its context; the log names each
+// build argument and how to pass it.
+func TestGenerateCredentials(t *testing.T) {
+	app := t.TempDir()
+	if err := os.WriteFile(filepath.Join(app, "app.py"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	res, err := Generate(context.Background(), Request{
+		Path: out + "/", Source: source.Options{Source: app}, Builder: "localhost/b",
+		EnvFlags: []string{"PIP_INDEX_URL=http://user:SECRETPW@idx/simple", "A=http://idx/simple"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(res.BuildArgs, " ") != "PIP_INDEX_URL" {
+		t.Errorf("build args %v, want [PIP_INDEX_URL]", res.BuildArgs)
+	}
+	if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, "--build-arg PIP_INDEX_URL=...") || strings.Contains(w, "SECRETPW") {
+		t.Errorf("warnings %q: want how to pass PIP_INDEX_URL, without the secret", w)
+	}
+	err = filepath.Walk(out, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if bytes.Contains(b, []byte("SECRETPW")) {
+			t.Errorf("%s holds the secret:\n%s", p, b)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -49,6 +49,9 @@ type Request struct {
 type Result struct {
 	Path     string   // the Containerfile
 	Warnings []string // for the log
+	// BuildArgs name the variables that hold URL credentials: ARGs the
+	// image build must be given (--build-arg NAME=...).
+	BuildArgs []string
 }
 
 // Generate writes the Containerfile and its context. The directory's
@@ -129,6 +132,10 @@ func Generate(ctx context.Context, req Request) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
+	env, res.BuildArgs = splitCredentials(env)
+	for _, a := range res.BuildArgs {
+		res.Warnings = append(res.Warnings, credentialWarning(a))
+	}
 	for _, v := range env {
 		if strings.ContainsAny(v.Value, "\n\r") {
 			return res, fmt.Errorf("the value of %s has a line break, which an ENV instruction cannot hold", v.Name)
@@ -147,7 +154,7 @@ func Generate(ctx context.Context, req Request) (res Result, err error) {
 		lbls[s2iscripts.LabelDestination] = req.Destination
 	}
 	spec := Spec{
-		Builder: req.Builder, Labels: lbls, Env: env, User: user, Destination: dest,
+		Builder: req.Builder, Labels: lbls, Env: env, Args: res.BuildArgs, User: user, Destination: dest,
 		UploadScripts: uploaded,
 		Assemble:      scripts[s2iscripts.Assemble].PathIn(dest), AssembleExternal: scripts[s2iscripts.Assemble].External(),
 		Run: scripts[s2iscripts.Run].PathIn(dest), RunExternal: scripts[s2iscripts.Run].External(),
@@ -163,6 +170,28 @@ func Generate(ctx context.Context, req Request) (res Result, err error) {
 		return res, fmt.Errorf("write %s: %w", p, err)
 	}
 	return res, nil
+}
+
+// splitCredentials takes the variables whose values hold URL credentials
+// out of env: they become build arguments, so that no secret is written to
+// the Containerfile, its context or the image config.
+func splitCredentials(env buildenv.Env) (buildenv.Env, []string) {
+	var plain buildenv.Env
+	var args []string
+	for _, v := range env {
+		if redact.HasCredentials(v.Value) {
+			args = append(args, v.Name)
+			continue
+		}
+		plain = append(plain, v)
+	}
+	return plain, args
+}
+
+// credentialWarning tells how to pass a credential-holding variable.
+func credentialWarning(name string) string {
+	return fmt.Sprintf("%s holds credentials: it is a build argument (ARG), not an ENV; build with "+
+		"--build-arg %s=... (with podman or buildah add --omit-history: they record a RUN's build arguments in the image history)", name, name)
 }
 
 // install puts an external script into upload/scripts with mode 0755: a

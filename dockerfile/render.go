@@ -15,11 +15,16 @@ import (
 
 // Spec is what the Containerfile says.
 type Spec struct {
-	Builder     string            // FROM
-	Labels      map[string]string // LABEL, written sorted
-	Env         buildenv.Env      // ENV, in order
-	User        string            // the assemble user; no USER line for "root"
-	Destination string            // where upload/ goes: DEST/src, DEST/scripts
+	Builder string            // FROM
+	Labels  map[string]string // LABEL, written sorted
+	Env     buildenv.Env      // ENV, in order
+	// Args are variables whose values hold URL credentials: declared as
+	// ARG (no default) for assemble's RUN, so their values come from
+	// --build-arg and are never written to the Containerfile or the image
+	// config.
+	Args        []string
+	User        string // the assemble user; no USER line for "root"
+	Destination string // where upload/ goes: DEST/src, DEST/scripts
 	// UploadScripts says upload/scripts holds override scripts to COPY.
 	UploadScripts bool
 	// Assemble and Run are the scripts' paths in the image;
@@ -89,6 +94,10 @@ func Render(s Spec) []byte {
 		w("%s=\"%s\"", v.Name, escapeEnv(v.Value))
 	}
 	w("\n")
+	for _, a := range s.Args {
+		w("# %s holds credentials: pass it with --build-arg %s=... (and, with podman or buildah, --omit-history: they record a RUN's build arguments in the image history)\n", a, a)
+		w("ARG %s\n", a)
+	}
 	if s.Incremental != nil {
 		w("COPY --chown=%[1]s:0 --from=cached %[2]s %[2]s\n", user, artifactsTar)
 	}

@@ -165,7 +165,8 @@ func TestAssembleUpgradePip(t *testing.T) {
 	}
 }
 
-// Credentials in PIP_INDEX_URL never show up in the output.
+// Credentials in PIP_INDEX_URL never show up in the output, nor in pip.ini,
+// which stays in the image: it gets the URL without them.
 func TestAssembleMasksCredentials(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -178,5 +179,11 @@ func TestAssembleMasksCredentials(t *testing.T) {
 	}
 	if !strings.Contains(out, "http://***@127.0.0.1") {
 		t.Errorf("no masked URL in the output:\n%s", out)
+	}
+	if !strings.Contains(out, "---> pip.ini: the index URL is written without its credentials") {
+		t.Errorf("the log does not say that pip.ini has no credentials:\n%s", out)
+	}
+	if got, want := b.sh(`cat $HOME/pip.ini`), "[global]\nindex-url = "+w.Index.URL+"\n"; got != want {
+		t.Errorf("pip.ini = %q, want %q", got, want)
 	}
 }

@@ -17,7 +17,7 @@ import (
 // pys2i build of a flask app with the test builder gives an image in the
 // world's store that podman runs as a random uid, with the config s2i
 // commits and two new layers; credentials in the index URL are never shown
-// and never stored.
+// and never stored (config, labels, history, layers).
 func TestBuildFlaskApp(t *testing.T) {
 	builder := buildBuilder(t)
 	src := buildFlaskApp(t, "Hello from pys2i build", nil)
@@ -53,6 +53,7 @@ func TestBuildFlaskApp(t *testing.T) {
 	if strings.Contains(inspect, "s3cr3tpw") {
 		t.Errorf("the password is in the image config, labels or history:\n%s", inspect)
 	}
+	secretsScan(t, tag, "s3cr3tpw") // and in no layer
 	for _, want := range []string{
 		`"/usr/libexec/s2i/run"`,                            // Cmd: the run script
 		`"io.openshift.s2i.build.image": "` + builder + `"`, // generated label
