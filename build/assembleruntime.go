@@ -95,9 +95,7 @@ func (rt *runtimeImage) assembleRuntime(ctx context.Context, req Request, in run
 	if len(probs) > 0 {
 		return outside, home, rt.cannotRun(probs, elfdeps.Dir(in.CtrRoot), o.Builder)
 	}
-	if err := ctr.Unmount(); err != nil {
-		return outside, home, err
-	}
+	// Read while mounted, as in Run: whiteout entries are checked there.
 	diff, err := ctr.Diff()
 	if err != nil {
 		return outside, home, err
@@ -111,11 +109,17 @@ func (rt *runtimeImage) assembleRuntime(ctx context.Context, req Request, in run
 	if homeDir == "" {
 		homeDir = DefaultHome
 	}
-	outside, home, _, err = commit.Split(diff, dir, commit.SplitOptions{Home: homeDir, Drop: sandboxArtifact, Clamp: in.Epoch})
+	outside, home, _, err = commit.Split(diff, dir, commit.SplitOptions{
+		Home: homeDir, Drop: sandboxArtifact, Clamp: in.Epoch,
+		Whiteout: namedLikeWhiteouts(ctr.Root, "assemble-runtime"),
+	})
 	if cerr := diff.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("read runtime container changes: %w", cerr)
 	}
-	return outside, home, err
+	if err != nil {
+		return outside, home, err
+	}
+	return outside, home, ctr.Unmount()
 }
 
 // writeInRoot writes an executable file at p inside root (parents made,

@@ -97,6 +97,15 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if _, err := source.Check(o.Source); err != nil {
 		return res, err
 	}
+	// -e and -E are checked before anything is pulled or created; the
+	// source's .s2i/environment once the source is there.
+	given, warns, err := buildenv.FromFlags(o.Env, o.EnvFiles)
+	for _, w := range warns {
+		logf("warning: %s", w)
+	}
+	if err != nil {
+		return res, err
+	}
 	im := req.Images
 	outRef, err := im.OutputRef(o.Tag)
 	if err != nil {
@@ -181,7 +190,10 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
-	env, warns, err := buildenv.Build(srcHost, o.Env, o.EnvFiles)
+	for _, s := range info.Skipped {
+		logf("warning: source file %s is a %s: left out of the build (an image layer holds no such files)", s.Path, s.Kind)
+	}
+	env, warns, err := buildenv.WithSource(srcHost, given)
 	for _, w := range warns {
 		logf("warning: %s", w)
 	}
@@ -296,15 +308,13 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
-	// Unmounted first: the layer's changes are read from the driver's own
-	// files, and nothing can change them any more.
-	if err := ctr.Unmount(); err != nil {
-		return res, err
-	}
 	home := envValue(baseCfg.Config.Env, "HOME")
 	if home == "" {
 		home = DefaultHome
 	}
+	// The changes are read from the driver's own files while the root is
+	// still mounted (assemble is gone: nothing changes them), so that a
+	// whiteout entry can be told from a file named like one.
 	diff, err := ctr.Diff()
 	if err != nil {
 		return res, err
@@ -320,6 +330,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		Capture:  imageconfig.MetadataPath,
 		Clamp:    epoch,
 		SkipDirs: skipDirs(reuse, home, srcIn, state),
+		Whiteout: namedLikeWhiteouts(ctr.Root, "assemble"),
 		Drop: func(rel string) bool {
 			// The injected source is an input: what assemble left of it is
 			// not part of the image (its copy in $HOME is).
@@ -331,6 +342,9 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		err = fmt.Errorf("read container changes: %w", cerr)
 	}
 	if err != nil {
+		return res, err
+	}
+	if err := ctr.Unmount(); err != nil {
 		return res, err
 	}
 
