@@ -299,11 +299,11 @@ func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in 
 	})
 	outside, err := commit.DirLayer(filepath.Join(layers, "outside.tar"), parents, outDirs, in.Epoch)
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("runtime artifacts: %w", err)
 	}
 	homeLayer, err := commit.DirLayer(filepath.Join(layers, "home.tar"), nil, homeDirs, in.Epoch)
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("runtime artifacts: %w", err)
 	}
 	if rt.asmRuntime != nil {
 		outside, homeLayer, err = rt.assembleRuntime(ctx, req, in, []commit.Layer{outside, homeLayer}, dests, logf)

@@ -134,7 +134,8 @@ func (lw *writer) walk(root, rel string, lower *string) error {
 		if IsWhiteout(name) {
 			// Written as it is, the entry would delete or hide content of
 			// the layers below instead of being a file of this one.
-			return fmt.Errorf("layer: %s: a name starting with %q is read as a whiteout in an image layer (it would delete or hide what the layers below have)", path.Join(lw.opt.Prefix, childRel), WhiteoutPrefix)
+			return fmt.Errorf("layer: %s: a name starting with %q is read as a whiteout in an image layer, "+
+				"where it would delete or hide files instead of being one: rename it", path.Join(lw.opt.Prefix, childRel), WhiteoutPrefix)
 		}
 		var lowerFull string
 		var lowerFI fs.FileInfo
