@@ -97,12 +97,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if _, err := source.Check(o.Source); err != nil {
 		return res, err
 	}
-	// -e and -E are checked before anything is pulled or created; the
-	// source's .s2i/environment once the source is there.
-	given, warns, err := buildenv.FromFlags(o.Env, o.EnvFiles)
-	for _, w := range warns {
-		logf("warning: %s", w)
-	}
+	given, err := checkEnvEarly(o, logf)
 	if err != nil {
 		return res, err
 	}
@@ -383,6 +378,27 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	res.Tag = o.Tag
 	res.Commit = time.Since(cStart)
 	return res, nil
+}
+
+// checkEnvEarly checks the build env before anything is pulled or created
+// and returns the -e and -E part: the source's .s2i/environment too when it
+// can be read where it is (a local directory), else it is checked (again)
+// once the source is copied.
+func checkEnvEarly(o buildopts.Options, logf func(string, ...any)) (buildenv.Env, error) {
+	given, warns, err := buildenv.FromFlags(o.Env, o.EnvFiles)
+	for _, w := range warns {
+		logf("warning: %s", w)
+	}
+	if err != nil {
+		return nil, err
+	}
+	src := source.Options{Source: o.Source, Ref: o.Ref, ContextDir: o.ContextDir, Exclude: o.Exclude}
+	if dir := source.LocalContext(src, ".s2i", ".s2i/environment"); dir != "" {
+		if _, _, err := buildenv.WithSource(dir, given); err != nil {
+			return nil, err
+		}
+	}
+	return given, nil
 }
 
 // processEnv is assemble's environment: the image's Env with the build env

@@ -564,3 +564,54 @@ func TestPrepareReportsSpecialFiles(t *testing.T) {
 		})
 	}
 }
+
+// LocalContext gives a local source's context directory when the copy
+// would hold the paths as they are there, so a build can read them before
+// it pulls anything; "" whenever only the copy can tell.
+func TestLocalContext(t *testing.T) {
+	env := map[string]string{".s2i/environment": "A=1"}
+	with := func(extra map[string]string) map[string]string {
+		m := map[string]string{"app.py": "a"}
+		for k, v := range env {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	tests := []struct {
+		name  string
+		files map[string]string
+		opt   Options // Source is set by the test
+		want  string  // relative to the source; "-" for ""
+	}{
+		{name: "as on disk", files: with(nil), want: "."},
+		{name: "context dir", files: map[string]string{"web/.s2i/environment": "A=1"}, opt: Options{ContextDir: "web"}, want: "web"},
+		{name: "no such file", files: map[string]string{"app.py": "a"}, want: "-"},
+		{name: "a ref: the checkout", files: with(nil), opt: Options{Ref: "main"}, want: "-"},
+		{name: "excluded", files: with(nil), opt: Options{Exclude: regexp.MustCompile(`^\.s2i$`)}, want: "-"},
+		{name: "in .s2iignore", files: with(map[string]string{".s2iignore": ".s2i/env*\n"}), want: "-"},
+		{name: "kept by .s2iignore", files: with(map[string]string{".s2iignore": ".s2i/*\n!.s2i/environment\n"}), want: "."},
+		{name: "a symlink", files: map[string]string{"real/environment": "A=1", ".s2i": "->real"}, want: "-"},
+		{name: "context dir missing", files: with(nil), opt: Options{ContextDir: "nope"}, want: "-"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := t.TempDir()
+			write(t, src, tt.files)
+			opt := tt.opt
+			opt.Source = src
+			want := ""
+			if tt.want != "-" {
+				want = filepath.Join(src, tt.want)
+			}
+			if got := LocalContext(opt, ".s2i", ".s2i/environment"); got != want {
+				t.Errorf("LocalContext = %q, want %q", got, want)
+			}
+		})
+	}
+	if got := LocalContext(Options{Source: "https://example.com/app.git"}, ".s2i"); got != "" {
+		t.Errorf("a URL: %q", got)
+	}
+}
