@@ -188,7 +188,10 @@ func ReadS2IFile(srcDir string) (Env, []string, error) {
 // s2i silently skips a line without '=' or with an empty name; we stop with
 // an error naming the file and line instead (issue 6: a typo in the build's
 // environment should not build an image that quietly lacks a variable). A
-// NUL byte, which no process environment can carry, is an error too.
+// NUL byte, which no process environment can carry, is an error too, and so
+// are a name that is not a POSIX name and a variable over MaxVar (see Check).
+// "export X=1" is refused with a hint rather than read as X: s2i reads it
+// as the name "export X", so the same source would set no X under s2i.
 func ParseS2I(r io.Reader, name string) (Env, []string, error) {
 	return parse(r, name, true, "#")
 }
