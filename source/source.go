@@ -9,8 +9,9 @@
 // links (even one that points outside the source), so nothing outside the
 // source tree is read or, by .s2iignore, deleted. Sockets, FIFOs and device
 // files are skipped (and reported). A file named like a layer whiteout
-// (".wh.*") is refused: in the image it would delete or hide content. Modes are kept (without setuid, setgid and sticky bits);
-// Options.Owner gives everything to the assemble user, as s2i's upload does.
+// (".wh.*") is refused: in the image it would delete or hide content. Modes
+// are kept (without setuid, setgid and sticky bits); Options.Owner gives
+// everything to the assemble user, as s2i's upload does.
 package source
 
 import (
