@@ -99,9 +99,7 @@ func (rt *runtimeImage) assembleRuntime(ctx context.Context, req Request, in run
 	if len(probs) > 0 {
 		return outside, home, rt.cannotRun(probs, elfdeps.Dir(in.CtrRoot), o.Builder)
 	}
-	if err := ctr.Unmount(); err != nil {
-		return outside, home, err
-	}
+	// Read while mounted, as in Run: whiteout entries are checked there.
 	diff, err := ctr.Diff()
 	if err != nil {
 		return outside, home, err
@@ -120,11 +118,17 @@ func (rt *runtimeImage) assembleRuntime(ctx context.Context, req Request, in run
 		// An overlay copies up the parents of $HOME to write in it.
 		skip = ancestors(homeDir)
 	}
-	outside, home, _, err = commit.Split(diff, dir, commit.SplitOptions{Home: homeDir, Drop: sandboxArtifact, Clamp: in.Epoch, SkipDirs: skip})
+	outside, home, _, err = commit.Split(diff, dir, commit.SplitOptions{
+		Home: homeDir, Drop: sandboxArtifact, Clamp: in.Epoch, SkipDirs: skip,
+		Whiteout: namedLikeWhiteouts(ctr.Root, "assemble-runtime"),
+	})
 	if cerr := diff.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("read runtime container changes: %w", cerr)
 	}
-	return outside, home, err
+	if err != nil {
+		return outside, home, err
+	}
+	return outside, home, ctr.Unmount()
 }
 
 // writeInRoot writes an executable file at p inside root (parents made,

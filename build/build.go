@@ -97,6 +97,10 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if _, err := source.Check(o.Source); err != nil {
 		return res, err
 	}
+	given, err := checkEnvEarly(o, logf)
+	if err != nil {
+		return res, err
+	}
 	im := req.Images
 	outRef, err := im.OutputRef(o.Tag)
 	if err != nil {
@@ -181,7 +185,10 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
-	env, warns, err := buildenv.Build(srcHost, o.Env, o.EnvFiles)
+	for _, s := range info.Skipped {
+		logf("warning: source file %s is a %s: left out of the build (an image layer holds no such files)", s.Path, s.Kind)
+	}
+	env, warns, err := buildenv.WithSource(srcHost, given)
 	for _, w := range warns {
 		logf("warning: %s", w)
 	}
@@ -312,11 +319,9 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 			Recorded: recorded, User: userKey(user), Lineage: lin,
 		}, logf)
 	}
-	// Unmounted first: the layer's changes are read from the driver's own
-	// files, and nothing can change them any more.
-	if err := ctr.Unmount(); err != nil {
-		return res, err
-	}
+	// The changes are read from the driver's own files while the root is
+	// still mounted (assemble is gone: nothing changes them), so that a
+	// whiteout entry can be told from a file named like one.
 	diff, err := ctr.Diff()
 	if err != nil {
 		return res, err
@@ -332,6 +337,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		Capture:  imageconfig.MetadataPath,
 		Clamp:    epoch,
 		SkipDirs: skipDirs(reuse, home, srcIn, state),
+		Whiteout: namedLikeWhiteouts(ctr.Root, "assemble"),
 		Drop: func(rel string) bool {
 			// The injected source is an input: what assemble left of it is
 			// not part of the image (its copy in $HOME is).
@@ -343,6 +349,9 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		err = fmt.Errorf("read container changes: %w", cerr)
 	}
 	if err != nil {
+		return res, err
+	}
+	if err := ctr.Unmount(); err != nil {
 		return res, err
 	}
 
@@ -381,6 +390,27 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	res.Tag = o.Tag
 	res.Commit = time.Since(cStart)
 	return res, nil
+}
+
+// checkEnvEarly checks the build env before anything is pulled or created
+// and returns the -e and -E part: the source's .s2i/environment too when it
+// can be read where it is (a local directory), else it is checked (again)
+// once the source is copied.
+func checkEnvEarly(o buildopts.Options, logf func(string, ...any)) (buildenv.Env, error) {
+	given, warns, err := buildenv.FromFlags(o.Env, o.EnvFiles)
+	for _, w := range warns {
+		logf("warning: %s", w)
+	}
+	if err != nil {
+		return nil, err
+	}
+	src := source.Options{Source: o.Source, Ref: o.Ref, ContextDir: o.ContextDir, Exclude: o.Exclude}
+	if dir := source.LocalContext(src, ".s2i", ".s2i/environment"); dir != "" {
+		if _, _, err := buildenv.WithSource(dir, given); err != nil {
+			return nil, err
+		}
+	}
+	return given, nil
 }
 
 // processEnv is assemble's environment: the image's Env with the build env

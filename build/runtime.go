@@ -215,7 +215,7 @@ func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in 
 	}
 	homeLayer, err := commit.DirLayer(filepath.Join(layers, "home.tar"), nil, homeDirs, in.Epoch)
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("runtime artifacts: %w", err)
 	}
 	if rt.asmRuntime != nil {
 		outside, homeLayer, err = rt.assembleRuntime(ctx, req, in, deps != nil, []commit.Layer{outside, homeLayer}, rt.dests(), logf)
@@ -322,7 +322,7 @@ func (rt *runtimeImage) depsLayer(in runtimeInput, host func(string) (string, er
 		}
 		changed, err := commit.DirLayer(file, nil, parts, in.Epoch)
 		if err != nil {
-			return nil, commit.Layer{}, err
+			return nil, commit.Layer{}, fmt.Errorf("runtime artifacts: %w", err)
 		}
 		gone := d.removed(in.CtrRoot)
 		if changed.Entries == 0 && gone == "" {
@@ -351,7 +351,10 @@ func (rt *runtimeImage) depsLayer(in runtimeInput, host func(string) (string, er
 		return err == nil && fi.IsDir()
 	})
 	outside, err := commit.DirLayer(file, parents, parts, in.Epoch)
-	return nil, outside, err
+	if err != nil {
+		return nil, commit.Layer{}, fmt.Errorf("runtime artifacts: %w", err)
+	}
+	return nil, outside, nil
 }
 
 // firstEntry is the name of the first entry of the layer tar at file.

@@ -1,6 +1,7 @@
 package buildenv
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,10 +20,20 @@ func TestParseS2I(t *testing.T) {
 		{name: "empty", in: ""},
 		{
 			name: "s2i rules",
-			in: "# comment\n\nA=1\n  B = two words  \nQUOTED=\"a b\"\nURL=http://u:p@h/?x=1&y=2\nEMPTY=\n" +
-				"// not a comment here=1\n",
-			want: []string{"A=1", "B=two words", `QUOTED="a b"`, "URL=http://u:p@h/?x=1&y=2", "EMPTY=", "// not a comment here=1"},
+			in:   "# comment\n\nA=1\n  B = two words  \nQUOTED=\"a b\"\nURL=http://u:p@h/?x=1&y=2\nEMPTY=\n_x9=\n",
+			want: []string{"A=1", "B=two words", `QUOTED="a b"`, "URL=http://u:p@h/?x=1&y=2", "EMPTY=", "_x9="},
 		},
+		{name: "// is no comment here, and no name", in: "A=1\n// note=1\n", wantErr: `.s2i/environment:2: bad line: invalid variable name "// note"`},
+		{name: "a dash", in: "A=1\n\nBAD-NAME=1\n", wantErr: `.s2i/environment:3: bad line: invalid variable name "BAD-NAME"`},
+		{name: "a space", in: "MY VAR=1\n", wantErr: `.s2i/environment:1: bad line: invalid variable name "MY VAR"`},
+		{name: "a leading digit", in: "1X=1\n", wantErr: `:1: bad line: invalid variable name "1X"`},
+		{name: "a dot", in: "a.b=1\n", wantErr: `:1: bad line: invalid variable name "a.b"`},
+		{name: "non-ASCII", in: "NAMÉ=1\n", wantErr: `:1: bad line: invalid variable name "NAMÉ"`},
+		{name: "credentials in a bad name are masked", in: "https://u:s3cret@h/x=1\n", wantErr: `invalid variable name "https://***@h/x"`},
+		{name: "export is shell, refused", in: "A=1\nexport X=1\n", wantErr: `.s2i/environment:2: bad line: "export X": this is NAME=VALUE, not shell: write X=... without "export"`},
+		{name: "the largest variable", in: "A=" + strings.Repeat("x", MaxVar-2) + "\n", want: []string{"A=" + strings.Repeat("x", MaxVar-2)}},
+		{name: "one byte more", in: "A=1\nBIG=" + strings.Repeat("x", MaxVar-3) + "\n", wantErr: ".s2i/environment:2: bad line: variable BIG is 131072 bytes as NAME=VALUE, more than the 131071"},
+		{name: "a 1 MB line", in: "A=1\nB=" + strings.Repeat("x", 1<<20) + "\nC=1\n", wantErr: ".s2i/environment:2: bad line: longer than 1048576 bytes"},
 		{name: "a line without '=' is an error naming the line", in: "A=1\njust words\nB=2\n", wantErr: ".s2i/environment:2: bad line: no '='"},
 		{name: "an empty name is an error", in: "A=1\n=novalue\n", wantErr: ".s2i/environment:2: bad line: empty variable name"},
 		{name: "an indented # is no comment for s2i", in: "  # note\n", wantErr: ".s2i/environment:1: bad line"},
@@ -70,17 +81,21 @@ func TestParseFlags(t *testing.T) {
 		{in: []string{"LIST=a=1,b=2"}, want: []string{"LIST=a=1,b=2"}, warn: 1},
 		{in: []string{"NOEQUALS"}, wantErr: "invalid -e value: no '='"},
 		{in: []string{"=x"}, wantErr: "empty variable name"},
+		{in: []string{"BAD-NAME=1"}, wantErr: `invalid -e value: invalid variable name "BAD-NAME"`},
+		{in: []string{"export X=1"}, wantErr: `invalid -e value: "export X": this is NAME=VALUE, not shell`},
+		{in: []string{"X=" + strings.Repeat("x", 200<<10)}, wantErr: "invalid -e value: variable X is 204802 bytes as NAME=VALUE, more than the 131071"},
+		{in: []string{"N\x00=1"}, wantErr: "invalid -e value for N\x00: NUL byte"},
 	}
 	for _, tt := range tests {
 		env, warn, err := ParseFlags(tt.in)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("ParseFlags(%q) error = %v, want %q", tt.in, err, tt.wantErr)
+				t.Errorf("ParseFlags(%.80q) error = %v, want %q", tt.in, err, tt.wantErr)
 			}
 			continue
 		}
 		if err != nil || !reflect.DeepEqual(env.Strings(), tt.want) || len(warn) != tt.warn {
-			t.Errorf("ParseFlags(%q) = %q, %q, %v; want %q, %d warnings", tt.in, env.Strings(), warn, err, tt.want, tt.warn)
+			t.Errorf("ParseFlags(%.80q) = %.80q, %q, %v; want %.80q, %d warnings", tt.in, env.Strings(), warn, err, tt.want, tt.warn)
 		}
 	}
 }
@@ -104,6 +119,84 @@ func TestBuild(t *testing.T) {
 	}
 	if s := env.String(); strings.Contains(s, "src") || strings.Contains(s, "flag") || s != "A=*** B=*** C=*** D=***" {
 		t.Errorf("String() = %q shows values", s)
+	}
+}
+
+// -E files: lines s2i skips are warnings (as in s2i), but a name or a size
+// that s2i would pass on is an error naming the file and line.
+func TestReadEnvFile(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    []string
+		warn    string
+		wantErr string
+	}{
+		{name: "comments and skipped lines", in: "// c\n# c\nA=1\nnonsense\n", want: []string{"A=1"}, warn: ":4: skipped: no '='"},
+		{name: "a dash", in: "A=1\nBAD-NAME=1\n", wantErr: `:2: bad line: invalid variable name "BAD-NAME"`},
+		{name: "export", in: "export X=1\n", wantErr: `:1: bad line: "export X": this is NAME=VALUE, not shell`},
+		{name: "oversized", in: "A=1\nA=2\nBIG=" + strings.Repeat("x", MaxVar) + "\n", wantErr: ":3: bad line: variable BIG is"},
+		{name: "a 1 MB line", in: "BIG=" + strings.Repeat("x", 1<<20) + "\n", wantErr: ":1: bad line: longer than 1048576 bytes"},
+		{name: "NUL", in: "A=x\x00\n", wantErr: ":1: NUL byte"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "env")
+			mkfile(t, f, tt.in)
+			env, warn, err := ReadEnvFile(f)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), f+tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, f+tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(env.Strings(), tt.want) {
+				t.Fatalf("env = %q, %v; want %q", env.Strings(), err, tt.want)
+			}
+			if len(warn) != 1 || !strings.Contains(warn[0], f+tt.warn) {
+				t.Errorf("warnings = %q, want %q", warn, tt.warn)
+			}
+		})
+	}
+}
+
+// The whole environment is bounded too, naming the largest variables; the
+// bound holds across .s2i/environment, -e and -E together.
+func TestTotal(t *testing.T) {
+	big := strings.Repeat("x", 100<<10)
+	var flags []string
+	for i := range 10 {
+		flags = append(flags, fmt.Sprintf("V%d=%s", i, big))
+	}
+	envFile := filepath.Join(t.TempDir(), "env")
+	mkfile(t, envFile, "HUGE="+big+big[:20<<10]+"\n")
+	tests := []struct {
+		name    string
+		source  string // .s2i/environment
+		flags   []string
+		files   []string
+		wantErr string
+	}{
+		{name: "ten 100 KiB variables", flags: flags},
+		{name: "and one more from the source", source: "S=" + big + big[:10<<10] + "\n", flags: flags,
+			wantErr: "the build environment is 1136683 bytes, more than the 1048576 a build allows: the largest variables are S (112643 bytes), V0 (102404 bytes)"},
+		{name: "and one more from -E", flags: flags, files: []string{envFile},
+			wantErr: "the largest variables are HUGE (122886 bytes), V0 (102404 bytes), V1 (102404 bytes)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := t.TempDir()
+			if tt.source != "" {
+				mkfile(t, filepath.Join(src, ".s2i/environment"), tt.source)
+			}
+			_, _, err := Build(src, tt.flags, tt.files)
+			if tt.wantErr == "" && err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("error = %v, want %q", err, tt.wantErr)
+			}
+		})
 	}
 }
 

@@ -95,14 +95,13 @@ func addPart(lf *layerFile, p DirPart, clamp time.Time) error {
 		}
 	}
 	pr.CloseWithError(errors.New("layer: stopped reading"))
-	werr := <-done
-	if copyErr != nil {
-		return copyErr
+	// The writer's own error first: what the reader got is that error
+	// through the pipe. It names the entry (as in the image, for a refused
+	// name; by its host path, for an I/O error).
+	if werr := <-done; werr != nil {
+		return werr
 	}
-	if werr != nil {
-		return fmt.Errorf("layer of %s: %w", p.Host, werr)
-	}
-	return nil
+	return copyErr
 }
 
 // addOne writes a single file or symlink entry.

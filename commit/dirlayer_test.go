@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -100,5 +101,22 @@ func TestDirLayer(t *testing.T) {
 	}
 	if _, err := DirLayer(filepath.Join(t.TempDir(), "x.tar"), nil, []DirPart{{Host: filepath.Join(src, "nope"), Name: "/x"}}, time.Time{}); err == nil {
 		t.Error("a missing tree was accepted")
+	}
+}
+
+// An artifact named like a whiteout fails the layer, named as in the image
+// (the host path it was read from means nothing to the user).
+func TestDirLayerRefusesWhiteoutNames(t *testing.T) {
+	src := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(src, "src"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "src", ".wh.app.py"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := DirLayer(filepath.Join(t.TempDir(), "x.tar"), nil, []DirPart{{Host: src, Name: "/opt/app-root"}}, time.Time{})
+	want := `layer: opt/app-root/src/.wh.app.py: a name starting with ".wh." is read as a whiteout in an image layer`
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("err = %v, want %q...", err, want)
 	}
 }

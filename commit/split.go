@@ -43,6 +43,10 @@ type SplitOptions struct {
 	// layer when they are only directories: an overlay copies up the
 	// parents of every changed path, with nothing changed but their mtime.
 	SkipDirs map[string]bool
+	// Whiteout, if set, is called with each whiteout entry kept (rel of
+	// the ".wh." entry itself); an error stops Split. The tar can't tell a
+	// deletion from a file that was given such a name: the caller can.
+	Whiteout func(rel string) error
 }
 
 // MaxCapture bounds the captured file: image_metadata.json has a 10 KB label budget.
@@ -91,6 +95,11 @@ func Split(r io.Reader, dir string, opt SplitOptions) (outside, home Layer, capt
 		}
 		if opt.Drop != nil && opt.Drop(target) {
 			continue
+		}
+		if target != rel && opt.Whiteout != nil {
+			if err := opt.Whiteout(rel); err != nil {
+				return Layer{}, Layer{}, nil, err
+			}
 		}
 		if captureRel != "" && rel == captureRel && hdr.Typeflag == tar.TypeReg {
 			if captured, err = io.ReadAll(io.LimitReader(tr, MaxCapture+1)); err != nil {

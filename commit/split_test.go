@@ -131,3 +131,37 @@ func TestSplitBadInput(t *testing.T) {
 		t.Errorf("oversized capture: err = %v", err)
 	}
 }
+
+// Whiteout sees each whiteout entry that is kept, and its error stops Split:
+// the caller tells a deletion from a file named like one.
+func TestSplitWhiteoutHook(t *testing.T) {
+	in := []entry{
+		{name: "opt/app-root/src/app.py", body: "print(1)"},
+		{name: "opt/app-root/src/.wh.old.py"},
+		{name: "opt/app-root/src/sub/.wh..wh..opq"},
+		{name: "tmp/src/.wh.dropped"},
+		{name: "etc/.wh.motd"},
+	}
+	drop := func(rel string) bool { return strings.HasPrefix(rel, "tmp/src/") }
+	var seen []string
+	opt := SplitOptions{Home: "/opt/app-root/src", Drop: drop, Whiteout: func(rel string) error {
+		seen = append(seen, rel)
+		return nil
+	}}
+	if _, _, _, err := Split(tarOf(t, in), t.TempDir(), opt); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"opt/app-root/src/.wh.old.py", "opt/app-root/src/sub/.wh..wh..opq", "etc/.wh.motd"}
+	if !reflect.DeepEqual(seen, want) {
+		t.Errorf("Whiteout saw %q, want %q", seen, want)
+	}
+	opt.Whiteout = func(rel string) error {
+		if rel == "etc/.wh.motd" {
+			return errors.New("etc/.wh.motd is a file")
+		}
+		return nil
+	}
+	if _, _, _, err := Split(tarOf(t, in), t.TempDir(), opt); err == nil || err.Error() != "etc/.wh.motd is a file" {
+		t.Errorf("err = %v, want Whiteout's", err)
+	}
+}

@@ -34,7 +34,19 @@ type Options struct {
 	Prefix string
 }
 
-// WriteDir writes the tree at root to w as an uncompressed tar layer.
+// WhiteoutPrefix starts the name of a whiteout entry in a layer tar: ".wh.x"
+// deletes x from the layers below, ".wh..wh..opq" hides a directory's
+// content (the OCI image spec, from AUFS).
+const WhiteoutPrefix = ".wh."
+
+// IsWhiteout reports whether a file named base would be read as a whiteout
+// in a layer tar, whatever its type.
+func IsWhiteout(base string) bool {
+	return strings.HasPrefix(base, WhiteoutPrefix)
+}
+
+// WriteDir writes the tree at root to w as an uncompressed tar layer. A file
+// named like a whiteout is an error (see walk).
 func WriteDir(w io.Writer, root string, opt Options) error {
 	lw := newWriter(w, opt)
 	// The prefix's own entry is left out only when Exclude says so of ""
@@ -121,6 +133,12 @@ func (lw *writer) walk(root, rel string, lower *string) error {
 		}
 		if lw.opt.Exclude != nil && lw.opt.Exclude(childRel, fi.IsDir()) {
 			continue
+		}
+		if IsWhiteout(name) {
+			// Written as it is, the entry would delete or hide content of
+			// the layers below instead of being a file of this one.
+			return fmt.Errorf("layer: %s: a name starting with %q is read as a whiteout in an image layer, "+
+				"where it would delete or hide files instead of being one: rename it", path.Join(lw.opt.Prefix, childRel), WhiteoutPrefix)
 		}
 		var lowerFull string
 		var lowerFI fs.FileInfo

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -192,5 +193,52 @@ func TestSameContent(t *testing.T) {
 	}
 	if _, err := SameContent(filepath.Join(dir, "missing"), filepath.Join(dir, "a")); err == nil {
 		t.Error("a missing file: no error")
+	}
+}
+
+// A file named like a whiteout cannot be written as itself: a reader of the
+// layer would take it for a deletion. Both walkers refuse it, naming it.
+func TestWriteRefusesWhiteoutNames(t *testing.T) {
+	tests := []struct {
+		name    string
+		files   []string
+		opt     Options
+		wantErr string // "" for no error
+	}{
+		{name: "plain names", files: []string{"a", "dir/wh.x", "dir/x.wh.y"}},
+		{name: "a whiteout name", files: []string{"a", "dir/.wh.app.py"}, wantErr: `layer: dir/.wh.app.py: a name starting with ".wh."`},
+		{name: "an opaque marker", files: []string{"dir/.wh..wh..opq"}, wantErr: "layer: dir/.wh..wh..opq: "},
+		{name: "a directory", files: []string{".wh.d/x"}, wantErr: "layer: .wh.d: "},
+		{name: "named with the prefix", files: []string{"lib/.wh.x"}, opt: Options{Prefix: "opt/app-root"}, wantErr: "layer: opt/app-root/lib/.wh.x: "},
+		{
+			name: "excluded", files: []string{"a", "skip/.wh.x"},
+			opt: Options{Exclude: func(rel string, isDir bool) bool { return rel == "skip" }},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files := map[string]string{}
+			for _, f := range tt.files {
+				files[f] = "x"
+			}
+			root := t.TempDir()
+			write(t, root, files)
+			empty := t.TempDir()
+			for _, w := range []struct {
+				name string
+				fn   func(io.Writer) error
+			}{
+				{"WriteDir", func(b io.Writer) error { return WriteDir(b, root, tt.opt) }},
+				{"WriteDiff", func(b io.Writer) error { return WriteDiff(b, empty, root, tt.opt) }},
+			} {
+				err := w.fn(io.Discard)
+				if tt.wantErr == "" && err != nil {
+					t.Errorf("%s: %v", w.name, err)
+				}
+				if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+					t.Errorf("%s: error = %v, want %q", w.name, err, tt.wantErr)
+				}
+			}
+		})
 	}
 }

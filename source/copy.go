@@ -11,11 +11,13 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pys2i/pys2i/layer"
 )
 
 // copyTree copies root/ctxDir into dst as described in the package comment and
 // returns the special files it skipped.
-func copyTree(ctx context.Context, root, ctxDir, dst string, opt Options) ([]string, error) {
+func copyTree(ctx context.Context, root, ctxDir, dst string, opt Options) ([]Special, error) {
 	// The root itself may be a symlink (the user named it): resolve it once,
 	// so the walk starts in the real directory.
 	resolved, err := filepath.EvalSymlinks(root)
@@ -43,7 +45,8 @@ func copyTree(ctx context.Context, root, ctxDir, dst string, opt Options) ([]str
 		mtime time.Time
 	}
 	var dirs []dirMeta
-	var skipped []string
+	var skipped []Special
+	var whiteouts []named // checked once .s2iignore has had its say
 	err = filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -67,6 +70,10 @@ func copyTree(ctx context.Context, root, ctxDir, dst string, opt Options) ([]str
 			return err
 		}
 		target := filepath.Join(dst, rel)
+		fromSource := filepath.ToSlash(filepath.Join(ctxDir, rel)) // as the user knows it
+		if rel != "." && layer.IsWhiteout(d.Name()) {
+			whiteouts = append(whiteouts, named{target, fromSource})
+		}
 		switch {
 		case fi.IsDir():
 			if rel != "." {
@@ -89,7 +96,7 @@ func copyTree(ctx context.Context, root, ctxDir, dst string, opt Options) ([]str
 				return err
 			}
 		default:
-			skipped = append(skipped, slash)
+			skipped = append(skipped, Special{Path: fromSource, Kind: specialKind(fi.Mode())})
 			return nil
 		}
 		if opt.Owner != nil {
@@ -103,6 +110,9 @@ func copyTree(ctx context.Context, root, ctxDir, dst string, opt Options) ([]str
 		return skipped, fmt.Errorf("copy source %s: %w", from, err)
 	}
 	if err := applyIgnore(dst); err != nil {
+		return skipped, err
+	}
+	if err := refuseWhiteouts(whiteouts); err != nil {
 		return skipped, err
 	}
 	// Children first, so setting a parent's mtime is the last touch.

@@ -67,17 +67,17 @@ func cleanPattern(p string) (string, bool) {
 	return p, true
 }
 
-// applyIgnore deletes from dir what its .s2iignore selects.
-func applyIgnore(dir string) error {
+// readIgnore returns the lines of dir's .s2iignore; none when there is none.
+func readIgnore(dir string) ([]string, error) {
 	f, err := os.OpenFile(filepath.Join(dir, IgnoreFile), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if errors.Is(err, syscall.ELOOP) {
-		return fmt.Errorf("%s is a symlink, which is not followed", IgnoreFile)
+		return nil, fmt.Errorf("%s is a symlink, which is not followed", IgnoreFile)
 	}
 	if err != nil {
-		return fmt.Errorf("read %s: %w", IgnoreFile, err)
+		return nil, fmt.Errorf("read %s: %w", IgnoreFile, err)
 	}
 	defer f.Close()
 	var lines []string
@@ -86,7 +86,16 @@ func applyIgnore(dir string) error {
 		lines = append(lines, sc.Text())
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read %s: %w", IgnoreFile, err)
+		return nil, fmt.Errorf("read %s: %w", IgnoreFile, err)
+	}
+	return lines, nil
+}
+
+// applyIgnore deletes from dir what its .s2iignore selects.
+func applyIgnore(dir string) error {
+	lines, err := readIgnore(dir)
+	if err != nil || lines == nil {
+		return err
 	}
 	var entries []string
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {

@@ -8,8 +8,10 @@
 // Copying never follows a symlink below the source root: links are copied as
 // links (even one that points outside the source), so nothing outside the
 // source tree is read or, by .s2iignore, deleted. Sockets, FIFOs and device
-// files are skipped. Modes are kept (without setuid, setgid and sticky bits);
-// Options.Owner gives everything to the assemble user, as s2i's upload does.
+// files are skipped (and reported). A file named like a layer whiteout
+// (".wh.*") is refused: in the image it would delete or hide content. Modes
+// are kept (without setuid, setgid and sticky bits); Options.Owner gives
+// everything to the assemble user, as s2i's upload does.
 package source
 
 import (
@@ -67,9 +69,18 @@ type Info struct {
 	Author  string // "Name <email>"
 	Date    string
 	Message string // subject, at most 80 characters
-	// Skipped lists special files left out (slash-separated, relative).
-	Skipped []string
+	// Skipped lists the special files left out.
+	Skipped []Special
 }
+
+// Special is a FIFO, socket or device file of the source, which is not
+// copied: it can't be one in an image layer.
+type Special struct {
+	Path string // slash-separated, relative to the source root
+	Kind string // "FIFO", "socket", "character device", "block device"
+}
+
+func (s Special) String() string { return s.Path + " (" + s.Kind + ")" }
 
 // Prepare copies the source described by opt into dst, which is created and
 // must not exist yet or be empty.

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/pys2i/pys2i/exitcode"
 )
 
@@ -216,7 +218,11 @@ func TestPrepareLocal(t *testing.T) {
 			if k := keys(got); k != strings.Join(tt.want, " ") {
 				t.Errorf("copied:\n %s\nwant:\n %s", k, strings.Join(tt.want, " "))
 			}
-			if strings.Join(info.Skipped, " ") != strings.Join(tt.skipped, " ") {
+			var skipped []string
+			for _, s := range info.Skipped {
+				skipped = append(skipped, s.Path)
+			}
+			if strings.Join(skipped, " ") != strings.Join(tt.skipped, " ") {
 				t.Errorf("skipped = %v, want %v", info.Skipped, tt.skipped)
 			}
 			// Symlinks stay symlinks with their targets; nothing of outside/ is copied.
@@ -486,5 +492,126 @@ func TestPrepareEmptyGitRepository(t *testing.T) {
 	}
 	if got := tree(t, dst); !same(got, map[string]string{"app.py": "uncommitted"}) {
 		t.Errorf("copied %v", got)
+	}
+}
+
+// A source file named like a whiteout (".wh.x", ".wh..wh..opq") would be
+// read as one in the image layer and delete or hide content: the copy is
+// refused, naming the file relative to the source, unless --exclude or
+// .s2iignore leaves it out.
+func TestPrepareRefusesWhiteoutNames(t *testing.T) {
+	tests := []struct {
+		name    string
+		files   map[string]string
+		opt     Options // Source is set by the test
+		wantErr string  // "" for a copy
+	}{
+		{name: "look-alikes are files", files: map[string]string{"wh.x": "x", "x.wh.y": "x", ".whx": "x", "d/.wh": "x"}},
+		{name: "a whiteout name", files: map[string]string{"app.py": "a", ".wh.app.py": "x"}, wantErr: `source file .wh.app.py: a name starting with ".wh." is read as a whiteout`},
+		{name: "an opaque marker", files: map[string]string{"web/.wh..wh..opq": ""}, wantErr: "source file web/.wh..wh..opq: "},
+		{name: "a directory", files: map[string]string{".wh.dir/f": "x"}, wantErr: "source file .wh.dir: "},
+		{name: "a symlink", files: map[string]string{".wh.link": "->app.py"}, wantErr: "source file .wh.link: "},
+		{name: "named from the source root", files: map[string]string{"web/.wh.x": "x"}, opt: Options{ContextDir: "web"}, wantErr: "source file web/.wh.x: "},
+		{name: "excluded", files: map[string]string{"a": "a", "junk/.wh.x": "x"}, opt: Options{Exclude: regexp.MustCompile(`^junk$`)}},
+		{name: "deleted by .s2iignore", files: map[string]string{"a": "a", ".wh.x": "x", ".s2iignore": ".wh.x\n"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := t.TempDir()
+			write(t, src, tt.files)
+			opt := tt.opt
+			opt.Source = src
+			_, err := Prepare(context.Background(), opt, filepath.Join(t.TempDir(), "src"))
+			if tt.wantErr == "" && err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("error = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// FIFOs, sockets and device files are left out, and reported with their
+// kind and their path relative to the source (the build warns about each).
+func TestPrepareReportsSpecialFiles(t *testing.T) {
+	src := t.TempDir()
+	write(t, src, map[string]string{"app.py": "a", "web/index.html": "i"})
+	must(t, syscall.Mkfifo(filepath.Join(src, "fifo"), 0o644))
+	must(t, syscall.Mkfifo(filepath.Join(src, "web/pipe"), 0o644))
+	must(t, syscall.Mknod(filepath.Join(src, "web/null"), syscall.S_IFCHR|0o666, int(unix.Mkdev(1, 3))))
+	tests := []struct {
+		name string
+		opt  Options
+		want []string
+	}{
+		{"whole source", Options{Source: src}, []string{"fifo (FIFO)", "web/null (character device)", "web/pipe (FIFO)"}},
+		{"context dir", Options{Source: src, ContextDir: "web"}, []string{"web/null (character device)", "web/pipe (FIFO)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			info, err := Prepare(context.Background(), tt.opt, filepath.Join(t.TempDir(), "src"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range info.Skipped {
+				got = append(got, s.String())
+			}
+			if strings.Join(got, ", ") != strings.Join(tt.want, ", ") {
+				t.Errorf("skipped = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// LocalContext gives a local source's context directory when the copy
+// would hold the paths as they are there, so a build can read them before
+// it pulls anything; "" whenever only the copy can tell.
+func TestLocalContext(t *testing.T) {
+	env := map[string]string{".s2i/environment": "A=1"}
+	with := func(extra map[string]string) map[string]string {
+		m := map[string]string{"app.py": "a"}
+		for k, v := range env {
+			m[k] = v
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	tests := []struct {
+		name  string
+		files map[string]string
+		opt   Options // Source is set by the test
+		want  string  // relative to the source; "-" for ""
+	}{
+		{name: "as on disk", files: with(nil), want: "."},
+		{name: "context dir", files: map[string]string{"web/.s2i/environment": "A=1"}, opt: Options{ContextDir: "web"}, want: "web"},
+		{name: "no such file", files: map[string]string{"app.py": "a"}, want: "-"},
+		{name: "a ref: the checkout", files: with(nil), opt: Options{Ref: "main"}, want: "-"},
+		{name: "excluded", files: with(nil), opt: Options{Exclude: regexp.MustCompile(`^\.s2i$`)}, want: "-"},
+		{name: "in .s2iignore", files: with(map[string]string{".s2iignore": ".s2i/env*\n"}), want: "-"},
+		{name: "kept by .s2iignore", files: with(map[string]string{".s2iignore": ".s2i/*\n!.s2i/environment\n"}), want: "."},
+		{name: "a symlink", files: map[string]string{"real/environment": "A=1", ".s2i": "->real"}, want: "-"},
+		{name: "context dir missing", files: with(nil), opt: Options{ContextDir: "nope"}, want: "-"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := t.TempDir()
+			write(t, src, tt.files)
+			opt := tt.opt
+			opt.Source = src
+			want := ""
+			if tt.want != "-" {
+				want = filepath.Join(src, tt.want)
+			}
+			if got := LocalContext(opt, ".s2i", ".s2i/environment"); got != want {
+				t.Errorf("LocalContext = %q, want %q", got, want)
+			}
+		})
+	}
+	if got := LocalContext(Options{Source: "https://example.com/app.git"}, ".s2i"); got != "" {
+		t.Errorf("a URL: %q", got)
 	}
 }

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,9 +15,9 @@ import (
 
 // buildQuickSource is a source whose own assemble (from .s2i/bin) runs in
 // no time: it moves the source in, writes outside $HOME and asks for a label.
-func buildQuickSource(t *testing.T) string {
+func buildQuickSource(t *testing.T, over ...map[string]string) string {
 	t.Helper()
-	return buildFlaskApp(t, "quick", map[string]string{
+	files := map[string]string{
 		".s2i/environment": "QUICK_VAR=from-s2i-env\n",
 		".s2i/bin/assemble": `#!/bin/sh
 set -e
@@ -27,7 +28,11 @@ mkdir -p /tmp/.s2i
 echo '{"labels":[{"io.pys2i.test.quick":"yes"}]}' > /tmp/.s2i/image_metadata.json
 echo assembled
 `,
-	})
+	}
+	for _, o := range over { // files replaced or added
+		maps.Copy(files, o)
+	}
+	return buildFlaskApp(t, "quick", files)
 }
 
 // The committed image: labels from image_metadata.json, the source's

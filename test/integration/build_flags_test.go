@@ -279,24 +279,74 @@ func TestBuildFlagsBadValues(t *testing.T) {
 	src := buildQuickSource(t)
 	tag := "localhost/pys2i-test/build-badflag:latest"
 	missing := filepath.Join(t.TempDir(), "missing")
+	envFile := func(body string) string {
+		p := filepath.Join(t.TempDir(), "build.env")
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	badName, bigVar := envFile("A=1\nBAD-NAME=1\n"), envFile("BIG="+strings.Repeat("x", 200<<10)+"\n")
+	var manyBig []string // eleven 100 KiB variables: over the 1 MiB the whole build env may have
+	for i := range 11 {
+		manyBig = append(manyBig, "-e", fmt.Sprintf("V%d=%s", i, strings.Repeat("x", 100<<10)))
+	}
+	// absent is a builder that is not there, and may not be pulled: the
+	// cases that name it are refused before anything is pulled.
+	const absent = "localhost/pys2i-test/no-such-builder:latest"
 	tests := []struct {
-		name string
-		args []string
-		want string
+		name    string
+		args    []string
+		want    string
+		src     map[string]string // files over the quick source's
+		builder string            // "" for the test builder
 	}{
-		{"network", []string{"--network", "bridge"}, `invalid --network "bridge"`},
-		{"cap-drop", []string{"--cap-drop", "CAP_NOPE"}, `unknown capability "CAP_NOPE"`},
-		{"add-host", []string{"--add-host", "nohost"}, "want HOST:IP"},
-		{"volume", []string{"-v", "relative:/x"}, "absolute host path"},
-		{"volume source missing", []string{"-v", missing + ":/x"}, "--volume " + missing + ":/x"},
-		{"inject chars", []string{"--inject", "/a*:/b"}, "not allowed"},
-		{"inject source missing", []string{"--inject", missing + ":/tmp"}, "--inject " + missing},
-		{"inject destination missing", []string{"--inject", src + ":/no/such/dir"}, "the destination directory /no/such/dir must exist in the builder image"},
-		{"callback-url", []string{"--callback-url", "ftp://u:s3cret@x/"}, "invalid --callback-url ftp://***@x/"},
-		{"dockercfg-path", []string{"--dockercfg-path", missing}, "registry auth file"},
+		{name: "-e name", args: []string{"-e", "BAD-NAME=1"}, want: `invalid -e value: invalid variable name "BAD-NAME"`},
+		{name: "-e export", args: []string{"-e", "export X=1"}, want: `invalid -e value: "export X": this is NAME=VALUE, not shell: write X=... without "export"`},
+		{name: "-e total", args: append(manyBig, "--pull-policy", "never"), builder: absent,
+			want: "the build environment is 1126445 bytes, more than the 1048576 a build allows: the largest variables are V10 (102405 bytes)"},
+		{name: "-E name", args: []string{"-E", badName, "--pull-policy", "never"}, builder: absent,
+			want: badName + `:2: bad line: invalid variable name "BAD-NAME"`},
+		{name: "-E oversized", args: []string{"-E", bigVar, "--pull-policy", "never"}, builder: absent,
+			want: bigVar + ":1: bad line: variable BIG is 204804 bytes as NAME=VALUE, more than the 131071"},
+		{name: ".s2i/environment name", src: map[string]string{".s2i/environment": "A=1\nMY VAR=1\n"},
+			want: `.s2i/environment:2: bad line: invalid variable name "MY VAR"`},
+		{name: ".s2i/environment oversized", args: []string{"--pull-policy", "never"}, builder: absent,
+			src:  map[string]string{".s2i/environment": "A=1\nBIG=" + strings.Repeat("x", 200<<10) + "\n"},
+			want: ".s2i/environment:2: bad line: variable BIG is 204804 bytes as NAME=VALUE, more than the 131071"},
+		{name: ".s2i/environment export", src: map[string]string{".s2i/environment": "export X=1\n"},
+			want: `.s2i/environment:1: bad line: "export X": this is NAME=VALUE, not shell`},
+		{name: ".s2i/environment 1 MB line", src: map[string]string{".s2i/environment": "A=1\nB=" + strings.Repeat("x", 1<<20) + "\n"},
+			want: ".s2i/environment:2: bad line: longer than 1048576 bytes"},
+		{name: "source file named like a whiteout", src: map[string]string{"web/.wh.index.html": "x"},
+			want: `source file web/.wh.index.html: a name starting with ".wh." is read as a whiteout`},
+		{name: "assemble makes a file named like a whiteout", src: map[string]string{".s2i/bin/assemble": "#!/bin/sh\nset -e\nmv /tmp/src/* ./\necho x > .wh.app.py\n"},
+			want: `assemble created /opt/app-root/src/.wh.app.py: a name starting with ".wh." is read as a whiteout`},
+		{name: "a runtime artifact named like a whiteout", args: []string{"--runtime-image", "localhost/pys2i-test/python-minimal:latest"},
+			src:  map[string]string{".s2i/bin/assemble": "#!/bin/sh\nset -e\nmv /tmp/src/* ./\necho x > .wh.app.py\n"},
+			want: `runtime artifacts: layer: opt/app-root/src/.wh.app.py: a name starting with ".wh." is read as a whiteout`},
+		{name: "assemble makes an opaque marker", src: map[string]string{".s2i/bin/assemble": "#!/bin/sh\nset -e\nmv /tmp/src/* ./\n: > /opt/app-root/.wh..wh..opq\n"},
+			want: "assemble created /opt/app-root/.wh..wh..opq: "},
+		{name: "network", args: []string{"--network", "bridge"}, want: `invalid --network "bridge"`},
+		{name: "cap-drop", args: []string{"--cap-drop", "CAP_NOPE"}, want: `unknown capability "CAP_NOPE"`},
+		{name: "add-host", args: []string{"--add-host", "nohost"}, want: "want HOST:IP"},
+		{name: "volume", args: []string{"-v", "relative:/x"}, want: "absolute host path"},
+		{name: "volume source missing", args: []string{"-v", missing + ":/x"}, want: "--volume " + missing + ":/x"},
+		{name: "inject chars", args: []string{"--inject", "/a*:/b"}, want: "not allowed"},
+		{name: "inject source missing", args: []string{"--inject", missing + ":/tmp"}, want: "--inject " + missing},
+		{name: "inject destination missing", args: []string{"--inject", src + ":/no/such/dir"}, want: "the destination directory /no/such/dir must exist in the builder image"},
+		{name: "callback-url", args: []string{"--callback-url", "ftp://u:s3cret@x/"}, want: "invalid --callback-url ftp://***@x/"},
+		{name: "dockercfg-path", args: []string{"--dockercfg-path", missing}, want: "registry auth file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			src, builder := src, builder
+			if tt.src != nil {
+				src = buildQuickSource(t, tt.src)
+			}
+			if tt.builder != "" {
+				builder = tt.builder
+			}
 			before := buildSnapshot(t)
 			r := buildRun(t, append([]string{"build", src, builder, tag, "-q"}, tt.args...)...)
 			if r.code != 1 || !strings.Contains(r.stderr, tt.want) || strings.Contains(r.stderr, "s3cret") {

@@ -164,6 +164,35 @@ func TestBuildFailingAssemble(t *testing.T) {
 	buildNoLeftovers(t, before, r)
 }
 
+// FIFOs and device files in the source are left out, as before, but the
+// build log names each, with its kind; the build goes on.
+func TestBuildWarnsSpecialFiles(t *testing.T) {
+	builder := buildBuilder(t)
+	src := buildQuickSource(t)
+	if err := syscall.Mkfifo(filepath.Join(src, "app.fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mknod(filepath.Join(src, ".s2i/null"), syscall.S_IFCHR|0o666, 1<<8|3); err != nil {
+		t.Fatal(err)
+	}
+	tag := "localhost/pys2i-test/build-special:latest"
+	buildRmi(t, tag)
+	before := buildSnapshot(t)
+	r := buildRun(t, "build", src, builder, tag, "-q")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"warning: source file .s2i/null is a character device: left out of the build",
+		"warning: source file app.fifo is a FIFO: left out of the build",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("no %q in the log:\n%s", want, r.stderr)
+		}
+	}
+	buildNoLeftovers(t, before, r)
+}
+
 // Bad input ends with a clear message, a non-zero exit and no leftovers.
 func TestBuildBadInput(t *testing.T) {
 	builder := buildBuilder(t)
