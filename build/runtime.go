@@ -187,9 +187,6 @@ type runtimeInput struct {
 func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in runtimeInput, logf func(string, ...any)) (Result, error) {
 	o := req.Options
 	host := builderPaths(in.CtrRoot, rt.origin)
-	if err := rt.check(in, host, o.Builder, logf); err != nil {
-		return res, err
-	}
 	home := envValue(in.BuilderEnv, "HOME")
 	if home == "" {
 		home = DefaultHome
@@ -198,11 +195,23 @@ func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in 
 	if err := os.Mkdir(layers, 0o700); err != nil {
 		return res, fmt.Errorf("temp dir: %w", err)
 	}
-	runCmd, runPart, err := rt.runScript(in)
+	deps, outside, err := rt.depsLayer(in, host, home, layers, logf)
 	if err != nil {
 		return res, err
 	}
-	deps, outside, err := rt.depsLayer(in, host, home, layers, logf)
+	// A reused dependency layer passed the check when it was made, on the
+	// same runtime image: only the application is checked again.
+	checked := rt.dests()
+	if deps != nil {
+		checked = nil
+		for _, p := range homeOnly(rt.copies, home) {
+			checked = append(checked, p.Dest)
+		}
+	}
+	if err := rt.check(in, host, checked, o.Builder, logf); err != nil {
+		return res, err
+	}
+	runCmd, runPart, err := rt.runScript(in)
 	if err != nil {
 		return res, err
 	}
@@ -260,9 +269,9 @@ func (rt *runtimeImage) dests() []string {
 	return out
 }
 
-// check logs the copies and checks that the runtime image can run them
-// (with assemble-runtime, on its result instead: assembleruntime.go).
-func (rt *runtimeImage) check(in runtimeInput, host func(string) (string, error), builderName string, logf func(string, ...any)) error {
+// check logs the copies and checks that the runtime image can run what is
+// at dests (with assemble-runtime, on its result instead: assembleruntime.go).
+func (rt *runtimeImage) check(in runtimeInput, host func(string) (string, error), dests []string, builderName string, logf func(string, ...any)) error {
 	view := elfdeps.Overlay{Lower: elfdeps.Dir(rt.root)}
 	for _, c := range rt.copies {
 		h, err := host(c.Source)
@@ -274,7 +283,7 @@ func (rt *runtimeImage) check(in runtimeInput, host func(string) (string, error)
 	}
 	if rt.asmRuntime == nil {
 		finalEnv := processEnv(rt.cfg.Config.Env, in.BuildEnv, "")
-		probs, err := elfdeps.Check(view, rt.dests(), elfdeps.Options{LibraryPath: splitList(envValue(finalEnv, "LD_LIBRARY_PATH"))})
+		probs, err := elfdeps.Check(view, dests, elfdeps.Options{LibraryPath: splitList(envValue(finalEnv, "LD_LIBRARY_PATH"))})
 		if err != nil {
 			return fmt.Errorf("check the runtime image %s: %w", rt.name, err)
 		}
