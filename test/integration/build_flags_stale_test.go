@@ -301,13 +301,7 @@ func TestBuildSweepsStaleRuntimeContainer(t *testing.T) {
 // and the temp dir.
 func buildSweepPair(t *testing.T, before buildState, k buildKilled, suffix string) {
 	t.Helper()
-	names := map[string]string{}
-	var ids []string
-	for _, c := range k.left.containers {
-		id, name, _ := strings.Cut(c, " ")
-		names[name] = id
-		ids = append(ids, id)
-	}
+	names, ids := k.containers()
 	if len(names) != 2 || names[k.tmpDir] == "" || names[k.tmpDir+suffix] == "" {
 		t.Fatalf("want the build's container and %s%s left, found %v\n%s", k.tmpDir, suffix, k.left.containers, k.stderr)
 	}
@@ -353,13 +347,7 @@ func TestBuildSweepsStaleRuntimeDepsLayer(t *testing.T) {
 	if !strings.Contains(k.stderr, "pys2i: reusing the dependency layer") {
 		t.Fatalf("the killed build did not reuse the dependency layer:\n%s", k.stderr)
 	}
-	names := map[string]string{}
-	var ids []string
-	for _, c := range k.left.containers {
-		id, name, _ := strings.Cut(c, " ")
-		names[name] = id
-		ids = append(ids, id)
-	}
+	names, ids := k.containers()
 	for _, l := range k.left.layers {
 		if slices.Equal(buildLayerNames(t, l), []string{k.tmpDir + "-runtime-deps"}) {
 			ids = append(ids, l)
@@ -376,4 +364,16 @@ func TestBuildSweepsStaleRuntimeDepsLayer(t *testing.T) {
 	if now := reuseInspect(t, tag); now.Digest != v1.Digest {
 		t.Errorf("the killed build changed %s: %s, was %s", tag, now.Digest, v1.Digest)
 	}
+}
+
+// containers are the containers k left, by name, and their IDs.
+func (k buildKilled) containers() (map[string]string, []string) {
+	names := map[string]string{}
+	var ids []string
+	for _, c := range k.left.containers {
+		id, name, _ := strings.Cut(c, " ")
+		names[name] = id
+		ids = append(ids, id)
+	}
+	return names, ids
 }
