@@ -165,9 +165,6 @@ func (o Options) Validate() error {
 	if o.AsDockerfile != "" && o.RuntimeImage != "" {
 		add("--runtime-image cannot be used with --as-dockerfile")
 	}
-	if o.Incremental && o.RuntimeImage != "" {
-		add("an incremental build with a runtime image is not supported (--incremental with --runtime-image)")
-	}
 	if o.IncrementalFrom != "" && !o.Incremental {
 		add("--incremental-from needs --incremental")
 	}

@@ -172,3 +172,38 @@ func TestBuildRuntimeImageReuseCombined(t *testing.T) {
 		}
 	})
 }
+
+// Build on full, ship on minimal, straight to a registry, incremental: the
+// second build takes the previous image from the registry, reuses its
+// dependency layer and uploads the application layer and the config only.
+func TestBuildRuntimeImageReuseRegistry(t *testing.T) {
+	builder, runtime := imagesVariants["full"], imagesVariants["minimal"]
+	counter, proxy := reuseProxy(t)
+	ref := proxy + "/pys2i-test/runtime-reuse-registry:latest"
+	t.Cleanup(func() { buildRmi(t, ref) }) // the previous image, pulled
+	src := reuseApp(t, "registry v1", "flask\ngunicorn\n")
+	args := []string{src, builder, "docker://" + ref, "--runtime-image", runtime, "--incremental", "--tls-verify=false",
+		"-e", "PIP_INDEX_URL=" + w.Index.URL}
+	first := reuseBuild(t, args...)
+	if !strings.Contains(first.stdout, "Successfully installed") {
+		t.Fatalf("the first build did not install:\n%s\n%s", first.stdout, first.stderr)
+	}
+	u, b := counter.take()
+	t.Logf("first build to the registry: %d uploads, %d bytes", u, b)
+
+	reuseSetBody(t, src, "registry v2")
+	second := reuseBuild(t, args...)
+	if !strings.Contains(second.stdout, "---> Reusing dependencies from the previous build") || strings.Contains(second.stdout, "Successfully installed") {
+		t.Errorf("the second build did not reuse:\n%s\n%s", second.stdout, second.stderr)
+	}
+	u, b = counter.take()
+	t.Logf("source-only rebuild to the registry: %d uploads, %d bytes", u, b)
+	if u != 2 {
+		t.Errorf("source-only rebuild to the registry: %d uploads (%d bytes), want the application layer and the config: 2\n%s", u, b, second.stderr)
+	}
+	local := "localhost/pys2i-test/runtime-reuse-registry-pulled:latest"
+	reuseFresh(t, local)
+	buildPodman(t, "pull", "--tls-verify=false", "docker://"+ref)
+	buildPodman(t, "tag", ref, local)
+	buildServe(t, local, "registry v2")
+}
