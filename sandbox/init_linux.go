@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -34,8 +35,9 @@ func Init() {
 
 // runInit is the init's life; it returns its exit status.
 func runInit(sigs <-chan os.Signal) int {
-	// The capability bounding set is per thread, and the command is forked
-	// from the calling thread: the drops and the fork must share one.
+	// Capability sets, no_new_privs and the seccomp filter are per thread,
+	// and the command is forked from the calling thread: confine and the
+	// fork must share one.
 	runtime.LockOSThread()
 	// ExtraFiles arrive without close-on-exec: keep them from the command.
 	syscall.CloseOnExec(specFD)
@@ -50,7 +52,7 @@ func runInit(sigs <-chan os.Signal) int {
 		err = loopbackUp()
 	}
 	if err == nil {
-		err = dropCaps(cfg.CapDrop)
+		err = confine(cfg)
 	}
 	var cmd *os.Process
 	if err == nil {
@@ -393,15 +395,36 @@ func loopbackUp() error {
 	return nil
 }
 
-// dropCaps removes caps from this thread's bounding and inheritable sets
-// and clears the ambient set, so that the command forked from it cannot
-// get them back by exec, even as UID 0. The init keeps its own effective
-// set: it still needs CAP_SETUID and CAP_SETGID to start the command.
-func dropCaps(caps []int) error {
-	if len(caps) == 0 {
-		return nil
+// confine gives the command an engine's default confinement: only caps in
+// its bounding and inheritable sets (so as root, whose exec gets the
+// bounding set, only caps in its permitted and effective sets), no ambient
+// caps, no_new_privs, and the seccomp filter. All of it is set on this
+// thread, which is locked and forks the command, so the command inherits
+// it; the init's other threads keep their powers, and this one keeps its
+// effective set, which the fork needs to take the command's uid and gid.
+// It comes after the sandbox's own mounts and pivot_root, which the
+// filter refuses.
+func confine(c *config) error {
+	if err := limitCaps(c.Caps); err != nil {
+		return err
 	}
-	for _, c := range caps {
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("set no_new_privs: %w", err)
+	}
+	return installFilter(c.Filter)
+}
+
+// limitCaps leaves only keep in this thread's bounding and inheritable
+// sets and clears the ambient set.
+func limitCaps(keep []int) error {
+	var mask uint64
+	for _, c := range keep {
+		mask |= 1 << uint(c)
+	}
+	for c := range 64 {
+		if mask&(1<<uint(c)) != 0 {
+			continue
+		}
 		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
 			// EINVAL: a capability this kernel does not know, which nothing can have.
 			return fmt.Errorf("drop capability %d: %w", c, err)
@@ -410,16 +433,28 @@ func dropCaps(caps []int) error {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
 	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("drop capabilities: capget: %w", err)
+		return fmt.Errorf("limit capabilities: capget: %w", err)
 	}
-	for _, c := range caps {
-		data[c/32].Inheritable &^= 1 << (uint(c) % 32)
-	}
+	data[0].Inheritable, data[1].Inheritable = uint32(mask), uint32(mask>>32)
 	if err := unix.Capset(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("drop capabilities: capset: %w", err)
+		return fmt.Errorf("limit capabilities: capset: %w", err)
 	}
 	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
-		return fmt.Errorf("drop capabilities: clear ambient set: %w", err)
+		return fmt.Errorf("limit capabilities: clear ambient set: %w", err)
+	}
+	return nil
+}
+
+// installFilter installs the seccomp filter on this thread only (no TSYNC:
+// the init's other threads are not the command's).
+func installFilter(f []unix.SockFilter) error {
+	if len(f) == 0 {
+		return errors.New("seccomp: empty filter")
+	}
+	prog := unix.SockFprog{Len: uint16(len(f)), Filter: &f[0]}
+	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&prog)))
+	if errno != 0 {
+		return fmt.Errorf("seccomp: install filter: %w", errno)
 	}
 	return nil
 }

@@ -97,7 +97,7 @@ func busybox(t *testing.T) string {
 var applets = []string{
 	"sh", "id", "cat", "echo", "hostname", "ls", "sleep", "touch", "mount",
 	"env", "pwd", "wget", "nc", "kill", "head", "wc", "grep", "test", "rm", "mkdir",
-	"readlink", "chmod", "chown", "cut", "tr", "tail",
+	"readlink", "chmod", "chown", "cut", "tr", "tail", "mknod", "unshare", "umount", "chroot", "true",
 }
 
 // rootFS builds a tiny root filesystem from busybox-static, and checks when
