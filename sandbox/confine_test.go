@@ -3,6 +3,8 @@
 package sandbox_test
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -133,5 +135,52 @@ zero
 `
 	if out != want {
 		t.Errorf("stdout:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// /proc is confined as engines confine it: the kernel's tunables and
+// triggers read-only, files that leak the host's state masked. Without
+// that, root with CAP_DAC_OVERRIDE could write the host's sysctls (such as
+// kernel.core_pattern, a way out) through the sandbox's own /proc.
+func TestProcConfined(t *testing.T) {
+	// kernel.hostname is the sandbox's own (UTS namespace): a write that
+	// would change nothing on the host.
+	script := "echo box > /proc/sys/kernel/hostname 2>/dev/null && echo 'sysctl: written' || echo 'sysctl: refused'\n"
+	want := "sysctl: refused\n"
+	for _, p := range []string{"kcore", "keys", "timer_list", "timer_stats", "latency_stats", "sched_debug"} {
+		if _, err := os.Stat("/proc/" + p); err == nil {
+			script += fmt.Sprintf("echo \"%[1]s: $(head -c 1 /proc/%[1]s 2>/dev/null | wc -c) bytes\"\n", p)
+			want += p + ": 0 bytes\n"
+		}
+	}
+	for _, p := range []string{"acpi", "scsi"} {
+		if _, err := os.Stat("/proc/" + p); err == nil {
+			script += fmt.Sprintf("echo \"%[1]s: $(ls -A /proc/%[1]s | wc -l) entries\"\n", p)
+			want += p + ": 0 entries\n"
+		}
+	}
+	script += "echo \"cpuinfo: $(head -c 1 /proc/cpuinfo | wc -c) bytes\"\ncat /proc/self/mountinfo\n"
+	want += "cpuinfo: 1 bytes\n"
+	out, errOut, err := run(t, sandbox.Spec{RootFS: rootFS(t), Args: sh(script), Env: []string{"PATH=/bin"}})
+	if err != nil {
+		t.Fatalf("Run: %v\nstderr: %s", err, errOut)
+	}
+	if !strings.HasPrefix(out, want) {
+		t.Errorf("stdout:\n%s\nwant first:\n%s", out, want)
+	}
+	// The mount options (field 6) of each read-only path this kernel has.
+	opts := map[string]string{}
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 5 {
+			opts[f[4]] = f[5]
+		}
+	}
+	for _, p := range []string{"sys", "sysrq-trigger", "irq", "bus", "fs", "asound"} {
+		if _, err := os.Stat("/proc/" + p); err != nil {
+			continue
+		}
+		if o := opts["/proc/"+p]; !strings.HasPrefix(o, "ro,") {
+			t.Errorf("/proc/%s mounted %q, want read-only", p, o)
+		}
 	}
 }

@@ -149,7 +149,57 @@ func mountProc(root string) error {
 	if err := syscall.Mount("proc", proc, "proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("mount proc: %w", err)
 	}
+	return confineProc(proc)
+}
+
+// confineProc does to /proc what engines do (runc's read-only and masked
+// paths, as podman sets them): there is no user namespace, so the kernel's
+// tunables and triggers in it are the host's, and root with
+// CAP_DAC_OVERRIDE could write them (kernel.core_pattern runs a program on
+// the host). The command cannot undo these mounts: it has no
+// CAP_SYS_ADMIN, and the seccomp filter refuses mount and umount.
+func confineProc(proc string) error {
+	for _, p := range []string{"asound", "bus", "fs", "irq", "sys", "sysrq-trigger"} {
+		if err := readOnly(filepath.Join(proc, p)); err != nil {
+			return fmt.Errorf("mount proc: read-only /proc/%s: %w", p, err)
+		}
+	}
+	for _, p := range []string{"acpi", "kcore", "keys", "latency_stats", "timer_list", "timer_stats", "sched_debug", "scsi"} {
+		if err := mask(filepath.Join(proc, p)); err != nil {
+			return fmt.Errorf("mount proc: mask /proc/%s: %w", p, err)
+		}
+	}
 	return nil
+}
+
+// readOnly bind-mounts path read-only on itself; a path this kernel does
+// not have is left alone.
+func readOnly(path string) error {
+	err := syscall.Mount(path, path, "", syscall.MS_BIND|syscall.MS_REC, "")
+	if errors.Is(err, syscall.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	flags := uintptr(syscall.MS_BIND | syscall.MS_REMOUNT | syscall.MS_RDONLY | syscall.MS_NOSUID | syscall.MS_NODEV | syscall.MS_NOEXEC)
+	return syscall.Mount("", path, "", flags, "")
+}
+
+// mask hides path: /dev/null on a file, an empty read-only tmpfs on a
+// directory; a path this kernel does not have is left alone.
+func mask(path string) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return syscall.Mount("tmpfs", path, "tmpfs", syscall.MS_RDONLY|syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, "size=0")
+	}
+	return syscall.Mount("/dev/null", path, "", syscall.MS_BIND, "")
 }
 
 // mountDev mounts a minimal /dev: a tmpfs with a few harmless host devices,
