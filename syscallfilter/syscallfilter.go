@@ -22,6 +22,7 @@ package syscallfilter
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/elastic/go-seccomp-bpf/arch"
 	moby "github.com/moby/profiles/seccomp"
@@ -136,7 +137,7 @@ func action(a specs.LinuxSeccompAction, errno *uint) (uint32, error) {
 
 // program is the filter: wrong architecture -> def; x32 -> ENOSYS; the
 // unconditional rules, grouped by action; the conditional ones; def.
-// Every jump is short and forward, so no jump needs more than 8 bits.
+// Every jump is forward, and every conditional one short.
 func program(rs []rule, a *arch.Info, def uint32) []bpf.Instruction {
 	p := []bpf.Instruction{
 		bpf.LoadAbsolute{Off: offArch, Size: 4},
@@ -169,19 +170,38 @@ func program(rs []rule, a *arch.Info, def uint32) []bpf.Instruction {
 	return append(p, bpf.RetConstant{Val: def})
 }
 
-// anyOf returns act if the syscall number (in A) is one of nrs, in runs of
-// at most 255 comparisons that share one return.
+// anyOf returns act if the syscall number (in A) is one of nrs, and falls
+// through past its end otherwise. It is a binary search over the sorted
+// numbers (a few comparisons for any syscall, where a list of the
+// profile's ~370 would cost hundreds on the hottest ones), each leaf a
+// short list of comparisons with its own return.
 func anyOf(nrs []uint32, act uint32) []bpf.Instruction {
-	var out []bpf.Instruction
-	for len(nrs) > 0 {
-		n := min(len(nrs), 255)
-		for i, nr := range nrs[:n] {
-			out = append(out, bpf.JumpIf{Cond: bpf.JumpEqual, Val: nr, SkipTrue: uint8(n - i)})
+	sorted := slices.Clone(nrs)
+	slices.Sort(sorted)
+	return search(slices.Compact(sorted), act)
+}
+
+const leafSize = 4
+
+func search(nrs []uint32, act uint32) []bpf.Instruction {
+	if len(nrs) <= leafSize {
+		var out []bpf.Instruction
+		for i, nr := range nrs {
+			out = append(out, bpf.JumpIf{Cond: bpf.JumpEqual, Val: nr, SkipTrue: uint8(len(nrs) - i)})
 		}
-		out = append(out, bpf.Jump{Skip: 1}, bpf.RetConstant{Val: act})
-		nrs = nrs[n:]
+		return append(out, bpf.Jump{Skip: 1}, bpf.RetConstant{Val: act})
 	}
-	return out
+	mid := len(nrs) / 2
+	low, high := search(nrs[:mid], act), search(nrs[mid:], act)
+	// >= nrs[mid]: the high half, then jump past the low one; else the low
+	// half. Long distances go through ja, whose offset is 32 bits.
+	out := []bpf.Instruction{
+		bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: nrs[mid], SkipTrue: 1},
+		bpf.Jump{Skip: uint32(len(high) + 1)},
+	}
+	out = append(out, high...)
+	out = append(out, bpf.Jump{Skip: uint32(len(low))})
+	return append(out, low...)
 }
 
 // fail is a jump target in a condition: the block's reload of the
