@@ -3,8 +3,11 @@
 // Docker's (github.com/moby/profiles/seccomp, which podman's seccomp.json
 // follows), resolved for the command's capability set and this machine's
 // architecture and kernel as runc resolves it, then assembled here with
-// golang.org/x/net/bpf. It is pure apart from the kernel version the
-// profile reads for its kernel-dependent rules.
+// golang.org/x/net/bpf (github.com/elastic/go-seccomp-bpf gives the syscall
+// tables; its own assembler is not used: after a failed argument check its
+// programs go on comparing the argument as if it were the syscall number).
+// It is pure apart from the kernel version the profile reads for its
+// kernel-dependent rules.
 //
 // It is an allowlist, as Docker's: a syscall the profile does not name
 // fails with EPERM. A denylist would have to be kept equal to it by hand,
