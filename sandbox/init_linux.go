@@ -446,9 +446,9 @@ func loopbackUp() error {
 }
 
 // confine gives the command an engine's default confinement: only caps in
-// its bounding and inheritable sets (so as root, whose exec gets the
-// bounding set, only caps in its permitted and effective sets), no ambient
-// caps, no_new_privs, and the seccomp filter. All of it is set on this
+// its bounding set (so as root, whose exec gets the bounding set, only caps
+// in its permitted and effective sets), no inheritable or ambient caps, as
+// podman since CVE-2022-27649, no_new_privs, and the seccomp filter. All of it is set on this
 // thread, which is locked and forks the command, so the command inherits
 // it; the init's other threads keep their powers, and this one keeps its
 // effective set, which the fork needs to take the command's uid and gid.
@@ -464,8 +464,8 @@ func confine(c *config) error {
 	return installFilter(c.Filter)
 }
 
-// limitCaps leaves only keep in this thread's bounding and inheritable
-// sets and clears the ambient set.
+// limitCaps leaves only keep in this thread's bounding set and clears its
+// inheritable and ambient sets.
 func limitCaps(keep []int) error {
 	var mask uint64
 	for _, c := range keep {
@@ -485,7 +485,7 @@ func limitCaps(keep []int) error {
 	if err := unix.Capget(&hdr, &data[0]); err != nil {
 		return fmt.Errorf("limit capabilities: capget: %w", err)
 	}
-	data[0].Inheritable, data[1].Inheritable = uint32(mask), uint32(mask>>32)
+	data[0].Inheritable, data[1].Inheritable = 0, 0
 	if err := unix.Capset(&hdr, &data[0]); err != nil {
 		return fmt.Errorf("limit capabilities: capset: %w", err)
 	}

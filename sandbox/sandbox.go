@@ -16,10 +16,10 @@
 // which forwards signals to the command and reaps orphans.
 //
 // The command gets a container engine's default confinement, whatever its
-// uid: podman's default capability set (package capability) as its
-// bounding and inheritable sets, and so, for UID 0, its permitted and
-// effective sets (none of them for another uid, and no ambient caps), minus
-// Spec.CapDrop; no_new_privs; and Docker's default seccomp profile as an
+// uid, as podman gives it: podman's default capability set (package
+// capability) minus Spec.CapDrop as its bounding set, and so, for UID 0,
+// its permitted and effective sets (none for another uid), no inheritable
+// or ambient caps; no_new_privs; and Docker's default seccomp profile as an
 // allowlist, native ABI only (package syscallfilter). So even as UID 0 it
 // cannot mount, make device nodes, create namespaces, load modules or use
 // keyrings, bpf, perf or io_uring.
