@@ -152,8 +152,8 @@ func mountProc(root string) error {
 	return confineProc(proc)
 }
 
-// confineProc does to /proc what engines do (runc's read-only and masked
-// paths, as podman sets them): there is no user namespace, so the kernel's
+// confineProc does to /proc what engines do (the read-only and masked
+// paths that Docker and podman give runc): there is no user namespace, so the kernel's
 // tunables and triggers in it are the host's, and root with
 // CAP_DAC_OVERRIDE could write them (kernel.core_pattern runs a program on
 // the host). The command cannot undo these mounts: it has no
@@ -165,7 +165,7 @@ func confineProc(proc string) error {
 		}
 	}
 	for _, p := range []string{"acpi", "kcore", "keys", "latency_stats", "timer_list", "timer_stats", "sched_debug", "scsi"} {
-		if err := mask(filepath.Join(proc, p)); err != nil {
+		if err := hide(filepath.Join(proc, p)); err != nil {
 			return fmt.Errorf("mount proc: mask /proc/%s: %w", p, err)
 		}
 	}
@@ -186,9 +186,9 @@ func readOnly(path string) error {
 	return syscall.Mount("", path, "", flags, "")
 }
 
-// mask hides path: /dev/null on a file, an empty read-only tmpfs on a
+// hide masks path: /dev/null on a file, an empty read-only tmpfs on a
 // directory; a path this kernel does not have is left alone.
-func mask(path string) error {
+func hide(path string) error {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -447,10 +447,10 @@ func loopbackUp() error {
 
 // confine gives the command an engine's default confinement: only caps in
 // its bounding set (so as root, whose exec gets the bounding set, only caps
-// in its permitted and effective sets), no inheritable or ambient caps, as
-// podman since CVE-2022-27649, no_new_privs, and the seccomp filter. All of it is set on this
-// thread, which is locked and forks the command, so the command inherits
-// it; the init's other threads keep their powers, and this one keeps its
+// in its permitted and effective sets), no inheritable or ambient caps (as
+// podman since CVE-2022-27649), no_new_privs, and the seccomp filter. All
+// of it is set on this thread, which is locked and forks the command, so
+// the command inherits it; the init's other threads keep their powers, and this one keeps its
 // effective set, which the fork needs to take the command's uid and gid.
 // It comes after the sandbox's own mounts and pivot_root, which the
 // filter refuses.
