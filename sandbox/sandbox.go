@@ -9,10 +9,10 @@
 // Spec.IsolateNetwork asks for one of its own, with only a loopback.
 //
 // Inside, the sandbox has a fresh /proc (its tunables and triggers, such as
-// /proc/sys, read-only and the files that leak the host's state, such as
-// /proc/kcore and /proc/keys, masked, as engines do), a minimal /dev (null, zero, full,
-// random, urandom, tty, a private devpts, /dev/shm), and the host's
-// /etc/hosts and /etc/resolv.conf read-only; no /sys. PID 1 is the init,
+// /proc/sys, read-only, and the files that leak the host's state, such as
+// /proc/kcore and /proc/keys, masked, as engines do), a minimal /dev (null,
+// zero, full, random, urandom, tty, a private devpts, /dev/shm), and the
+// host's /etc/hosts and /etc/resolv.conf read-only; no /sys. PID 1 is the init,
 // which forwards signals to the command and reaps orphans.
 //
 // The command gets a container engine's default confinement, whatever its
@@ -27,8 +27,9 @@
 // What it is not: there is no user namespace (UID 0 inside is the host's
 // UID 0, limited by the above only), no cgroup (no memory, CPU or PID
 // limits), no AppArmor or SELinux profile, and the network is the host's
-// unless Spec.IsolateNetwork. It keeps a build off the host's files and processes;
-// it is not a hardened boundary against a hostile build run as root.
+// unless Spec.IsolateNetwork. It keeps a build off the host's files and
+// processes; it is not a hardened boundary against a hostile build run as
+// root.
 //
 // The sandbox's init is the current binary re-executed through /proc/self/exe
 // with a private argv[0]; that is why every binary that calls Start or Run must
