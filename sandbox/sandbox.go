@@ -19,7 +19,8 @@
 // uid, as podman gives it: podman's default capability set (package
 // capability) minus Spec.CapDrop as its bounding set, and so, for UID 0,
 // its permitted and effective sets (none for another uid), no inheritable
-// or ambient caps; no_new_privs; and Docker's default seccomp profile as an
+// or ambient caps; no_new_privs (podman's --security-opt
+// no-new-privileges); and Docker's default seccomp profile as an
 // allowlist, native ABI only (package syscallfilter). So even as UID 0 it
 // cannot mount, make device nodes, create namespaces, load modules or use
 // keyrings, bpf, perf or io_uring.
