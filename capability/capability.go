@@ -4,6 +4,7 @@ package capability
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -73,4 +74,41 @@ func Name(n int) string {
 		return names[n]
 	}
 	return fmt.Sprintf("CAP_%d", n)
+}
+
+// Default is the capability set an engine gives a container's process:
+// podman's default_capabilities (containers.conf of podman 4.3; Docker's
+// adds AUDIT_WRITE, MKNOD, NET_RAW, which podman dropped). A new slice
+// each call.
+func Default() []string {
+	return []string{
+		"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+		"CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID",
+		"CAP_SYS_CHROOT",
+	}
+}
+
+// Keep returns the numbers of the canonical names in set that drop (numbers)
+// does not name, in set's order.
+func Keep(set []string, drop []int) ([]int, error) {
+	nums, err := Numbers(set)
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, n := range nums {
+		if !slices.Contains(drop, n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// Names returns the names of capability numbers.
+func Names(nums []int) []string {
+	out := make([]string, len(nums))
+	for i, n := range nums {
+		out[i] = Name(n)
+	}
+	return out
 }

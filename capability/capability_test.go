@@ -3,6 +3,8 @@ package capability
 import (
 	"reflect"
 	"testing"
+
+	"github.com/BurntSushi/toml"
 )
 
 func TestCanonical(t *testing.T) {
@@ -38,5 +40,48 @@ func TestNumbers(t *testing.T) {
 	}
 	if Name(21) != "CAP_SYS_ADMIN" || Name(99) != "CAP_99" {
 		t.Errorf("Name: %s %s", Name(21), Name(99))
+	}
+}
+
+func TestKeep(t *testing.T) {
+	tests := []struct {
+		drop []int
+		want []int
+	}{
+		{nil, []int{0, 1, 3, 4, 5, 10, 31, 6, 8, 7, 18}},
+		{[]int{0, 21, 18}, []int{1, 3, 4, 5, 10, 31, 6, 8, 7}},
+	}
+	for _, tt := range tests {
+		got, err := Keep(Default(), tt.drop)
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Keep(Default(), %v) = %v, %v; want %v", tt.drop, got, err, tt.want)
+		}
+	}
+	all, _ := Numbers([]string{All})
+	if got, err := Keep(Default(), all); err != nil || len(got) != 0 {
+		t.Errorf("Keep(Default(), ALL) = %v, %v; want none", got, err)
+	}
+	if got := Names([]int{0, 21}); !reflect.DeepEqual(got, []string{"CAP_CHOWN", "CAP_SYS_ADMIN"}) {
+		t.Errorf("Names = %v", got)
+	}
+}
+
+// Default is podman's list, as this machine's podman ships it.
+func TestDefaultIsPodmans(t *testing.T) {
+	const path = "/usr/share/containers/containers.conf"
+	var conf struct {
+		Containers struct {
+			DefaultCapabilities []string `toml:"default_capabilities"`
+		} `toml:"containers"`
+	}
+	if _, err := toml.DecodeFile(path, &conf); err != nil {
+		t.Fatalf("podman's defaults (apt-get install podman): %v", err)
+	}
+	var want []string
+	for _, c := range conf.Containers.DefaultCapabilities {
+		want = append(want, "CAP_"+c)
+	}
+	if !reflect.DeepEqual(Default(), want) {
+		t.Errorf("Default() = %v, %s has %v", Default(), path, want)
 	}
 }

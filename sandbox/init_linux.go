@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -34,8 +35,9 @@ func Init() {
 
 // runInit is the init's life; it returns its exit status.
 func runInit(sigs <-chan os.Signal) int {
-	// The capability bounding set is per thread, and the command is forked
-	// from the calling thread: the drops and the fork must share one.
+	// Capability sets, no_new_privs and the seccomp filter are per thread,
+	// and the command is forked from the calling thread: confine and the
+	// fork must share one.
 	runtime.LockOSThread()
 	// ExtraFiles arrive without close-on-exec: keep them from the command.
 	syscall.CloseOnExec(specFD)
@@ -50,7 +52,7 @@ func runInit(sigs <-chan os.Signal) int {
 		err = loopbackUp()
 	}
 	if err == nil {
-		err = dropCaps(cfg.CapDrop)
+		err = confine(cfg)
 	}
 	var cmd *os.Process
 	if err == nil {
@@ -147,7 +149,57 @@ func mountProc(root string) error {
 	if err := syscall.Mount("proc", proc, "proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("mount proc: %w", err)
 	}
+	return confineProc(proc)
+}
+
+// confineProc does to /proc what engines do (the read-only and masked
+// paths that Docker and podman give runc): there is no user namespace, so the kernel's
+// tunables and triggers in it are the host's, and root with
+// CAP_DAC_OVERRIDE could write them (kernel.core_pattern runs a program on
+// the host). The command cannot undo these mounts: it has no
+// CAP_SYS_ADMIN, and the seccomp filter refuses mount and umount.
+func confineProc(proc string) error {
+	for _, p := range []string{"asound", "bus", "fs", "irq", "sys", "sysrq-trigger"} {
+		if err := readOnly(filepath.Join(proc, p)); err != nil {
+			return fmt.Errorf("mount proc: read-only /proc/%s: %w", p, err)
+		}
+	}
+	for _, p := range []string{"acpi", "kcore", "keys", "latency_stats", "timer_list", "timer_stats", "sched_debug", "scsi"} {
+		if err := hide(filepath.Join(proc, p)); err != nil {
+			return fmt.Errorf("mount proc: mask /proc/%s: %w", p, err)
+		}
+	}
 	return nil
+}
+
+// readOnly bind-mounts path read-only on itself; a path this kernel does
+// not have is left alone.
+func readOnly(path string) error {
+	err := syscall.Mount(path, path, "", syscall.MS_BIND|syscall.MS_REC, "")
+	if errors.Is(err, syscall.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	flags := uintptr(syscall.MS_BIND | syscall.MS_REMOUNT | syscall.MS_RDONLY | syscall.MS_NOSUID | syscall.MS_NODEV | syscall.MS_NOEXEC)
+	return syscall.Mount("", path, "", flags, "")
+}
+
+// hide masks path: /dev/null on a file, an empty read-only tmpfs on a
+// directory; a path this kernel does not have is left alone.
+func hide(path string) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return syscall.Mount("tmpfs", path, "tmpfs", syscall.MS_RDONLY|syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, "size=0")
+	}
+	return syscall.Mount("/dev/null", path, "", syscall.MS_BIND, "")
 }
 
 // mountDev mounts a minimal /dev: a tmpfs with a few harmless host devices,
@@ -393,15 +445,36 @@ func loopbackUp() error {
 	return nil
 }
 
-// dropCaps removes caps from this thread's bounding and inheritable sets
-// and clears the ambient set, so that the command forked from it cannot
-// get them back by exec, even as UID 0. The init keeps its own effective
-// set: it still needs CAP_SETUID and CAP_SETGID to start the command.
-func dropCaps(caps []int) error {
-	if len(caps) == 0 {
-		return nil
+// confine gives the command an engine's default confinement: only caps in
+// its bounding set (so as root, whose exec gets the bounding set, only caps
+// in its permitted and effective sets), no inheritable or ambient caps (as
+// podman since CVE-2022-27649), no_new_privs, and the seccomp filter. All
+// of it is set on this thread, which is locked and forks the command, so
+// the command inherits it; the init's other threads keep their powers, and this one keeps its
+// effective set, which the fork needs to take the command's uid and gid.
+// It comes after the sandbox's own mounts and pivot_root, which the
+// filter refuses.
+func confine(c *config) error {
+	if err := limitCaps(c.Caps); err != nil {
+		return err
 	}
-	for _, c := range caps {
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("set no_new_privs: %w", err)
+	}
+	return installFilter(c.Filter)
+}
+
+// limitCaps leaves only keep in this thread's bounding set and clears its
+// inheritable and ambient sets.
+func limitCaps(keep []int) error {
+	var mask uint64
+	for _, c := range keep {
+		mask |= 1 << uint(c)
+	}
+	for c := range 64 {
+		if mask&(1<<uint(c)) != 0 {
+			continue
+		}
 		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
 			// EINVAL: a capability this kernel does not know, which nothing can have.
 			return fmt.Errorf("drop capability %d: %w", c, err)
@@ -410,16 +483,28 @@ func dropCaps(caps []int) error {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
 	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("drop capabilities: capget: %w", err)
+		return fmt.Errorf("limit capabilities: capget: %w", err)
 	}
-	for _, c := range caps {
-		data[c/32].Inheritable &^= 1 << (uint(c) % 32)
-	}
+	data[0].Inheritable, data[1].Inheritable = 0, 0
 	if err := unix.Capset(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("drop capabilities: capset: %w", err)
+		return fmt.Errorf("limit capabilities: capset: %w", err)
 	}
 	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
-		return fmt.Errorf("drop capabilities: clear ambient set: %w", err)
+		return fmt.Errorf("limit capabilities: clear ambient set: %w", err)
+	}
+	return nil
+}
+
+// installFilter installs the seccomp filter on this thread only (no TSYNC:
+// the init's other threads are not the command's).
+func installFilter(f []unix.SockFilter) error {
+	if len(f) == 0 {
+		return errors.New("seccomp: empty filter")
+	}
+	prog := unix.SockFprog{Len: uint16(len(f)), Filter: &f[0]}
+	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&prog)))
+	if errno != 0 {
+		return fmt.Errorf("seccomp: install filter: %w", errno)
 	}
 	return nil
 }

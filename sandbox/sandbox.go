@@ -8,15 +8,29 @@
 // host's loopback are reachable from inside, and the other way round; unless
 // Spec.IsolateNetwork asks for one of its own, with only a loopback.
 //
-// Inside, the sandbox has a fresh /proc, a minimal /dev (null, zero, full,
-// random, urandom, tty, a private devpts, /dev/shm), and the host's
-// /etc/hosts and /etc/resolv.conf read-only; no /sys. PID 1 is the init,
+// Inside, the sandbox has a fresh /proc (its tunables and triggers, such as
+// /proc/sys, read-only, and the files that leak the host's state, such as
+// /proc/kcore and /proc/keys, masked, as engines do), a minimal /dev (null,
+// zero, full, random, urandom, tty, a private devpts, /dev/shm), and the
+// host's /etc/hosts and /etc/resolv.conf read-only; no /sys. PID 1 is the init,
 // which forwards signals to the command and reaps orphans.
 //
-// This isolates a build or a test from the host; it is not a security
-// boundary: there are no user namespace, cgroups or seccomp, and no
-// capability is dropped unless Spec.CapDrop says so, so a command run as
-// UID 0 keeps root's powers.
+// The command gets a container engine's default confinement, whatever its
+// uid, as podman gives it: podman's default capability set (package
+// capability) minus Spec.CapDrop as its bounding set, and so, for UID 0,
+// its permitted and effective sets (none for another uid), no inheritable
+// or ambient caps; no_new_privs (podman's --security-opt
+// no-new-privileges); and Docker's default seccomp profile as an
+// allowlist, native ABI only (package syscallfilter). So even as UID 0 it
+// cannot mount, make device nodes, create namespaces, load modules or use
+// keyrings, bpf, perf or io_uring.
+//
+// What it is not: there is no user namespace (UID 0 inside is the host's
+// UID 0, limited by the above only), no cgroup (no memory, CPU or PID
+// limits), no AppArmor or SELinux profile, and the network is the host's
+// unless Spec.IsolateNetwork. It keeps a build off the host's files and
+// processes; it is not a hardened boundary against a hostile build run as
+// root.
 //
 // The sandbox's init is the current binary re-executed through /proc/self/exe
 // with a private argv[0]; that is why every binary that calls Start or Run must
@@ -83,8 +97,9 @@ type Spec struct {
 	// with only a loopback interface (up): nothing outside is reachable.
 	IsolateNetwork bool
 	// CapDrop are capability numbers (package capability) removed from the
-	// command's bounding, inheritable and ambient sets: it cannot have them
-	// in its permitted or effective sets either, even as UID 0.
+	// command's default set (capability.Default): it cannot have them in
+	// any of its sets, even as UID 0. The seccomp filter follows: rules
+	// that depend on a capability it no longer has are left out.
 	CapDrop []int
 	// ExtraHosts are added to the sandbox's /etc/hosts, which is then a
 	// generated copy of the host's, not the host's file.

@@ -14,6 +14,11 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/pys2i/pys2i/capability"
+	"github.com/pys2i/pys2i/syscallfilter"
 )
 
 const (
@@ -45,9 +50,10 @@ type config struct {
 	UID, GID                    uint32
 	Hostname                    string
 	Mounts                      []Mount
-	IsolateNetwork              bool   // in a new network namespace: bring lo up
-	CapDrop                     []int  // capability numbers
-	HostsFile                   string // bound on /etc/hosts instead of the host's, if set
+	IsolateNetwork              bool              // in a new network namespace: bring lo up
+	Caps                        []int             // the command's capability set, by number
+	Filter                      []unix.SockFilter // the command's seccomp filter
+	HostsFile                   string            // bound on /etc/hosts instead of the host's, if set
 }
 
 // Start starts spec's command in a new sandbox. It returns once the command
@@ -208,12 +214,9 @@ func newConfig(spec Spec) (config, fs.FileInfo, error) {
 		GID:            spec.GID,
 		Hostname:       spec.Hostname,
 		IsolateNetwork: spec.IsolateNetwork,
-		CapDrop:        spec.CapDrop,
 	}
-	for _, c := range spec.CapDrop {
-		if c < 0 || c > 63 {
-			return config{}, nil, fmt.Errorf("sandbox: capability %d out of range", c)
-		}
+	if err := confinement(&cfg, spec.CapDrop); err != nil {
+		return config{}, nil, err
 	}
 	for _, h := range spec.ExtraHosts {
 		if h.Name == "" || strings.ContainsAny(h.Name, " \t\n#") || net.ParseIP(h.IP) == nil {
@@ -245,6 +248,26 @@ func newConfig(spec Spec) (config, fs.FileInfo, error) {
 		cfg.Mounts = append(cfg.Mounts, Mount{Source: src, Target: m.Target, ReadOnly: m.ReadOnly})
 	}
 	return cfg, fi, nil
+}
+
+// confinement puts the command's capability set (the engines' default
+// minus drop) and its seccomp filter, made for that set, into cfg.
+func confinement(cfg *config, drop []int) error {
+	for _, c := range drop {
+		if c < 0 || c > 63 {
+			return fmt.Errorf("sandbox: capability %d out of range", c)
+		}
+	}
+	caps, err := capability.Keep(capability.Default(), drop)
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	filter, err := syscallfilter.Default(capability.Names(caps))
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	cfg.Caps, cfg.Filter = caps, filter
+	return nil
 }
 
 // makeDirs creates the overlay's mount point, upper and work directories.

@@ -97,7 +97,7 @@ func busybox(t *testing.T) string {
 var applets = []string{
 	"sh", "id", "cat", "echo", "hostname", "ls", "sleep", "touch", "mount",
 	"env", "pwd", "wget", "nc", "kill", "head", "wc", "grep", "test", "rm", "mkdir",
-	"readlink", "chmod", "chown", "cut", "tr", "tail",
+	"readlink", "chmod", "chown", "cut", "tr", "tail", "mknod", "unshare", "umount", "chroot", "true",
 }
 
 // rootFS builds a tiny root filesystem from busybox-static, and checks when
@@ -602,15 +602,28 @@ func sleepers(t *testing.T, marker string) []string {
 	return pids
 }
 
+// waitSleepers waits until n processes run "sleep <marker>": "ready" is
+// echoed before the shell has forked and exec'd its foreground sleep, so
+// counting at once races with the shell.
+func waitSleepers(t *testing.T, marker string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(sleepers(t, marker)) != n {
+		if time.Now().After(deadline) {
+			t.Errorf("%d sleeps running, want %d", len(sleepers(t, marker)), n)
+			return // the test goes on to kill them
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestKill(t *testing.T) {
 	root := rootFS(t)
 	const marker = "1000.123" // a unique duration to find our sleeps on the host
 	// Two sleeps: one is the command's child, which only the namespace kill reaches.
 	script := "sleep " + marker + " & echo ready; sleep " + marker
 	p, _ := startWithReady(t, sandbox.Spec{RootFS: root, Args: sh(script), Env: []string{"PATH=/bin"}})
-	if n := len(sleepers(t, marker)); n != 2 {
-		t.Fatalf("%d sleeps running, want 2", n)
-	}
+	waitSleepers(t, marker, 2)
 	start := time.Now()
 	if err := p.Kill(); err != nil {
 		t.Fatalf("Kill: %v", err)
@@ -654,9 +667,7 @@ func TestParentDeath(t *testing.T) {
 		cmd.Wait()
 		t.Fatalf("parent said %q, %v; want ready", line, err)
 	}
-	if n := len(sleepers(t, orphanMarker)); n != 2 {
-		t.Errorf("%d sleeps running, want 2", n)
-	}
+	waitSleepers(t, orphanMarker, 2)
 	cmd.Process.Kill()
 	cmd.Wait()
 	deadline := time.Now().Add(5 * time.Second)
