@@ -1,0 +1,128 @@
+package integration
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// buildTmpfs mounts a tmpfs of size (mount's -o size=) on a new directory,
+// with extra options ("ro" remounts it read-only once files are written),
+// and unmounts it when the test ends.
+func buildTmpfs(t *testing.T, size string, files map[string]string, ro bool) string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Fatalf("mount a tmpfs (as root): %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", dir, err, out)
+		}
+	})
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ro {
+		if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
+			t.Fatalf("remount %s read-only: %v %s", dir, err, out)
+		}
+	}
+	return dir
+}
+
+// buildDirState is a directory's files with their contents (directories
+// as "/") and the blocks its file system has in use.
+func buildDirState(t *testing.T, dir string) (map[string]string, uint64) {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() {
+			out[rel] = "/"
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		out[rel] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	return out, st.Blocks - st.Bfree
+}
+
+// buildSmallLayout is an OCI layout with one blob and no image.
+func buildSmallLayout(dir string) map[string]string {
+	sum := sha256.Sum256([]byte("hello"))
+	return map[string]string{
+		dir + "/oci-layout": `{"imageLayoutVersion":"1.0.0"}`,
+		dir + "/index.json": `{"schemaVersion":2,"manifests":[]}`,
+		dir + "/blobs/sha256/" + hex.EncodeToString(sum[:]): "hello",
+	}
+}
+
+// A full disk while the image is written: a clear "no space left" error
+// naming the output, a non-zero exit, and the output's file system as it
+// was (a layout, archive or directory the build created is gone; an
+// existing layout keeps its blobs and its index).
+func TestBuildOutputFullDisk(t *testing.T) {
+	builder := buildBuilder(t)
+	src := buildQuickSource(t)
+	for _, tt := range []struct {
+		name   string
+		before map[string]string
+		tag    string // under the tmpfs: %s is its path
+	}{
+		{"new oci layout", nil, "oci:%s/layout:app"},
+		{"existing oci layout", buildSmallLayout("layout"), "oci:%s/layout:app"},
+		{"oci-archive", map[string]string{"other.txt": "kept"}, "oci-archive:%s/app.tar:app"},
+		{"docker-archive", nil, "docker-archive:%s/app.tar:localhost/app:latest"},
+		{"dir", nil, "dir:%s/image"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mnt := buildTmpfs(t, "2m", tt.before, false)
+			wantFiles, wantUsed := buildDirState(t, mnt)
+			tag := fmt.Sprintf(tt.tag, mnt)
+			before := buildSnapshot(t)
+			r := buildRun(t, "build", src, builder, tag, "-q")
+			if r.code == 0 || !strings.Contains(r.stderr, "no space left on device for the output "+mnt) {
+				t.Errorf("exit %d, stderr:\n%s\nwant non-zero and no space left for the output %s", r.code, r.stderr, mnt)
+			}
+			files, used := buildDirState(t, mnt)
+			for k, v := range wantFiles {
+				if files[k] != v {
+					t.Errorf("%s is %q after the failed build, want %q", k, files[k], v)
+				}
+			}
+			for k := range files {
+				if _, ok := wantFiles[k]; !ok {
+					t.Errorf("%s left by the failed build", k)
+				}
+			}
+			if used != wantUsed {
+				t.Errorf("the tmpfs has %d blocks in use after the failed build, %d before", used, wantUsed)
+			}
+			buildNoLeftovers(t, before, r)
+		})
+	}
+}
