@@ -102,6 +102,11 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err != nil {
 		return res, fmt.Errorf("invalid TAG: %w", err)
 	}
+	// Before any work: an output that cannot be written fails now, not
+	// after assemble.
+	if err := im.CheckOutput(ctx, outRef); err != nil {
+		return res, err
+	}
 
 	builder, err := im.Builder(ctx, o.Builder, images.PullPolicy(o.PullPolicy))
 	if err != nil {

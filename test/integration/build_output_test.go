@@ -126,3 +126,42 @@ func TestBuildOutputFullDisk(t *testing.T) {
 		})
 	}
 }
+
+// An output that cannot be written fails the build before it pulls the
+// builder or makes a container: a read-only directory, a registry with
+// nothing listening.
+func TestBuildOutputUnwritable(t *testing.T) {
+	builder := buildBuilder(t)
+	src := buildQuickSource(t)
+	ro := buildTmpfs(t, "1m", map[string]string{"layout/oci-layout": `{"imageLayoutVersion":"1.0.0"}`}, true)
+	down := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	for _, tt := range []struct {
+		name, tag, want string
+	}{
+		{"new oci layout", "oci:" + ro + "/new:app", "output " + ro + "/new: cannot write in " + ro + ": read-only file system"},
+		{"existing oci layout", "oci:" + ro + "/layout:app", "output " + ro + "/layout: cannot write in " + ro + "/layout: read-only file system"},
+		{"oci-archive", "oci-archive:" + ro + "/app.tar", "cannot write in " + ro + ": read-only file system"},
+		{"docker-archive", "docker-archive:" + ro + "/app.tar", "cannot write in " + ro + ": read-only file system"},
+		{"dir", "dir:" + ro + "/image", "cannot write in " + ro + ": read-only file system"},
+		{"registry down", "docker://" + down + "/pys2i-test/app:latest", "the registry " + down + " does not answer"},
+		{"registry down, no TLS", "docker://" + down + "/pys2i-test/app:latest --tls-verify=false", "the registry " + down + " does not answer"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := strings.Fields(tt.tag)
+			before := buildSnapshot(t)
+			r := buildRun(t, append([]string{"build", src, builder, args[0]}, args[1:]...)...)
+			if r.code != 1 || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant 1 and %q", r.code, r.stderr, tt.want)
+			}
+			for _, never := range []string{"pys2i: building with", "pys2i: running", "failed (attempt"} {
+				if strings.Contains(r.stderr, never) {
+					t.Errorf("the build went as far as %q:\n%s", never, r.stderr)
+				}
+			}
+			if strings.Contains(r.stdout, "assembled") {
+				t.Errorf("assemble ran:\n%s", r.stdout)
+			}
+			buildNoLeftovers(t, before, r)
+		})
+	}
+}
