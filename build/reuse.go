@@ -141,10 +141,13 @@ func previousImage(ctx context.Context, im *images.Images, o buildopts.Options) 
 	if o.Incremental {
 		policy = images.PullPolicy(o.IncrementalPullPolicy)
 	}
-	l, err := im.Builder(ctx, name, policy)
+	l, err := im.Previous(ctx, name, policy)
 	if err != nil {
 		if o.IncrementalFrom != "" {
 			return nil, nil, fmt.Errorf("--incremental-from %s: %w", name, err)
+		}
+		if o.Incremental {
+			return nil, nil, &notIncremental{name: name, err: err}
 		}
 		return nil, nil, nil
 	}
@@ -231,6 +234,10 @@ type depsReuse struct {
 func planReuse(ctx context.Context, im *images.Images, store storage.Store, o buildopts.Options,
 	builder images.Local, builderIDs []digest.Digest, srcHost string, env []string, user string, logf func(string, ...any)) (*images.Local, *depsReuse, error) {
 	l, prev, err := previousImage(ctx, im, o)
+	if ni := (*notIncremental)(nil); errors.As(err, &ni) {
+		logf("%s", ni)
+		err = nil
+	}
 	if err != nil || prev == nil {
 		return nil, nil, err
 	}
