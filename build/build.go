@@ -247,12 +247,14 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		procEnv = append(procEnv, EnvDepsInPlace)
 	}
 	state := stateDir(procEnv)
-	cacheMounts, err := pipCacheMount(ctr.Root, pipCacheDir(store.GraphRoot(), o.Tag), state, procEnv, owner.UID, owner.GID, o.Incremental)
+	cacheMounts, releaseCache, err := pipCacheMount(ctr.Root, pipCacheDir(store.GraphRoot(), o.Tag), state, procEnv, owner.UID, owner.GID, o.Incremental)
 	if err != nil {
 		return res, err
 	}
+	defer releaseCache()
 	if cacheMounts != nil {
 		procEnv = append(procEnv, EnvKeepCache)
+		prunePipCaches(store.GraphRoot(), o, time.Now(), logf)
 	}
 	if o.Incremental && reuse == nil && prev != nil {
 		if err := (saveArtifactsRun{store: store, prev: *prev, script: scripts[s2iscripts.SaveArtifacts], dest: dest,

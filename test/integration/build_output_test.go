@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // buildTmpfs mounts a tmpfs of size (mount's -o size=) on a new directory,
@@ -164,4 +165,52 @@ func TestBuildOutputUnwritable(t *testing.T) {
 			buildNoLeftovers(t, before, r)
 		})
 	}
+}
+
+// A build removes the pip caches of other TAGs unused for longer than
+// --pip-cache-max-age, and never one that another build holds.
+func TestBuildPrunesPipCaches(t *testing.T) {
+	builder := buildBuilder(t)
+	src := buildQuickSource(t)
+	tag := "localhost/pys2i-test/build-cacheprune:latest"
+	buildRmi(t, tag)
+	root := filepath.Join(filepath.Dir(buildGraphRoot(t)), "pys2i-cache", "pip")
+	old := time.Now().Add(-400 * 24 * time.Hour) // older than any real cache of the world
+	var dirs []string
+	for _, name := range []string{"pys2i-test-stale", "pys2i-test-held", "pys2i-test-recent"} {
+		d := filepath.Join(root, name)
+		dirs = append(dirs, d)
+		if err := os.MkdirAll(filepath.Join(d, "wheels"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(d) })
+	}
+	// Held as a running build holds its cache: a shared lock on it.
+	held, err := os.Open(dirs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if err := syscall.Flock(int(held.Fd()), syscall.LOCK_SH); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs[:2] {
+		if err := os.Chtimes(d, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := buildSnapshot(t)
+	r := buildRun(t, "build", src, builder, tag, "-q", "--pip-cache-max-age", "365d")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for i, want := range []bool{false, true, true} {
+		if _, err := os.Stat(dirs[i]); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v\n%s", dirs[i], err == nil, want, r.stderr)
+		}
+	}
+	if !strings.Contains(r.stderr, "pys2i: removed 1 pip cache(s)") || !strings.Contains(r.stderr, "pys2i-test-stale") {
+		t.Errorf("the removal is not in the log:\n%s", r.stderr)
+	}
+	buildNoLeftovers(t, before, r)
 }
