@@ -93,19 +93,22 @@ func TestBuildOutputFullDisk(t *testing.T) {
 		name   string
 		before map[string]string
 		tag    string // under the tmpfs: %s is its path
+		args   []string
 	}{
-		{"new oci layout", nil, "oci:%s/layout:app"},
-		{"existing oci layout", buildSmallLayout("layout"), "oci:%s/layout:app"},
-		{"oci-archive", map[string]string{"other.txt": "kept"}, "oci-archive:%s/app.tar:app"},
-		{"docker-archive", nil, "docker-archive:%s/app.tar:localhost/app:latest"},
-		{"dir", nil, "dir:%s/image"},
+		{"new oci layout", nil, "oci:%s/layout:app", nil},
+		{"existing oci layout", buildSmallLayout("layout"), "oci:%s/layout:app", nil},
+		{"oci-archive", map[string]string{"other.txt": "kept"}, "oci-archive:%s/app.tar:app", nil},
+		{"docker-archive", nil, "docker-archive:%s/app.tar:localhost/app:latest", nil},
+		{"dir", nil, "dir:%s/image", nil},
+		{"runtime image, existing oci layout", buildSmallLayout("layout"), "oci:%s/layout:app",
+			[]string{"--runtime-image", "localhost/pys2i-test/python-minimal:latest"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			mnt := buildTmpfs(t, "2m", tt.before, false)
 			wantFiles, wantUsed := buildDirState(t, mnt)
 			tag := fmt.Sprintf(tt.tag, mnt)
 			before := buildSnapshot(t)
-			r := buildRun(t, "build", src, builder, tag, "-q")
+			r := buildRun(t, append([]string{"build", src, builder, tag, "-q"}, tt.args...)...)
 			if r.code == 0 || !strings.Contains(r.stderr, "no space left on device for the output "+mnt) {
 				t.Errorf("exit %d, stderr:\n%s\nwant non-zero and no space left for the output %s", r.code, r.stderr, mnt)
 			}
