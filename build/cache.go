@@ -29,7 +29,12 @@ const EnvKeepCache = "PYS2I_KEEP_CACHE=1"
 // mounted into assemble's sandbox and never committed.
 func pipCacheDir(graphRoot, tag string) string {
 	sum := sha256.Sum256([]byte(tag))
-	return filepath.Join(filepath.Dir(graphRoot), "pys2i-cache", "pip", hex.EncodeToString(sum[:8]))
+	return filepath.Join(pipCacheRoot(graphRoot), hex.EncodeToString(sum[:8]))
+}
+
+// pipCacheRoot holds the pip caches of all TAGs.
+func pipCacheRoot(graphRoot string) string {
+	return filepath.Join(filepath.Dir(graphRoot), "pys2i-cache", "pip")
 }
 
 // pipCacheMount prepares the cache directory (owned by the assemble user,
@@ -78,8 +83,7 @@ func pipCacheMount(root, hostDir, state string, env []string, uid, gid int, incr
 // prunePipCaches bounds the pip caches of all TAGs (the build's own is in
 // use, so it stays). A failure is only a warning: the build goes on.
 func prunePipCaches(graphRoot string, o buildopts.Options, now time.Time, logf func(string, ...any)) {
-	root := filepath.Dir(pipCacheDir(graphRoot, ""))
-	removed, err := cacheprune.Prune(root, cacheprune.Limits{MaxAge: o.PipCacheMaxAge, MaxSize: o.PipCacheMaxSize}, now)
+	removed, err := cacheprune.Prune(pipCacheRoot(graphRoot), cacheprune.Limits{MaxAge: o.PipCacheMaxAge, MaxSize: o.PipCacheMaxSize}, now)
 	if len(removed) > 0 {
 		logf("pys2i: removed %d pip cache(s) of other TAGs, unused for longer than --pip-cache-max-age or over --pip-cache-max-size: %s",
 			len(removed), strings.Join(removed, " "))

@@ -119,7 +119,7 @@ func Prune(root string, l Limits, now time.Time) ([]string, error) {
 		if !d.IsDir() {
 			continue
 		}
-		e, f, err := inspect(filepath.Join(root, d.Name()))
+		e, f, err := inspect(filepath.Join(root, d.Name()), l.MaxSize > 0)
 		if err != nil {
 			continue // gone meanwhile, or not ours to read: left alone
 		}
@@ -141,9 +141,9 @@ func Prune(root string, l Limits, now time.Time) ([]string, error) {
 }
 
 // inspect reads one cache: its time of last use (the directory's mtime,
-// which Use sets), its size on disk, and whether a build holds it; f is
-// the exclusive lock on it when none does.
-func inspect(dir string) (e Entry, f *os.File, err error) {
+// which Use sets), its size on disk (if sized: that walks it), and whether
+// a build holds it; f is the exclusive lock on it when none does.
+func inspect(dir string, sized bool) (e Entry, f *os.File, err error) {
 	f, err = os.Open(dir)
 	if err != nil {
 		return e, nil, err
@@ -157,6 +157,9 @@ func inspect(dir string) (e Entry, f *os.File, err error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		e.InUse, f = true, nil
+	}
+	if !sized {
+		return e, f, nil
 	}
 	e.Size, err = diskUsage(dir)
 	if err != nil && f != nil {

@@ -94,3 +94,34 @@ func TestUse(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPruneSize removes the least recently used caches until the rest fit.
+func TestPruneSize(t *testing.T) {
+	root := t.TempDir()
+	var total, oldest int64
+	for i, name := range []string{"a", "b", "c"} {
+		d := filepath.Join(root, name)
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "x.whl"), make([]byte, 64<<10), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		when := time.Now().Add(time.Duration(i-3) * time.Hour) // a is the least recently used
+		if err := os.Chtimes(d, when, when); err != nil {
+			t.Fatal(err)
+		}
+		n, err := diskUsage(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			oldest = n
+		}
+		total += n
+	}
+	removed, err := Prune(root, Limits{MaxSize: total - oldest}, time.Now())
+	if err != nil || !slices.Equal(removed, []string{"a"}) {
+		t.Fatalf("Prune = %q, %v; want [a]", removed, err)
+	}
+}
