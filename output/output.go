@@ -32,6 +32,9 @@ const (
 type Target struct {
 	Kind Kind
 	Path string
+	// NoOverwrite: the transport refuses a non-empty file at Path
+	// (docker-archive does not add to an existing archive).
+	NoOverwrite bool
 }
 
 // Of returns the target of a reference in transport, given as the
@@ -42,11 +45,13 @@ func Of(transport, within string) (t Target, ok bool) {
 	path, _, _ := strings.Cut(within, ":")
 	switch transport {
 	case "oci":
-		return Target{Layout, path}, path != ""
+		return Target{Kind: Layout, Path: path}, path != ""
 	case "dir":
-		return Target{Dir, within}, within != ""
-	case "oci-archive", "docker-archive":
-		return Target{Archive, path}, path != ""
+		return Target{Kind: Dir, Path: within}, within != ""
+	case "oci-archive":
+		return Target{Kind: Archive, Path: path}, path != ""
+	case "docker-archive":
+		return Target{Kind: Archive, Path: path, NoOverwrite: true}, path != ""
 	}
 	return Target{}, false
 }
@@ -88,6 +93,9 @@ func (t Target) Check() error {
 	dir, err := t.parentToWrite()
 	if err != nil {
 		return err
+	}
+	if fi, err := os.Stat(t.Path); t.NoOverwrite && err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+		return fmt.Errorf("output %s exists: this transport does not add to an existing archive (remove it, or write another file)", t.Path)
 	}
 	f, err := os.CreateTemp(dir, ".pys2i-probe-")
 	if err != nil {

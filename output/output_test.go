@@ -15,12 +15,12 @@ func TestOf(t *testing.T) {
 		want              Target
 		ok                bool
 	}{
-		{"oci", "/x/layout:app", Target{Layout, "/x/layout"}, true},
-		{"oci", "/x/layout:", Target{Layout, "/x/layout"}, true},
-		{"dir", "/x/d", Target{Dir, "/x/d"}, true},
-		{"oci-archive", "/x/a.tar:app", Target{Archive, "/x/a.tar"}, true},
-		{"docker-archive", "/x/a.tar", Target{Archive, "/x/a.tar"}, true},
-		{"docker-archive", "/x/a.tar:localhost/app:1", Target{Archive, "/x/a.tar"}, true},
+		{"oci", "/x/layout:app", Target{Kind: Layout, Path: "/x/layout"}, true},
+		{"oci", "/x/layout:", Target{Kind: Layout, Path: "/x/layout"}, true},
+		{"dir", "/x/d", Target{Kind: Dir, Path: "/x/d"}, true},
+		{"oci-archive", "/x/a.tar:app", Target{Kind: Archive, Path: "/x/a.tar"}, true},
+		{"docker-archive", "/x/a.tar", Target{Kind: Archive, Path: "/x/a.tar", NoOverwrite: true}, true},
+		{"docker-archive", "/x/a.tar:localhost/app:1", Target{Kind: Archive, Path: "/x/a.tar", NoOverwrite: true}, true},
 		{"docker", "//127.0.0.1:5000/app", Target{}, false},
 		{"containers-storage", "[overlay@/g]app", Target{}, false},
 	} {
@@ -128,7 +128,7 @@ func TestGuardRollback(t *testing.T) {
 			root := t.TempDir()
 			writeFiles(t, root, c.before)
 			want := tree(t, root)
-			g, err := Begin(Target{c.kind, filepath.Join(root, c.target)})
+			g, err := Begin(Target{Kind: c.kind, Path: filepath.Join(root, c.target)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -168,10 +168,12 @@ func TestCheck(t *testing.T) {
 		t    Target
 		want string // "" for no error
 	}{
-		{"a new layout under an existing directory", Target{Layout, filepath.Join(root, "a/b")}, ""},
-		{"an archive in an existing directory", Target{Archive, filepath.Join(root, "x.tar")}, ""},
-		{"an archive in a missing directory", Target{Archive, filepath.Join(root, "none/x.tar")}, "no such file or directory"},
-		{"a layout under a file", Target{Layout, filepath.Join(root, "file/l")}, "not a directory"},
+		{"a new layout under an existing directory", Target{Kind: Layout, Path: filepath.Join(root, "a/b")}, ""},
+		{"an archive in an existing directory", Target{Kind: Archive, Path: filepath.Join(root, "x.tar")}, ""},
+		{"an archive in a missing directory", Target{Kind: Archive, Path: filepath.Join(root, "none/x.tar")}, "no such file or directory"},
+		{"a layout under a file", Target{Kind: Layout, Path: filepath.Join(root, "file/l")}, "not a directory"},
+		{"an archive over an existing file", Target{Kind: Archive, Path: filepath.Join(root, "file")}, ""},
+		{"a docker-archive over an existing file", Target{Kind: Archive, Path: filepath.Join(root, "file"), NoOverwrite: true}, "does not add to an existing archive"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := c.t.Check()

@@ -132,28 +132,34 @@ func TestBuildOutputFullDisk(t *testing.T) {
 }
 
 // An output that cannot be written fails the build before it pulls the
-// builder or makes a container: a read-only directory, a registry with
-// nothing listening.
+// builder or makes a container: a read-only directory, an existing file a
+// docker-archive cannot add to, a registry with nothing listening. The
+// existing file is left alone.
 func TestBuildOutputUnwritable(t *testing.T) {
 	builder := buildBuilder(t)
 	src := buildQuickSource(t)
 	ro := buildTmpfs(t, "1m", map[string]string{"layout/oci-layout": `{"imageLayoutVersion":"1.0.0"}`}, true)
 	down := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	existing := filepath.Join(t.TempDir(), "app.tar")
+	if err := os.WriteFile(existing, []byte("an archive"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name, tag, want string
+		args            []string
 	}{
-		{"new oci layout", "oci:" + ro + "/new:app", "output " + ro + "/new: cannot write in " + ro + ": read-only file system"},
-		{"existing oci layout", "oci:" + ro + "/layout:app", "output " + ro + "/layout: cannot write in " + ro + "/layout: read-only file system"},
-		{"oci-archive", "oci-archive:" + ro + "/app.tar", "cannot write in " + ro + ": read-only file system"},
-		{"docker-archive", "docker-archive:" + ro + "/app.tar", "cannot write in " + ro + ": read-only file system"},
-		{"dir", "dir:" + ro + "/image", "cannot write in " + ro + ": read-only file system"},
-		{"registry down", "docker://" + down + "/pys2i-test/app:latest", "the registry " + down + " does not answer"},
-		{"registry down, no TLS", "docker://" + down + "/pys2i-test/app:latest --tls-verify=false", "the registry " + down + " does not answer"},
+		{"new oci layout", "oci:" + ro + "/new:app", "output " + ro + "/new: cannot write in " + ro + ": read-only file system", nil},
+		{"existing oci layout", "oci:" + ro + "/layout:app", "output " + ro + "/layout: cannot write in " + ro + "/layout: read-only file system", nil},
+		{"oci-archive", "oci-archive:" + ro + "/app.tar", "cannot write in " + ro + ": read-only file system", nil},
+		{"docker-archive", "docker-archive:" + ro + "/app.tar", "cannot write in " + ro + ": read-only file system", nil},
+		{"docker-archive over an existing file", "docker-archive:" + existing, "output " + existing + " exists", nil},
+		{"dir", "dir:" + ro + "/image", "cannot write in " + ro + ": read-only file system", nil},
+		{"registry down", "docker://" + down + "/pys2i-test/app:latest", "the registry " + down + " does not answer", nil},
+		{"registry down, no TLS", "docker://" + down + "/pys2i-test/app:latest", "the registry " + down + " does not answer", []string{"--tls-verify=false"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			args := strings.Fields(tt.tag)
 			before := buildSnapshot(t)
-			r := buildRun(t, append([]string{"build", src, builder, args[0]}, args[1:]...)...)
+			r := buildRun(t, append([]string{"build", src, builder, tt.tag}, tt.args...)...)
 			if r.code != 1 || !strings.Contains(r.stderr, tt.want) {
 				t.Errorf("exit %d, stderr:\n%s\nwant 1 and %q", r.code, r.stderr, tt.want)
 			}
@@ -167,6 +173,9 @@ func TestBuildOutputUnwritable(t *testing.T) {
 			}
 			buildNoLeftovers(t, before, r)
 		})
+	}
+	if b, err := os.ReadFile(existing); err != nil || string(b) != "an archive" {
+		t.Errorf("the existing archive is now %q, %v", b, err)
 	}
 }
 
