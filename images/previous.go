@@ -35,6 +35,9 @@ func (im *Images) Previous(ctx context.Context, name string, policy PullPolicy) 
 		if err != nil {
 			return Local{}, err
 		}
+		if t == "docker" && policy == PullNever {
+			return im.Builder(ctx, name, policy) // its error, with no look at the registry
+		}
 		if _, _, err := ReadConfig(ctx, im.sys, src); err != nil {
 			return Local{}, &NoImageError{Name: name, Where: []string{err.Error()}}
 		}
