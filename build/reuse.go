@@ -131,7 +131,8 @@ func previousImageName(o buildopts.Options) string {
 // previousImage brings the previous image into reach in the store: TAG of
 // a plain build is never pulled (a build writes it there); an incremental
 // build's by --incremental-pull-policy. Not found is (nil, nil), but for an
-// explicit --incremental-from.
+// explicit --incremental-from (an error) and --incremental (a
+// *notIncremental, for the log).
 func previousImage(ctx context.Context, im *images.Images, o buildopts.Options) (*images.Local, *v1.Image, error) {
 	name := previousImageName(o)
 	if name == "" {
