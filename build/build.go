@@ -106,6 +106,11 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err != nil {
 		return res, fmt.Errorf("invalid TAG: %w", err)
 	}
+	// Before any work: an output that cannot be written fails now, not
+	// after assemble.
+	if err := im.CheckOutput(ctx, outRef); err != nil {
+		return res, err
+	}
 
 	builder, err := im.Builder(ctx, o.Builder, images.PullPolicy(o.PullPolicy))
 	if err != nil {
@@ -264,12 +269,14 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		procEnv = append(procEnv, EnvDepsInPlace)
 	}
 	state := stateDir(procEnv)
-	cacheMounts, err := pipCacheMount(ctr.Root, pipCacheDir(store.GraphRoot(), o.Tag), state, procEnv, owner.UID, owner.GID, o.Incremental)
+	cacheMounts, releaseCache, err := pipCacheMount(ctr.Root, pipCacheDir(store.GraphRoot(), o.Tag), state, procEnv, owner.UID, owner.GID, o.Incremental)
 	if err != nil {
 		return res, err
 	}
+	defer releaseCache()
 	if cacheMounts != nil {
 		procEnv = append(procEnv, EnvKeepCache)
+		prunePipCaches(store.GraphRoot(), o, time.Now(), logf)
 	}
 	if o.Incremental && reuse == nil && prev != nil {
 		if err := (saveArtifactsRun{store: store, prev: *prev, script: scripts[s2iscripts.SaveArtifacts], dest: dest,

@@ -8,10 +8,13 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 
 	"github.com/pys2i/pys2i/artifacts"
+	"github.com/pys2i/pys2i/buildopts"
+	"github.com/pys2i/pys2i/cacheprune"
 	"github.com/pys2i/pys2i/sandbox"
 )
 
@@ -26,42 +29,68 @@ const EnvKeepCache = "PYS2I_KEEP_CACHE=1"
 // mounted into assemble's sandbox and never committed.
 func pipCacheDir(graphRoot, tag string) string {
 	sum := sha256.Sum256([]byte(tag))
-	return filepath.Join(filepath.Dir(graphRoot), "pys2i-cache", "pip", hex.EncodeToString(sum[:8]))
+	return filepath.Join(pipCacheRoot(graphRoot), hex.EncodeToString(sum[:8]))
+}
+
+// pipCacheRoot holds the pip caches of all TAGs.
+func pipCacheRoot(graphRoot string) string {
+	return filepath.Join(filepath.Dir(graphRoot), "pys2i-cache", "pip")
 }
 
 // pipCacheMount prepares the cache directory (owned by the assemble user,
-// private) and its mount point in the container root (StateDir/pip-cache,
-// where assemble points PIP_CACHE_DIR), and returns the mount. It returns
-// nothing when assemble runs without a cache (PYS2I_NO_CACHE) or restores
-// one from save-artifacts (an incremental build).
-func pipCacheMount(root, hostDir, state string, env []string, uid, gid int, incremental bool) ([]sandbox.Mount, error) {
+// private, held as in use until release: see cacheprune.Use) and its mount
+// point in the container root (StateDir/pip-cache, where assemble points
+// PIP_CACHE_DIR), and returns the mount. It returns nothing when assemble
+// runs without a cache (PYS2I_NO_CACHE) or restores one from save-artifacts
+// (an incremental build).
+func pipCacheMount(root, hostDir, state string, env []string, uid, gid int, incremental bool) (_ []sandbox.Mount, release func() error, err error) {
+	release = func() error { return nil }
 	if envValue(env, "PYS2I_NO_CACHE") != "" || incremental {
-		return nil, nil
+		return nil, release, nil
 	}
-	if err := os.MkdirAll(hostDir, 0o700); err != nil {
-		return nil, fmt.Errorf("pip cache: %w", err)
+	held, err := cacheprune.Use(hostDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pip cache: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			held()
+		}
+	}()
 	if err := os.Chown(hostDir, uid, gid); err != nil {
-		return nil, fmt.Errorf("pip cache: %w", err)
+		return nil, nil, fmt.Errorf("pip cache: %w", err)
 	}
 	// The state dir and the mount point are made here as the assemble
 	// user's: the sandbox would make missing mount points root's.
 	for _, d := range []string{state, path.Join(state, artifacts.CacheDir)} {
 		p, err := securejoin.SecureJoin(root, d)
 		if err != nil {
-			return nil, fmt.Errorf("pip cache: %w", err)
+			return nil, nil, fmt.Errorf("pip cache: %w", err)
 		}
 		if _, err := os.Lstat(p); err == nil {
 			continue
 		}
 		if err := os.Mkdir(p, 0o775); err != nil {
-			return nil, fmt.Errorf("pip cache: %w", err)
+			return nil, nil, fmt.Errorf("pip cache: %w", err)
 		}
 		if err := os.Chown(p, uid, gid); err != nil {
-			return nil, fmt.Errorf("pip cache: %w", err)
+			return nil, nil, fmt.Errorf("pip cache: %w", err)
 		}
 	}
-	return []sandbox.Mount{{Source: hostDir, Target: path.Join(state, artifacts.CacheDir)}}, nil
+	return []sandbox.Mount{{Source: hostDir, Target: path.Join(state, artifacts.CacheDir)}}, held, nil
+}
+
+// prunePipCaches bounds the pip caches of all TAGs (the build's own is in
+// use, so it stays). A failure is only a warning: the build goes on.
+func prunePipCaches(graphRoot string, o buildopts.Options, now time.Time, logf func(string, ...any)) {
+	removed, err := cacheprune.Prune(pipCacheRoot(graphRoot), cacheprune.Limits{MaxAge: o.PipCacheMaxAge, MaxSize: o.PipCacheMaxSize}, now)
+	if len(removed) > 0 {
+		logf("pys2i: removed %d pip cache(s) of other TAGs, unused for longer than --pip-cache-max-age or over --pip-cache-max-size: %s",
+			len(removed), strings.Join(removed, " "))
+	}
+	if err != nil {
+		logf("warning: pip caches: %v", err)
+	}
 }
 
 // underPath reports whether rel (no leading "/") is p (absolute) or inside it.

@@ -35,10 +35,11 @@ func TestPipCacheMount(t *testing.T) {
 			if err := os.MkdirAll(filepath.Join(root, "tmp"), 0o1777); err != nil {
 				t.Fatal(err)
 			}
-			m, err := pipCacheMount(root, host, "/tmp/pys2i", tc.env, uid, gid, tc.incremental)
+			m, release, err := pipCacheMount(root, host, "/tmp/pys2i", tc.env, uid, gid, tc.incremental)
 			if err != nil {
 				t.Fatal(err)
 			}
+			defer release()
 			if (m != nil) != tc.mounted {
 				t.Fatalf("mounts %v, want mounted %v", m, tc.mounted)
 			}
@@ -66,7 +67,7 @@ func TestPipCacheMountConfined(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(root, "tmp")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pipCacheMount(root, filepath.Join(t.TempDir(), "c"), "/tmp/pys2i", nil, os.Getuid(), os.Getgid(), false); err != nil {
+	if _, _, err := pipCacheMount(root, filepath.Join(t.TempDir(), "c"), "/tmp/pys2i", nil, os.Getuid(), os.Getgid(), false); err != nil {
 		t.Logf("refused: %v", err)
 	}
 	if ents, _ := os.ReadDir(outside); len(ents) > 0 {

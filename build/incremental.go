@@ -236,3 +236,22 @@ func dropInput(rel string, mounts []sandbox.Mount, incremental bool, dest string
 	}
 	return incremental && underPath(rel, artifactsDir(dest))
 }
+
+// notIncremental is an --incremental build's previous image that is not
+// there (or could not be had): the build goes on, not incremental, and
+// says so once.
+type notIncremental struct {
+	name string
+	err  error
+}
+
+func (e *notIncremental) Error() string {
+	var none *images.NoImageError
+	switch {
+	case errors.As(e.err, &none) && len(none.Where) > 0:
+		return fmt.Sprintf("pys2i: no previous image %s: this build is not incremental (%s)", e.name, strings.Join(none.Where, "; "))
+	case errors.As(e.err, &none):
+		return fmt.Sprintf("pys2i: no previous image %s: this build is not incremental", e.name)
+	}
+	return fmt.Sprintf("pys2i: the previous image %s could not be had: this build is not incremental: %v", e.name, e.err)
+}

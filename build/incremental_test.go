@@ -3,11 +3,13 @@ package build
 import (
 	"archive/tar"
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/pys2i/pys2i/images"
 	"github.com/pys2i/pys2i/sandbox"
 )
 
@@ -113,6 +115,26 @@ func TestDropInput(t *testing.T) {
 	} {
 		if got := dropInput(tc.rel, tc.mounts, tc.incremental, "/tmp"); got != tc.want {
 			t.Errorf("dropInput(%q, incremental %v) = %v, want %v", tc.rel, tc.incremental, got, tc.want)
+		}
+	}
+}
+
+func TestNotIncrementalMessage(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&images.NoImageError{Name: "app"}, "pys2i: no previous image app: this build is not incremental"},
+		{&images.NoImageError{Name: "reg/app", Where: []string{"manifest unknown"}},
+			"pys2i: no previous image reg/app: this build is not incremental (manifest unknown)"},
+		{errors.New("pull failed"), "pys2i: the previous image app could not be had: this build is not incremental: pull failed"},
+	} {
+		name := "app"
+		if ni, ok := tc.err.(*images.NoImageError); ok {
+			name = ni.Name
+		}
+		if got := (&notIncremental{name: name, err: tc.err}).Error(); got != tc.want {
+			t.Errorf("got %q\nwant %q", got, tc.want)
 		}
 	}
 }

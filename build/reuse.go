@@ -192,7 +192,8 @@ func previousImageName(o buildopts.Options) string {
 // previousImage brings the previous image into reach in the store: TAG of
 // a plain build is never pulled (a build writes it there); an incremental
 // build's by --incremental-pull-policy. Not found is (nil, nil), but for an
-// explicit --incremental-from.
+// explicit --incremental-from (an error) and --incremental (a
+// *notIncremental, for the log).
 func previousImage(ctx context.Context, im *images.Images, o buildopts.Options) (*images.Local, *v1.Image, error) {
 	name := previousImageName(o)
 	if name == "" {
@@ -202,10 +203,13 @@ func previousImage(ctx context.Context, im *images.Images, o buildopts.Options) 
 	if o.Incremental {
 		policy = images.PullPolicy(o.IncrementalPullPolicy)
 	}
-	l, err := im.Builder(ctx, name, policy)
+	l, err := im.Previous(ctx, name, policy)
 	if err != nil {
 		if o.IncrementalFrom != "" {
 			return nil, nil, fmt.Errorf("--incremental-from %s: %w", name, err)
+		}
+		if o.Incremental {
+			return nil, nil, &notIncremental{name: name, err: err}
 		}
 		return nil, nil, nil
 	}
@@ -296,6 +300,10 @@ type depsReuse struct {
 func planReuse(ctx context.Context, im *images.Images, store storage.Store, o buildopts.Options,
 	l lineage, top string, srcHost string, env []string, user string, logf func(string, ...any)) (*images.Local, *depsReuse, error) {
 	local, prev, err := previousImage(ctx, im, o)
+	if ni := (*notIncremental)(nil); errors.As(err, &ni) {
+		logf("%s", ni)
+		err = nil
+	}
 	if err != nil || prev == nil {
 		return nil, nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"time"
 
 	"go.podman.io/image/v5/docker/reference"
 
@@ -116,6 +117,11 @@ type Options struct {
 	AddHosts      []HostEntry // --add-host
 	CallbackURL   string      // --callback-url
 	DockerCfgPath string      // --dockercfg-path: the registry auth file
+
+	// Bounds of the per-TAG pip caches, 0 for none: caches unused for
+	// longer are removed, then the oldest while the total is larger.
+	PipCacheMaxAge  time.Duration // --pip-cache-max-age
+	PipCacheMaxSize int64         // --pip-cache-max-size, bytes
 }
 
 // knownTransports are containers/image transport names: "NAME:rest" is a

@@ -5,6 +5,7 @@ package exitcode
 import (
 	"errors"
 	"fmt"
+	"syscall"
 )
 
 // s2i's codes (pkg/errors) that pys2i reproduces; anything else exits 1.
@@ -41,4 +42,23 @@ func Of(err error) int {
 		return e.Code
 	}
 	return Generic
+}
+
+// Signal is why a run was stopped: a signal asked it to end. A process
+// that cleans up and exits on a signal reports 128+N, as a shell shows one
+// the signal killed (130 for SIGINT, 143 for SIGTERM).
+type Signal struct{ Sig syscall.Signal }
+
+func (s *Signal) Error() string { return "interrupted by signal: " + s.Sig.String() }
+
+// Final is the exit status of a run that ended with err, stopped by cause
+// (a context's cause, nil if it was not stopped): 128+N when a signal
+// stopped a run that then failed, else Of(err). A run that finished
+// despite a late signal did its work: its own status stands.
+func Final(err, cause error) int {
+	var s *Signal
+	if err != nil && errors.As(cause, &s) {
+		return 128 + int(s.Sig)
+	}
+	return Of(err)
 }

@@ -39,6 +39,8 @@ import (
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
 	stypes "go.podman.io/storage/types"
+
+	"github.com/pys2i/pys2i/output"
 )
 
 // PullPolicy says when a builder named without a transport is pulled.
@@ -281,7 +283,7 @@ func importName(ref types.ImageReference) string {
 
 // Copy copies src to dst with the system's signature policy, or with policy
 // if it is not nil, retrying when a registry is involved.
-func (im *Images) Copy(ctx context.Context, dst, src types.ImageReference, policy *signature.Policy) error {
+func (im *Images) Copy(ctx context.Context, dst, src types.ImageReference, policy *signature.Policy) (err error) {
 	if policy == nil {
 		p, err := signature.DefaultPolicy(im.sys)
 		if err != nil {
@@ -299,6 +301,24 @@ func (im *Images) Copy(ctx context.Context, dst, src types.ImageReference, polic
 		attempts += im.opt.Retries
 	}
 	what := fmt.Sprintf("copy %s to %s", refString(src), refString(dst))
+	// A file or directory output that a failed copy wrote into (a full
+	// disk) is put back as it was.
+	if t, ok := output.Of(dst.Transport().Name(), dst.StringWithinTransport()); ok {
+		g, gerr := output.Begin(t)
+		if gerr != nil {
+			return fmt.Errorf("%s: %w", what, gerr)
+		}
+		defer func() {
+			if err != nil {
+				err = errors.Join(output.Explain(t, err), g.Rollback())
+			}
+		}()
+	}
+	return im.copyRetrying(ctx, pc, dst, src, what, attempts)
+}
+
+// copyRetrying is copy.Image, tried up to attempts times.
+func (im *Images) copyRetrying(ctx context.Context, pc *signature.PolicyContext, dst, src types.ImageReference, what string, attempts int) (err error) {
 	for i := 1; ; i++ {
 		_, err = copy.Image(ctx, pc, dst, src, &copy.Options{
 			ReportWriter:   im.opt.Progress,

@@ -108,6 +108,7 @@ file (pull-policy: never). Flags beat variables, which beat the file.`,
 	f.BoolP("copy", "c", false, "accepted for s2i compatibility: a local source is always copied as it is on disk")
 	f.Bool("keep-symlinks", false, "accepted for s2i compatibility: symlinks are always kept, never followed")
 	addSandboxFlags(f)
+	addCacheFlags(f)
 	f.Bool("use-config", false, "take flags not given and missing arguments from ./.s2ifile, then save this build's there (as s2i; credentials in URLs are not saved)")
 	return cmd
 }
@@ -168,6 +169,9 @@ func options(cmd *cobra.Command, args []string) (buildopts.Options, error) {
 	o.Quiet = v.GetBool("quiet")
 	o.LogLevel = v.GetInt("loglevel")
 	if err := sandboxOptions(cmd.Flags(), v, &o); err != nil {
+		return o, err
+	}
+	if err := cacheOptions(v, &o); err != nil {
 		return o, err
 	}
 	return o, nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -23,6 +24,24 @@ func addSandboxFlags(f *pflag.FlagSet) {
 	f.StringArray("add-host", nil, "extra /etc/hosts entry for assemble: HOST:IP (repeatable)")
 	f.String("callback-url", "", `URL to POST {"success":...,"labels":{...}} to when the build ends, success or failure`)
 	f.String("dockercfg-path", "", "registry auth file (Docker config.json format; default $REGISTRY_AUTH_FILE, else the containers/image defaults, ~/.docker/config.json included)")
+}
+
+// addCacheFlags adds the bounds of the pip caches kept between builds.
+func addCacheFlags(f *pflag.FlagSet) {
+	f.String("pip-cache-max-age", buildopts.DefaultPipCacheMaxAge, "remove pip caches (one per TAG) not used for this long: days (30d) or a duration (12h); 0 for no bound")
+	f.String("pip-cache-max-size", buildopts.DefaultPipCacheMaxSize, "then remove the least recently used pip caches while all of them take more than this (10GiB, 512M); 0 for no bound")
+}
+
+// cacheOptions reads the flags of addCacheFlags into o.
+func cacheOptions(v *viper.Viper, o *buildopts.Options) error {
+	var err error
+	if o.PipCacheMaxAge, err = buildopts.ParseAge(v.GetString("pip-cache-max-age")); err != nil {
+		return fmt.Errorf("--pip-cache-max-age: %w", err)
+	}
+	if o.PipCacheMaxSize, err = buildopts.ParseSize(v.GetString("pip-cache-max-size")); err != nil {
+		return fmt.Errorf("--pip-cache-max-size: %w", err)
+	}
+	return nil
 }
 
 // sandboxOptions reads the flags of addSandboxFlags into o.

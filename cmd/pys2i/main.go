@@ -28,8 +28,9 @@ func main() {
 		return
 	}
 	// Every signal that would end the process ends the build instead, so
-	// that it removes its container and mount (s2i does the same for these).
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	// that it removes its container and mount (s2i does the same for these);
+	// the exit status then says which signal it was (130, 143).
+	ctx, stop := signalContext(os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	a := &app{
 		stdout: os.Stdout,
 		stderr: os.Stderr,
@@ -40,5 +41,28 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	}
-	os.Exit(exitcode.Of(err))
+	os.Exit(exitcode.Final(err, context.Cause(ctx)))
+}
+
+// signalContext is cancelled by the first of sigs, with an
+// *exitcode.Signal as its cause; later ones are ignored until stop.
+func signalContext(sigs ...os.Signal) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sigs...)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-ch:
+				cancel(&exitcode.Signal{Sig: s.(syscall.Signal)})
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -26,6 +27,7 @@ func defaults() buildopts.Options {
 		ImageScriptsURL: "image:///usr/libexec/s2i",
 		PullPolicy:      buildopts.PullIfNotPresent, IncrementalPullPolicy: buildopts.PullIfNotPresent, RuntimePullPolicy: buildopts.PullIfNotPresent,
 		TLSVerify: true, Network: buildopts.NetworkHost,
+		PipCacheMaxAge: 30 * 24 * time.Hour, PipCacheMaxSize: 10 << 30,
 	}
 }
 
@@ -161,6 +163,14 @@ func TestBuildOptions(t *testing.T) {
 		{name: "bad cap", args: []string{"build", "src", "builder", "--cap-drop", "NET_RAWW"}, wantErr: `unknown capability "NET_RAWW"`, code: 1},
 		{name: "bad add-host", args: []string{"build", "src", "builder", "--add-host", "h:999.1.1.1"}, wantErr: "invalid --add-host", code: 1},
 		{name: "bad callback", args: []string{"build", "src", "builder", "--callback-url", "ftp://u:s3cret@h/"}, wantErr: "invalid --callback-url ftp://***@h/", code: 1},
+		{
+			name: "pip cache bounds",
+			args: []string{"build", "src", "builder", "--pip-cache-max-age", "7d"},
+			env:  map[string]string{"PYS2I_PIP_CACHE_MAX_SIZE": "512M"},
+			want: func(o *buildopts.Options) { o.PipCacheMaxAge, o.PipCacheMaxSize = 7*24*time.Hour, 512<<20 },
+		},
+		{name: "bad pip cache age", args: []string{"build", "src", "builder", "--pip-cache-max-age", "a month"}, wantErr: `--pip-cache-max-age: invalid age "a month"`, code: 1},
+		{name: "bad pip cache size in env", args: []string{"build", "src", "builder"}, env: map[string]string{"PYS2I_PIP_CACHE_MAX_SIZE": "lots"}, wantErr: `--pip-cache-max-size: invalid size "lots"`, code: 1},
 		{name: "http scripts url", args: []string{"build", "src", "builder", "-s", "http://x/s"}, wantErr: "not supported", code: 1},
 	}
 	for _, tt := range tests {

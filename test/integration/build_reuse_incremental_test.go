@@ -110,3 +110,35 @@ func TestBuildIncrementalFromReuse(t *testing.T) {
 	}
 	buildServe(t, tag, "from v2")
 }
+
+// --incremental with no previous image says so once, plainly, with no
+// pull retries, and builds (not incrementally): TAG in no store, or in a
+// registry that does not have it.
+func TestBuildIncrementalNoPrevious(t *testing.T) {
+	builder := buildBuilder(t)
+	src := incrementalSource(t, "")
+	for _, tt := range []struct {
+		name, tag string
+		args      []string
+	}{
+		{"local name", "localhost/pys2i-test/build-noprev:latest", nil},
+		{"registry", w.Registry.URL + "/pys2i-test/build-noprev:latest", []string{"--tls-verify=false"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			buildRmi(t, tt.tag)
+			before := buildSnapshot(t)
+			r := buildRun(t, append([]string{"build", src, builder, tt.tag, "--incremental"}, tt.args...)...)
+			if r.code != 0 {
+				t.Fatalf("exit %d\n%s", r.code, r.stderr)
+			}
+			want := "pys2i: no previous image " + tt.tag + ": this build is not incremental"
+			if n := strings.Count(r.stderr, want); n != 1 || strings.Contains(r.stderr, "failed (attempt") {
+				t.Errorf("want %q once and no retries, got:\n%s", want, r.stderr)
+			}
+			if !strings.Contains(r.stdout, "no artifacts") {
+				t.Errorf("assemble got artifacts:\n%s", r.stdout)
+			}
+			buildNoLeftovers(t, before, r)
+		})
+	}
+}

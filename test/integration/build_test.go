@@ -223,11 +223,16 @@ func TestBuildBadInput(t *testing.T) {
 	}
 }
 
-// SIGTERM while assemble runs: the sandbox is killed, the container
-// deleted, the exit non-zero, and nothing is left behind.
+// SIGTERM or SIGINT while assemble runs: the sandbox is killed, the
+// container deleted, the exit status 128+N as other tools report it (143,
+// 130), and nothing is left behind.
 func TestBuildSignalDuringAssemble(t *testing.T) {
 	builder := buildBuilder(t)
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+	for _, tt := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGTERM, 143}, {syscall.SIGINT, 130}} {
+		sig := tt.sig
 		t.Run(sig.String(), func(t *testing.T) {
 			src := buildFlaskApp(t, "never", map[string]string{
 				".s2i/bin/assemble": "#!/bin/sh\necho started\nexec sleep 300\n",
@@ -240,8 +245,8 @@ func TestBuildSignalDuringAssemble(t *testing.T) {
 			b := buildStartBlocked(t, ctx, "build", src, builder, tag)
 			start := time.Now()
 			err := b.stop(t, sig)
-			if err == nil || b.cmd.ProcessState.ExitCode() == 0 {
-				t.Errorf("exit %v after %v; want non-zero\n%s", err, sig, b.stderr)
+			if err == nil || b.cmd.ProcessState.ExitCode() != tt.code {
+				t.Errorf("exit %v after %v; want status %d\n%s", err, sig, tt.code, b.stderr)
 			}
 			if d := time.Since(start); d > 20*time.Second {
 				t.Errorf("took %v to stop", d)
