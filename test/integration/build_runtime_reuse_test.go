@@ -207,3 +207,68 @@ func TestBuildRuntimeImageReuseRegistry(t *testing.T) {
 	buildPodman(t, "tag", ref, local)
 	buildServe(t, local, "registry v2")
 }
+
+// What assemble still runs on reused dependencies finds them in the builder
+// container: collectstatic imports Django from the venv laid back there,
+// and a pip install . of the app changes the venv, which the build sees:
+// it writes the dependency layer again rather than ship the old app.
+func TestBuildRuntimeImageReuseAppSteps(t *testing.T) {
+	minimal, full := imagesVariants["minimal"], imagesVariants["full"]
+	copyApp := func(t *testing.T, app string) string {
+		t.Helper()
+		dst := t.TempDir()
+		src, err := filepath.Abs(filepath.Join("..", "apps", app))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+			t.Fatal(err)
+		}
+		return dst
+	}
+	t.Run("collectstatic", func(t *testing.T) {
+		tag := "localhost/pys2i-test/runtime-reuse-django:latest"
+		reuseFresh(t, tag)
+		src := copyApp(t, "django-app")
+		n := reuseBuilderLayers(t, minimal)
+		runtimeReuseBuild(t, src, full, minimal, tag)
+		v1 := reuseInspect(t, tag)
+		if err := os.WriteFile(filepath.Join(src, "manage.py"), append(mustRead(t, filepath.Join(src, "manage.py")), "# v2\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := runtimeReuseBuild(t, src, full, minimal, tag)
+		runtimeReused(t, r, v1, reuseInspect(t, tag), n)
+		if !strings.Contains(r.stdout, "---> Collecting Django static files") {
+			t.Errorf("collectstatic did not run:\n%s", r.stdout)
+		}
+		runtimeInImage(t, tag, `test -s staticfiles/site.css; grep -q '# v2' manage.py`)
+	})
+	t.Run("pip install .", func(t *testing.T) {
+		tag := "localhost/pys2i-test/runtime-reuse-setup-py:latest"
+		reuseFresh(t, tag)
+		src := copyApp(t, "setup-py")
+		runtimeReuseBuild(t, src, full, minimal, tag)
+		app := filepath.Join(src, "setuppyapp.py")
+		if err := os.WriteFile(app, []byte(strings.Replace(string(mustRead(t, app)), `b"setup-py"`, `b"setup-py v2"`, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := runtimeReuseBuild(t, src, full, minimal, tag)
+		if !strings.Contains(r.stdout, "---> Reusing dependencies from the previous build") || !strings.Contains(r.stderr, "writing the dependency layer again") {
+			t.Errorf("want the dependencies reused in the builder and the layer written again:\n%s\n%s", r.stdout, r.stderr)
+		}
+		out := runtimeInImage(t, tag, `grep -c 'setup-py v2' /opt/app-root/lib/python3.*/site-packages/setuppyapp.py`)
+		if out != "1" {
+			t.Errorf("the installed app in the image is not the new one: %q", out)
+		}
+		buildServe(t, tag, "setup-py v2")
+	})
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
