@@ -43,11 +43,13 @@ const ResendEvery = time.Second
 // So after a TERM or INT the wrapper sends TERM again every ResendEvery to
 // the processes below the child until the child exits (not to the child:
 // it cannot have lost the TERM, see Stragglers). A repeated TERM is a no-op
-// for a process already stopping (gunicorn's workers set a flag; programs
-// that escalate on a second signal, uvicorn or Python's KeyboardInterrupt,
-// do so on INT, which is never repeated). It needs /proc to be of the
-// wrapper's pid namespace, as in a container; with another one it is not
-// done.
+// for a process already stopping (gunicorn's workers set a flag, its
+// arbiter is past reading its queue); the usual "a second signal stops
+// harder" is a second Ctrl-C, INT, which is never repeated, and a process
+// that did stop harder on TERM would only end sooner, which is what a
+// container stop asks (podman KILLs at its timeout anyway). It needs /proc
+// to be of the wrapper's pid namespace, as in a container; with another one
+// it is not done.
 func Supervise(path string, argv, env []string) int {
 	sigs := make(chan os.Signal, 32)
 	signal.Notify(sigs, ForwardedSignals...)
