@@ -10,8 +10,7 @@
 //
 //  1. bare gunicorn: gunicorn in PATH, ./gunicorn.conf.py in the initial
 //     directory mentioning wsgi_app, gunicorn at least 20.1: `gunicorn` with
-//     no arguments (no WEB_CONCURRENCY, no PORT default, no migrate, no
-//     init wrapper);
+//     no arguments (no WEB_CONCURRENCY, no PORT default, no migrate);
 //  2. cd APP_HOME (default ".", resolved like readlink -f);
 //  3. only when APP_SCRIPT, APP_FILE and APP_MODULE are all empty: the
 //     app.sh and app.py defaults (empty counts as unset);
@@ -32,7 +31,8 @@
 //  10. else the two-line error on stderr, exit 1.
 //
 // The init wrapper (ENABLE_INIT_WRAPPER non-empty) applies to app.sh, app.py
-// and runserver only, as upstream. Flags are on when non-empty ("false" too).
+// and runserver, as upstream; gunicorn always runs under it (below). Flags
+// are on when non-empty ("false" too).
 //
 // Nothing starts Python to ask questions: gunicorn's version (the
 // version_info of gunicorn/__init__.py, else the dist-info METADATA) and
@@ -67,6 +67,14 @@
 //     APP_SERVER=gunicorn|mod_wsgi forces the server (an error when it is
 //     not installed; any other value is an error); mod_wsgi also skips
 //     bare-gunicorn mode.
+//   - gunicorn (both modes) always runs under the init wrapper, where
+//     upstream execs it as PID 1: so run as PID 1 a TERM that comes before
+//     the arbiter sets its handlers is dropped by the kernel (a namespace's
+//     init gets no signal it has no handler for), and a worker forked just
+//     before a TERM loses the one the arbiter relays (gunicorn issue 1910),
+//     which makes the arbiter wait its 30 s graceful timeout; podman stop
+//     KILLs after 10 s. The wrapper forwards every signal gunicorn uses
+//     (HUP, TTIN, USR2, ...) and sends a lost TERM again (runtime.Supervise).
 //   - A missing APP_HOME is reported as "ERROR: APP_HOME directory '...' not
 //     found." (upstream: bash's cd error), exit 1.
 //   - PYTHONPATH: kept as upstream (the old directory is prepended only

@@ -197,6 +197,7 @@ func (d *decider) decide() {
 				d.say(Stdout, msgUsingConf)
 				d.say(Stdout, msgServingBare)
 				d.exec(BareGunicorn, cwd, "gunicorn")
+				d.plan.InitWrapper = true // see gunicorn
 				return
 			}
 		}
@@ -399,6 +400,12 @@ func (d *decider) gunicorn(module, appHome, port string) {
 	d.say(Stdout, msgGunicorn, module, label)
 	argv := append([]string{"gunicorn", module}, words...)
 	d.exec(Gunicorn, appHome, append(argv, "--config", conf)...)
+	// Always under the init wrapper, ENABLE_INIT_WRAPPER or not (upstream
+	// execs gunicorn): as PID 1 gunicorn's arbiter never sees a TERM that
+	// comes before it sets its handlers (the kernel drops it for a
+	// namespace's init), and a worker forked just before a TERM loses the
+	// one the arbiter relays; the wrapper sends that one again (Supervise).
+	d.plan.InitWrapper = true
 }
 
 func (d *decider) modWSGI(module, appHome, port string) {

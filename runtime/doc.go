@@ -3,12 +3,15 @@
 //
 // Execute prints the plan's messages, runs its steps (Django's migrate),
 // then replaces run with the program (syscall.Exec: no extra process), or,
-// under ENABLE_INIT_WRAPPER (app.sh, app.py and runserver only, as upstream,
-// which never wraps gunicorn or mod_wsgi), stays as the program's parent:
-// Supervise forwards TERM, INT (as TERM, like upstream's init-wrapper), HUP,
-// QUIT, USR1, USR2, WINCH, TTIN and TTOU, reaps every orphan (as PID 1, or as
-// a child subreaper elsewhere) and exits with the child's status, 128+N when
-// it was killed by signal N. This replaces upstream's sh init-wrapper.
+// when the plan asks for the init wrapper (ENABLE_INIT_WRAPPER for app.sh,
+// app.py and runserver, as upstream; gunicorn always, see package run),
+// stays as the program's parent: Supervise forwards TERM, INT (as TERM, like
+// upstream's init-wrapper), HUP, QUIT, USR1, USR2, WINCH, TTIN and TTOU,
+// sends TERM again every second to the processes below the program until it
+// exits once a stop began (a forking server's worker can lose the TERM its
+// parent relays), reaps every orphan (as PID 1, or as a child subreaper
+// elsewhere) and exits with the child's status, 128+N when it was killed by
+// signal N. This replaces upstream's sh init-wrapper.
 //
 // SetupUser is upstream's generate_container_user for arbitrary uids
 // (OpenShift): $APP_ROOT/etc/passwd plus nss_wrapper's variables where

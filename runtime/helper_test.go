@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +21,14 @@ import (
 func TestMain(m *testing.M) {
 	switch os.Getenv("RUNTIME_TEST_HELPER") {
 	case "supervise":
+		if os.Getenv("RUNTIME_TEST_OWN_PROC") != "" {
+			// In a new mount namespace (Cloneflags): a /proc of this
+			// process's pid namespace, as a container has.
+			if err := ownProc(); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(2)
+			}
+		}
 		path, err := LookPath(os.Args[1], os.Environ(), ".")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -35,6 +44,18 @@ func TestMain(m *testing.M) {
 		os.Exit(Execute(p, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
+}
+
+// ownProc mounts a proc file system on /proc, keeping the mount from the
+// parent's mount namespace.
+func ownProc() error {
+	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make / private: %w", err)
+	}
+	if err := syscall.Mount("proc", "/proc", "proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mount /proc: %w", err)
+	}
+	return nil
 }
 
 // helper returns a command running the test binary in a helper mode.

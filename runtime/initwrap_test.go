@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -169,6 +170,64 @@ func TestSuperviseReapsOrphans(t *testing.T) {
 			}
 			if got := exitStatus(cmd.Wait()); got != 3 {
 				t.Errorf("exit status %d, want 3", got)
+			}
+		})
+	}
+}
+
+// A grandchild that loses the first TERM its parent relays, as a gunicorn
+// worker does when the arbiter's TERM comes between its fork and its own
+// handlers (gunicorn issue 1910): the first TERM only records the loss (the
+// inherited handler), a later one ends it. The child passes the TERM on
+// once and waits for the grandchild, as the arbiter does. The wrapper must
+// send TERM again to the processes below the child so that the stop ends.
+func TestSuperviseResendsLostTerm(t *testing.T) {
+	const script = `sh -c 'trap "trap \"exit 0\" TERM; touch \"\$LOST\"" TERM; touch "$READY"; while :; do sleep 0.05; done' &
+gc=$!
+trap 'kill -TERM $gc; wait $gc; exit 0' TERM
+while :; do sleep 0.05; done`
+	// As PID 1 with a /proc of its own pid namespace, as in a container
+	// (only there: the helper mounts it, which needs the new mount
+	// namespace).
+	modes := []struct {
+		name  string
+		flags uintptr
+		env   []string
+	}{
+		{"subreaper", 0, nil},
+		{"pid1", syscall.CLONE_NEWPID | syscall.CLONE_NEWNS, []string{"RUNTIME_TEST_OWN_PROC=1"}},
+	}
+	for _, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) {
+			ready, lost := tempFile(t, "ready"), tempFile(t, "lost")
+			cmd := helper(t, "supervise", "/bin/sh", "-c", script)
+			cmd.Env = append(append(cmd.Env, "READY="+ready, "LOST="+lost), mode.env...)
+			// Its own process group: on failure the shells left behind
+			// (a subreaper's orphans) are killed with it.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: mode.flags, Setpgid: true}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			waitFile(t, ready, 5*time.Second)
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			ended := make(chan error, 1)
+			go func() { ended <- cmd.Wait() }()
+			// Not a time bound: without the resend the wrapper never ends.
+			select {
+			case err := <-ended:
+				if got := exitStatus(err); got != 0 {
+					t.Errorf("exit status %d, want 0 (the child's, once the grandchild ended)", got)
+				}
+			case <-time.After(20 * time.Second):
+				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				<-ended
+				t.Fatal("the stop did not end in 20 s: the grandchild's lost TERM was never sent again")
+			}
+			if _, err := os.Stat(lost); err != nil {
+				t.Errorf("the grandchild did not lose the first TERM (%v): the test proves nothing", err)
 			}
 		})
 	}

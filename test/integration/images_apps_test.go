@@ -201,22 +201,11 @@ func imagesServe(ctx context.Context, t *testing.T, tag string, fixedPort int, b
 	t.Logf("first 200 after %v", time.Since(start).Round(time.Millisecond))
 	if wrapped {
 		stop := time.Now()
-		if _, err := world.Podman(ctx, w.Conf, "stop", "-t", "10", id); err != nil {
-			t.Fatal(err)
-		}
+		code, ended := imagesStop(ctx, t, id)
 		total := time.Since(stop)
-		st, err := world.Podman(ctx, w.Conf, "inspect", "--format", "{{.State.ExitCode}} {{.State.FinishedAt.UnixNano}}", id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var code int
-		var finished int64
-		if _, err := fmt.Sscan(st, &code, &finished); err != nil {
-			t.Fatalf("inspect %q: %v", st, err)
-		}
-		ended := time.Unix(0, finished).Sub(stop)
 		if code == 137 || ended >= 10*time.Second {
-			t.Errorf("podman stop -t 10: exit status %d after %v, want the app ended by the TERM (not 137) before the 10 s timeout", code, ended)
+			logs, _ := imagesLogs(ctx, id)
+			t.Errorf("podman stop -t 10: exit status %d after %v, want the app ended by the TERM (not 137) before the 10 s timeout\n%s", code, ended, logs)
 		}
 		t.Logf("podman stop -t 10: exit status %d, ended after %v (the command took %v)", code, ended.Round(time.Millisecond), total.Round(time.Millisecond))
 	}
