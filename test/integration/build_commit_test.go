@@ -109,17 +109,23 @@ func buildReadJSON(t *testing.T, path string, v any) {
 }
 
 // A build that fails while writing the image (after assemble succeeded)
-// writes nothing and leaves nothing behind either.
+// writes nothing and leaves nothing behind either. The output passes the
+// check before the build (a file can be made there) but cannot hold the
+// image: a 64 KiB file system.
 func TestBuildFailingCommit(t *testing.T) {
 	builder := buildBuilder(t)
 	src := buildQuickSource(t)
+	out := filepath.Join(buildTmpfs(t, "64k", nil, false), "image")
 	before := buildSnapshot(t)
-	r := buildRun(t, "build", src, builder, "dir:/proc/pys2i-cannot-write-here")
+	r := buildRun(t, "build", src, builder, "dir:"+out)
 	if r.code == 0 {
 		t.Fatalf("pys2i build succeeded:\n%s", r.stderr)
 	}
-	if !strings.Contains(r.stdout, "assembled") || !strings.Contains(r.stderr, "/proc/pys2i-cannot-write-here") {
+	if !strings.Contains(r.stdout, "assembled") || !strings.Contains(r.stderr, out) {
 		t.Errorf("want assemble to have run and the write to fail:\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
 	}
 	buildNoLeftovers(t, before, r)
+	if _, err := os.Lstat(out); !os.IsNotExist(err) {
+		t.Errorf("the failed write left %s behind (%v)", out, err)
+	}
 }

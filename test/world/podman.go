@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"go.podman.io/image/v5/copy"
@@ -86,8 +87,42 @@ insecure = true
 	return c, nil
 }
 
+// storeLock keeps image removals apart from image builds in this process:
+// podman 4.3's build lists the store's images to look for a cached step
+// and fails ("getting top layer info: layer not known") when another
+// podman removes one meanwhile, which parallel tests do.
+var storeLock sync.RWMutex
+
+// podmanVerb is the subcommand of a podman command line, "image rm" as "rmi".
+func podmanVerb(args []string) string {
+	var words []string
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			words = append(words, a)
+		}
+		if len(words) == 2 {
+			break
+		}
+	}
+	switch {
+	case len(words) == 0:
+		return ""
+	case words[0] == "image" && len(words) == 2:
+		return map[string]string{"rm": "rmi", "build": "build", "prune": "prune"}[words[1]]
+	}
+	return words[0]
+}
+
 // Podman runs podman against the world's store and returns its stdout.
 func Podman(ctx context.Context, c Conf, args ...string) (string, error) {
+	switch podmanVerb(args) {
+	case "rmi", "prune":
+		storeLock.Lock()
+		defer storeLock.Unlock()
+	case "build":
+		storeLock.RLock()
+		defer storeLock.RUnlock()
+	}
 	cmd := exec.CommandContext(ctx, "podman", args...)
 	cmd.Env = append(os.Environ(), c.Env()...)
 	var out, errb bytes.Buffer

@@ -71,3 +71,23 @@ func TestRecipeKeys(t *testing.T) {
 		t.Error("changing the base recipe changed the index key")
 	}
 }
+
+func TestPodmanVerb(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rmi", "-f", "x"}, "rmi"},
+		{[]string{"image", "rm", "x"}, "rmi"},
+		{[]string{"image", "prune", "-f"}, "prune"},
+		{[]string{"build", "-q", "--network", "host", "-t", "x", "dir"}, "build"},
+		{[]string{"image", "build", "dir"}, "build"},
+		{[]string{"image", "inspect", "x"}, ""},
+		{[]string{"--log-level=debug", "run", "--rm", "x"}, "run"},
+		{nil, ""},
+	} {
+		if got := podmanVerb(tc.args); got != tc.want {
+			t.Errorf("podmanVerb(%q) = %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}
