@@ -382,7 +382,8 @@ func firstEntry(file string) string {
 
 // dirParts are the layer parts of the copies' parts: each from the builder
 // container, less its excluded paths and the files present has already
-// (with dirsToo, the directories it has with the same mode and owner too).
+// (with dirsToo, the entries of the directories it has with the same mode
+// and owner too: their content is still compared).
 func (rt *runtimeImage) dirParts(host func(string) (string, error), parts []runtimeimage.Part, home, ctrRoot string,
 	present *presentInRuntime, dirsToo bool) ([]commit.DirPart, error) {
 	var out []commit.DirPart
@@ -404,16 +405,18 @@ func (rt *runtimeImage) dirParts(host func(string) (string, error), parts []runt
 			excl = append(excl, strings.TrimPrefix(strings.TrimPrefix(e, p.Source), "/"))
 		}
 		dest := p.Dest
-		out = append(out, commit.DirPart{Host: h, Name: dest, Exclude: func(rel string, isDir bool) bool {
+		part := commit.DirPart{Host: h, Name: dest, Exclude: func(rel string, isDir bool) bool {
 			if slices.Contains(excl, rel) {
 				return true
 			}
-			hostPath, destPath := filepath.Join(h, filepath.FromSlash(rel)), path.Join(dest, rel)
-			if isDir {
-				return dirsToo && present.sameDir(hostPath, destPath)
+			return !isDir && present.exclude(filepath.Join(h, filepath.FromSlash(rel)), path.Join(dest, rel))
+		}}
+		if dirsToo {
+			part.OmitDir = func(rel string) bool {
+				return present.sameDir(filepath.Join(h, filepath.FromSlash(rel)), path.Join(dest, rel))
 			}
-			return present.exclude(hostPath, destPath)
-		}})
+		}
+		out = append(out, part)
 	}
 	return out, nil
 }

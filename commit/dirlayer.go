@@ -25,6 +25,9 @@ type DirPart struct {
 	// Exclude reports whether rel (slash-separated, relative to Host) is
 	// left out; nil leaves out nothing.
 	Exclude func(rel string, isDir bool) bool
+	// OmitDir reports whether a directory's own entry (rel, "" for Host)
+	// is left out while its content is written; nil omits none.
+	OmitDir func(rel string) bool
 }
 
 // DirLayer writes one uncompressed layer at file: the directories in
@@ -74,7 +77,7 @@ func addPart(lf *layerFile, p DirPart, clamp time.Time) error {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := layer.WriteDir(pw, p.Host, layer.Options{Prefix: name, Exclude: p.Exclude, Clamp: clamp})
+		err := layer.WriteDir(pw, p.Host, layer.Options{Prefix: name, Exclude: p.Exclude, OmitDir: p.OmitDir, Clamp: clamp})
 		pw.CloseWithError(err)
 		done <- err
 	}()

@@ -28,6 +28,10 @@ type Options struct {
 	Exclude func(rel string, isDir bool) bool
 	// Clamp, when non-zero, caps every timestamp at this time (SOURCE_DATE_EPOCH).
 	Clamp time.Time
+	// OmitDir reports whether the entry of the directory rel ("" for the
+	// root) is left out while its content is still walked: for a layer
+	// laid on a tree that has the directory already. nil omits none.
+	OmitDir func(rel string) bool
 	// Prefix places the tree under this directory of the layer (e.g.
 	// "usr/local/go") with an entry for that directory itself; the
 	// prefix's own parents are not written.
@@ -49,9 +53,7 @@ func IsWhiteout(base string) bool {
 // named like a whiteout is an error (see walk).
 func WriteDir(w io.Writer, root string, opt Options) error {
 	lw := newWriter(w, opt)
-	// The prefix's own entry is left out only when Exclude says so of ""
-	// as a directory (its content is walked all the same).
-	if opt.Prefix != "" && (opt.Exclude == nil || !opt.Exclude("", true)) {
+	if opt.Prefix != "" && !opt.omitDir("") {
 		fi, err := os.Stat(root)
 		if err != nil {
 			return fmt.Errorf("layer: %w", err)
@@ -148,8 +150,8 @@ func (lw *writer) walk(root, rel string, lower *string) error {
 				lowerFI = lfi
 			}
 		}
-		emit := true
-		if lowerFI != nil {
+		emit := !fi.IsDir() || !lw.opt.omitDir(childRel)
+		if emit && lowerFI != nil {
 			same, err := sameEntry(full, fi, lowerFull, lowerFI)
 			if err != nil {
 				return err
@@ -215,6 +217,8 @@ func (lw *writer) whiteout(name string) error {
 	}
 	return nil
 }
+
+func (o Options) omitDir(rel string) bool { return o.OmitDir != nil && o.OmitDir(rel) }
 
 func (lw *writer) clamp(t time.Time) time.Time {
 	if !lw.opt.Clamp.IsZero() && t.After(lw.opt.Clamp) {

@@ -153,13 +153,14 @@ func TestWriteDirPrefix(t *testing.T) {
 	if got := entries(t, b.Bytes()); !reflect.DeepEqual(got, want) {
 		t.Errorf("entries:\n got %v\nwant %v", got, want)
 	}
-	// Excluding "" leaves out the prefix's own entry, not its content.
+	// OmitDir leaves out directories' own entries, the prefix's too, not
+	// their content.
 	b.Reset()
-	if err := WriteDir(&b, root, Options{Prefix: "usr/local/go", Exclude: func(rel string, isDir bool) bool { return rel == "" }}); err != nil {
+	if err := WriteDir(&b, root, Options{Prefix: "usr/local/go", OmitDir: func(string) bool { return true }}); err != nil {
 		t.Fatal(err)
 	}
-	if got := entries(t, b.Bytes()); !reflect.DeepEqual(got, want[1:]) {
-		t.Errorf("entries without the prefix's:\n got %v\nwant %v", got, want[1:])
+	if got := entries(t, b.Bytes()); !reflect.DeepEqual(got, want[2:]) {
+		t.Errorf("entries without the directories':\n got %v\nwant %v", got, want[2:])
 	}
 }
 

@@ -8,7 +8,8 @@ import (
 )
 
 // runtimeReusePip are lines pip prints when it installs anything.
-var runtimeReusePip = []string{"Installing dependencies", "Collecting", "Successfully installed", "Requirement already satisfied"}
+// ("Collecting" alone would match assemble's "---> Collecting Django static files".)
+var runtimeReusePip = []string{"Installing dependencies", "\nCollecting ", "Downloading ", "Successfully installed", "Requirement already satisfied"}
 
 // runtimeReuseBuild builds src on builder, shipped on runtime, as tag, and
 // checks that nothing is left behind.
