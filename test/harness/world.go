@@ -66,6 +66,10 @@ func (w *World) Close() {
 	os.RemoveAll(w.tmp)
 }
 
+// ToolsBin is the bin folder of the world's tools venv (pipenv, poetry,
+// uv on Debian's python3, installed from the index's files).
+func (w *World) ToolsBin() string { return filepath.Join(w.Tools, "bin") }
+
 // Image returns a base image of the world by variant ("minimal" or "full").
 func (w *World) Image(variant string) (world.Image, error) {
 	img, ok := w.Images[variant]
