@@ -240,8 +240,13 @@ func (b *Builder) buildBase(ctx context.Context, tmp string) error {
 	return writeJSON(filepath.Join(tmp, "digests.json"), digests)
 }
 
-// prune removes parts built from older recipes.
+// prune removes parts built from older recipes, and the scratch of the
+// Debian-repacking index that came before the locked one.
 func (b *Builder) prune(keep ...string) {
+	if old := filepath.Join(b.Root, "cache", "index-work"); exists(old) {
+		fmt.Fprintf(b.Log, "world: removing stale cache/index-work\n")
+		os.RemoveAll(old)
+	}
 	for _, pattern := range []string{"base-*", "index-*", "tools-*", "golang-*", "runtime-*"} {
 		matches, _ := filepath.Glob(filepath.Join(b.Root, pattern))
 		for _, m := range matches {
@@ -251,6 +256,11 @@ func (b *Builder) prune(keep ...string) {
 			}
 		}
 	}
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func contains(list []string, s string) bool {
