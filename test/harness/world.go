@@ -31,6 +31,9 @@ func Setup() (*World, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m.Tools == "" {
+		return nil, fmt.Errorf("test world under %s has no tools venv (built by older code): run `make world`", m.Root)
+	}
 	tmp, err := os.MkdirTemp("", "pys2i-harness-")
 	if err != nil {
 		return nil, err

@@ -38,10 +38,11 @@ func ParsePipConfig(out string) PipConfig {
 			continue
 		}
 		v = strings.Trim(v, `'"`)
-		scope, name, _ := strings.Cut(k, ".")
-		if i := strings.LastIndex(k, "."); i >= 0 {
-			scope, name = k[:i], k[i+1:]
+		i := strings.LastIndex(k, ".")
+		if i < 0 {
+			continue
 		}
+		scope, name := k[:i], k[i+1:]
 		r := 1
 		if scope == ":env:" {
 			r = 2
