@@ -12,7 +12,7 @@ TESTFLAGS ?=
 TESTPARALLEL ?= 3
 BIN := bin
 
-.PHONY: demo test unit deps world world-env world-up world-down lint tools bin images
+.PHONY: demo test unit deps world pin world-env world-up world-down lint tools bin images
 
 # The main job: pys2i build of the sample app on the pys2i minimal image, run it.
 demo: images
@@ -51,6 +51,11 @@ images: world
 	    -t $(IMAGES_PREFIX)/python-$$v:latest . ; \
 	  echo "built $(IMAGES_PREFIX)/python-$$v:latest"; \
 	done
+
+# Re-resolve test/world/pyindex/pins.txt into lock.json with the host's pip
+# (network); the next `make world` builds the index of the new lock.
+pin: tools
+	$(BIN)/world pin
 
 world-env: tools
 	@$(BIN)/world env

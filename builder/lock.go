@@ -349,10 +349,11 @@ func pipfileRequirement(name string, e pipfileEntry) (Requirement, error) {
 
 type poetryLock struct {
 	Package []struct {
-		Name     string `toml:"name"`
-		Version  string `toml:"version"`
-		Category string `toml:"category"`
-		Optional bool   `toml:"optional"`
+		Name     string   `toml:"name"`
+		Version  string   `toml:"version"`
+		Category string   `toml:"category"` // poetry < 1.5: "main" or "dev"
+		Groups   []string `toml:"groups"`   // lock-version 2.1 (poetry 2): the dependency groups that need it
+		Optional bool     `toml:"optional"`
 		Files    []struct {
 			File string `toml:"file"`
 			Hash string `toml:"hash"`
@@ -374,6 +375,20 @@ type poetryLock struct {
 			Hash string `toml:"hash"`
 		} `toml:"files"`
 	} `toml:"metadata"`
+}
+
+// poetryMain says whether a poetry.lock package belongs to the main
+// dependencies: its category (older locks) or, without one, its groups.
+func poetryMain(category string, groups []string) bool {
+	if category != "" || len(groups) == 0 {
+		return category != "dev"
+	}
+	for _, g := range groups {
+		if g == "main" {
+			return true
+		}
+	}
+	return false
 }
 
 // ConvertPoetryLock checks poetry.lock's content-hash against pyproject.toml
@@ -413,7 +428,7 @@ func ConvertPoetryLock(lock, pyproject []byte, dev bool) (*Locked, error) {
 		out.Indexes = append(out.Indexes, s.URL)
 	}
 	for _, p := range l.Package {
-		if p.Optional || (p.Category == "dev" && !dev) {
+		if p.Optional || (!dev && !poetryMain(p.Category, p.Groups)) {
 			continue
 		}
 		r := Requirement{Name: p.Name}

@@ -27,6 +27,7 @@ func TestLockHashes(t *testing.T) {
 		{"pipenv-flask", PipfileHash, "Pipfile", "e7a64c088f430c8ab94cd655404680c5bd3e6bb56cff86df490fa72ce88d7ddc"},
 		{"pipenv-vcs-path", PipfileHash, "Pipfile", "c3ae951a1f24c9f658e4210ec11b4f5ab724c62980aa5d455326fad7772543d1"},
 		{"poetry-flask", PoetryContentHash, "pyproject.toml", "f3f24e09a0d346189036f1628b0913c85244a2df380a9b286755e79dd8fb2fdb"},
+		{"poetry2-flask", PoetryContentHash, "pyproject.toml", "24796d9a91f3854674441b15e6be00029a4fe79585112ee19a94adb2e5fad41b"},
 	} {
 		t.Run(tc.dir, func(t *testing.T) {
 			got, err := tc.hash(readTestdata(t, tc.dir+"/"+tc.file))
@@ -99,8 +100,17 @@ func TestConvertPipfileLockVCSAndPath(t *testing.T) {
 	}
 }
 
+// poetry-flask has categories (poetry 1.3), poetry2-flask groups (poetry 2,
+// lock-version 2.1): either way the dev dependency (packaging) is left out
+// unless dev is asked for.
 func TestConvertPoetryLock(t *testing.T) {
-	l, err := ConvertPoetryLock(readTestdata(t, "poetry-flask/poetry.lock"), readTestdata(t, "poetry-flask/pyproject.toml"), false)
+	for _, dir := range []string{"poetry-flask", "poetry2-flask"} {
+		t.Run(dir, func(t *testing.T) { testConvertPoetryLock(t, dir) })
+	}
+}
+
+func testConvertPoetryLock(t *testing.T, dir string) {
+	l, err := ConvertPoetryLock(readTestdata(t, dir+"/poetry.lock"), readTestdata(t, dir+"/pyproject.toml"), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +125,7 @@ func TestConvertPoetryLock(t *testing.T) {
 	if strings.Contains(got, "packaging") || !strings.Contains(got, "flask") || !strings.Contains(got, "requests") {
 		t.Errorf("packages: %s", got)
 	}
-	dev, err := ConvertPoetryLock(readTestdata(t, "poetry-flask/poetry.lock"), readTestdata(t, "poetry-flask/pyproject.toml"), true)
+	dev, err := ConvertPoetryLock(readTestdata(t, dir+"/poetry.lock"), readTestdata(t, dir+"/pyproject.toml"), true)
 	if err != nil || len(dev.Reqs) != len(l.Reqs)+1 {
 		t.Errorf("dev: %d vs %d, %v", len(dev.Reqs), len(l.Reqs), err)
 	}

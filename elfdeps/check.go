@@ -114,7 +114,8 @@ func (c *checker) walk(p string) error {
 		if path.Base(p) == "pyvenv.cfg" {
 			return c.venv(p)
 		}
-		if strings.HasSuffix(p, "/mod_wsgi/server/apxs_config.py") {
+		// mod_wsgi 6 writes it into mod_wsgi/express, 5 and older into mod_wsgi/server.
+		if strings.HasSuffix(p, "/mod_wsgi/server/apxs_config.py") || strings.HasSuffix(p, "/mod_wsgi/express/apxs_config.py") {
 			return c.modWSGI(p)
 		}
 		if fi.Size() >= 64 {

@@ -202,6 +202,17 @@ func TestCheck(t *testing.T) {
 			},
 		},
 		{
+			name:  "mod_wsgi 6's Apache binary missing",
+			image: func(t *testing.T) string { return fakeRoot(t) },
+			art: func(t *testing.T, art string) {
+				write(t, art, "/lib/python3.11/site-packages/mod_wsgi/express/apxs_config.py", apxsConfig)
+			},
+			want: []string{
+				"lacks /usr/lib/apache2/modules, the Apache modules directory that mod_wsgi-express loads from, named in /opt/app-root/lib/python3.11/site-packages/mod_wsgi/express/apxs_config.py (LIBEXECDIR)",
+				"lacks /usr/sbin/apache2, the web server that mod_wsgi-express starts, named in /opt/app-root/lib/python3.11/site-packages/mod_wsgi/express/apxs_config.py (HTTPD)",
+			},
+		},
+		{
 			name:  "mod_wsgi with its own server package",
 			image: func(t *testing.T) string { return fakeRoot(t) },
 			art: func(t *testing.T, art string) {

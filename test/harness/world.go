@@ -31,6 +31,9 @@ func Setup() (*World, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m.Tools == "" {
+		return nil, fmt.Errorf("test world under %s has no tools venv (built by older code): run `make world`", m.Root)
+	}
 	tmp, err := os.MkdirTemp("", "pys2i-harness-")
 	if err != nil {
 		return nil, err
@@ -65,6 +68,10 @@ func (w *World) Close() {
 	w.Registry.Stop()
 	os.RemoveAll(w.tmp)
 }
+
+// ToolsBin is the bin folder of the world's tools venv (pipenv, poetry,
+// uv on Debian's python3, installed from the index's files).
+func (w *World) ToolsBin() string { return filepath.Join(w.Tools, "bin") }
 
 // Image returns a base image of the world by variant ("minimal" or "full").
 func (w *World) Image(variant string) (world.Image, error) {

@@ -50,7 +50,7 @@ func TestAssembleArtifactsReuse(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	files := map[string]string{
-		"requirements.txt": "flask==2.2.2\ngunicorn==20.1.0\n",
+		"requirements.txt": "flask==2.2.2\nwerkzeug<3\ngunicorn==20.1.0\n",
 		"setup.py":         "from setuptools import setup\nsetup(name='reuseapp', version='1.0', py_modules=['reuseapp'])\n",
 		"reuseapp.py":      "V = 1\n",
 	}
@@ -88,7 +88,7 @@ func TestAssembleArtifactsReuse(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		b := asmNewBox(t, ctx, "minimal", map[string]string{
-			"requirements.txt": "flask==2.2.2\nsix==1.16.0\n", "setup.py": files["setup.py"], "reuseapp.py": "V = 3\n",
+			"requirements.txt": "flask==2.2.2\nwerkzeug<3\nsix==1.16.0\n", "setup.py": files["setup.py"], "reuseapp.py": "V = 3\n",
 		})
 		b.asmPutArtifacts(tarPath)
 		out := b.mustAssemble()

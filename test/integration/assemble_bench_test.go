@@ -9,7 +9,7 @@ import (
 )
 
 var asmBenchFiles = map[string]string{
-	"requirements.txt": "flask==2.2.2\ngunicorn==20.1.0\n",
+	"requirements.txt": "flask==2.2.2\nwerkzeug<3\ngunicorn==20.1.0\n",
 	"wsgi.py":          asmFlaskApp,
 }
 

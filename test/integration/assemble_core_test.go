@@ -26,7 +26,7 @@ func TestAssembleRequirements(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			b := asmNewBox(t, ctx, variant, map[string]string{
-				"requirements.txt":     "flask==2.2.2\ngunicorn==20.1.0\n",
+				"requirements.txt":     "flask==2.2.2\nwerkzeug<3\ngunicorn==20.1.0\n",
 				"wsgi.py":              asmFlaskApp,
 				".s2i/environment":     "APP_MODULE=wsgi\n",
 				".hidden":              "dot\n",

@@ -23,14 +23,14 @@ func TestAssembleNativePipfileLock(t *testing.T) {
 	asmInOrder(t, out,
 		"---> Installing application source ...",
 		"---> Installing dependencies via micropipenv ...",
-		"---> Installing 12 pinned packages from Pipfile.lock",
+		"---> Installing 13 pinned packages from Pipfile.lock",
 		"Successfully installed",
 	)
 	if strings.Contains(out, "packaging") {
 		t.Errorf("develop section installed:\n%s", out)
 	}
 	got := b.sh(`cd /tmp && python -c 'import flask, requests, six, werkzeug; print(flask.__version__, requests.__version__, werkzeug.__version__)'; python -m pip check >/dev/null && echo consistent`)
-	if got != "2.2.2 2.28.1 2.2.2\nconsistent\n" {
+	if want := "2.2.2 " + newest(t, "requests") + " 2.2.3\nconsistent\n"; got != want {
 		t.Errorf("got %q\n%s", got, out)
 	}
 }
@@ -72,7 +72,7 @@ func TestAssembleBadLocks(t *testing.T) {
 		want  string
 	}{
 		{"stale-pipfile-lock", map[string]string{"Pipfile": pipfile + "\n[packages.extra]\nversion = \"*\"\n", "Pipfile.lock": lock},
-			"ERROR: Installing dependencies (micropipenv) failed: Pipfile.lock (e7a64c088f43) out of date"},
+			"ERROR: Installing dependencies (micropipenv) failed: Pipfile.lock (39554731a499) out of date"},
 		{"corrupt-pipfile-lock", map[string]string{"Pipfile": pipfile, "Pipfile.lock": lock[:200]},
 			"ERROR: Installing dependencies (micropipenv) failed: Pipfile.lock is corrupt"},
 		{"corrupt-poetry-lock", map[string]string{"pyproject.toml": asmTestdata(t, "poetry-flask/pyproject.toml"), "poetry.lock": "[[package]\n"},

@@ -106,8 +106,9 @@ func TestBuildRuntimeImageMissingLibrary(t *testing.T) {
 			"runtime image lacks libpython3.11.so.1.0 needed by /opt/app-root/lib/python3.11/site-packages/mod_wsgi/server/mod_wsgi-py311.cpython-311-x86_64-linux-gnu.so: install libpython3.11 (the builder's package with /usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0)",
 			"RUN apt-get install -y apache2-bin libpython3.11",
 		}},
+		// mod_wsgi 6 (the index's newest) writes apxs_config.py into mod_wsgi/express.
 		{"no apache2-bin", libpython, []string{
-			"runtime image lacks /usr/sbin/apache2, the web server that mod_wsgi-express starts, named in /opt/app-root/lib/python3.11/site-packages/mod_wsgi/server/apxs_config.py (HTTPD): install apache2-bin",
+			"runtime image lacks /usr/sbin/apache2, the web server that mod_wsgi-express starts, named in /opt/app-root/lib/python3.11/site-packages/mod_wsgi/express/apxs_config.py (HTTPD): install apache2-bin",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

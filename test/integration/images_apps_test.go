@@ -211,8 +211,9 @@ func imagesServe(ctx context.Context, t *testing.T, tag string, fixedPort int, b
 	}
 }
 
-// imagesLockEnv is a clean environment for the host's pipenv and poetry
+// imagesLockEnv is a clean environment for the world's pipenv and poetry
 // (the host's PIP_* must not leak in), with caches in a temporary HOME.
+// Debian's python3 is first on PATH: the images' interpreter.
 func imagesLockEnv(t *testing.T) []string {
 	return []string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir(), "LANG=C.UTF-8", "PIP_INDEX_URL=" + w.Index.URL}
 }
@@ -227,11 +228,12 @@ func imagesLock(t *testing.T, src, lock string, files map[string]string, args ..
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(args[0], args[1:]...)
+	// The world's tools venv (make world), never a tool the host may have.
+	cmd := exec.Command(filepath.Join(w.ToolsBin(), args[0]), args[1:]...)
 	cmd.Dir, cmd.Env = dir, imagesLockEnv(t)
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%v (is apt pipenv / python3-poetry installed?): %v\n%s", args, err, out)
+		t.Fatalf("%v (the world's tools venv, %s): %v\n%s", args, w.ToolsBin(), err, out)
 	}
 	t.Logf("%v: %v", args, time.Since(start).Round(time.Millisecond))
 	b, err := os.ReadFile(filepath.Join(dir, lock))
@@ -243,7 +245,7 @@ func imagesLock(t *testing.T, src, lock string, files map[string]string, args ..
 	}
 }
 
-// imagesPipenvLock makes Pipfile.lock with the host's pipenv (apt pipenv);
+// imagesPipenvLock makes Pipfile.lock with the world's pipenv;
 // the Pipfile's source is ${PIP_INDEX_URL}, kept as such in the lock.
 func imagesPipenvLock(t *testing.T, src string) {
 	pipfile, err := os.ReadFile(filepath.Join(src, "Pipfile"))
@@ -254,8 +256,8 @@ func imagesPipenvLock(t *testing.T, src string) {
 }
 
 // imagesPoetryLock puts the local index into pyproject.toml (poetry's
-// content-hash covers the sources) and makes poetry.lock with the host's
-// poetry (apt python3-poetry).
+// content-hash covers the sources) and makes poetry.lock with the world's
+// poetry.
 func imagesPoetryLock(t *testing.T, src string) {
 	p := filepath.Join(src, "pyproject.toml")
 	b, err := os.ReadFile(p)

@@ -130,7 +130,7 @@ func TestWarmWorldBuildReusesCache(t *testing.T) {
 	}
 }
 
-// A package step that fails stops the build naming the step and the package,
+// A package step that fails stops the build naming the step and the file,
 // and leaves no index that a later build would trust.
 func TestFailedIndexStepLeavesNoCache(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -139,12 +139,17 @@ func TestFailedIndexStepLeavesNoCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Index.Wheels = append(r.Index.Wheels, pyindex.DebWheel{Deb: "python3-pys2i-no-such-package", Project: "nothing"})
+	// A locked file that cannot be fetched (nothing listens on port 1): no network needed.
+	const bad = "pys2i_no_such_file-1.0-py3-none-any.whl"
+	r.Index.Files = append(append([]pyindex.LockedFile(nil), r.Index.Files...), pyindex.LockedFile{
+		Name: "pys2i-no-such-file", Version: "1.0", Filename: bad,
+		SHA256: strings.Repeat("0", 64), URL: "http://127.0.0.1:1/" + bad,
+	})
 	before, _ := os.ReadFile(filepath.Join(w.Root, "world.json"))
 	var log strings.Builder
 	b := &world.Builder{Root: w.Root, Mirror: world.DefaultMirror(), Recipe: r, Log: &log}
 	_, err = b.Build(ctx)
-	if err == nil || !strings.Contains(err.Error(), "step package index") || !strings.Contains(err.Error(), "python3-pys2i-no-such-package") {
+	if err == nil || !strings.Contains(err.Error(), "step package index") || !strings.Contains(err.Error(), bad) {
 		t.Fatalf("want an error naming the step and the package, got %v\n%s", err, log.String())
 	}
 	for _, pattern := range []string{"index-" + r.IndexKey(), ".tmp-*"} {

@@ -35,6 +35,8 @@ type Manifest struct {
 	// RuntimeKey is the python-runtime image's part (runtime.go).
 	RuntimeKey string           `json:"runtime_key"`
 	Index      string           `json:"index"` // directory served as the package index (has simple/)
+	ToolsKey   string           `json:"tools_key"`
+	Tools      string           `json:"tools"` // the tools venv: Tools/bin/{pipenv,poetry,uv}
 	Images     map[string]Image `json:"images"`
 	Conf       Conf             `json:"conf"`
 }
@@ -88,12 +90,25 @@ func (b *Builder) Build(ctx context.Context) (*Manifest, error) {
 	m.Index = filepath.Join(b.Root, "index-"+m.IndexKey)
 	if err := b.cached(m.Index, "package index", func(tmp string) error {
 		return b.step("package index", func() error {
+			// Downloads go where the host's pip would trust them.
+			cfg, err := pyindex.HostPipConfig(ctx)
+			if err != nil {
+				return err
+			}
+			client, err := pyindex.HTTPClient(cfg.Cert)
+			if err != nil {
+				return err
+			}
 			return pyindex.Build(ctx, b.Recipe.Index, pyindex.Options{
-				Mirror: b.Mirror, Suite: b.Recipe.Suite,
-				WorkDir: filepath.Join(b.Root, "cache", "index-work"), OutDir: tmp, Log: b.Log,
+				CacheDir: filepath.Join(b.Root, "cache", "pyfiles"), OutDir: tmp, Client: client, Log: b.Log,
 			})
 		})
 	}); err != nil {
+		return nil, err
+	}
+	m.ToolsKey = b.Recipe.ToolsKey()
+	m.Tools = filepath.Join(b.Root, "tools-"+m.ToolsKey)
+	if err := b.toolsVenv(ctx, m.Tools, m.Index); err != nil {
 		return nil, err
 	}
 	if err := b.step("podman configuration", func() error {
@@ -160,7 +175,7 @@ func (b *Builder) Build(ctx context.Context) (*Manifest, error) {
 	if err := writeJSON(filepath.Join(b.Root, "world.json"), m); err != nil {
 		return nil, fmt.Errorf("world: manifest: %w", err)
 	}
-	b.prune(base, m.Index, goDir, rtDir)
+	b.prune(base, m.Index, m.Tools, goDir, rtDir)
 	return m, nil
 }
 
@@ -225,9 +240,14 @@ func (b *Builder) buildBase(ctx context.Context, tmp string) error {
 	return writeJSON(filepath.Join(tmp, "digests.json"), digests)
 }
 
-// prune removes parts built from older recipes.
+// prune removes parts built from older recipes, and the scratch of the
+// Debian-repacking index that came before the locked one.
 func (b *Builder) prune(keep ...string) {
-	for _, pattern := range []string{"base-*", "index-*", "golang-*", "runtime-*"} {
+	if old := filepath.Join(b.Root, "cache", "index-work"); exists(old) {
+		fmt.Fprintf(b.Log, "world: removing stale cache/index-work\n")
+		os.RemoveAll(old)
+	}
+	for _, pattern := range []string{"base-*", "index-*", "tools-*", "golang-*", "runtime-*"} {
 		matches, _ := filepath.Glob(filepath.Join(b.Root, pattern))
 		for _, m := range matches {
 			if !contains(keep, m) {
@@ -236,6 +256,11 @@ func (b *Builder) prune(keep ...string) {
 			}
 		}
 	}
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func contains(list []string, s string) bool {

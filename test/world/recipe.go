@@ -1,7 +1,7 @@
 // Package world builds and caches the offline test world: two Debian-based
-// Python base images (minimal and full), a local PEP 503 package index made
-// from Debian's packages, and the configuration of a podman store that holds
-// the images. Each part is cached under a key derived from its recipe and is
+// Python base images (minimal and full), a local PEP 503 package index of
+// real distributions pinned by sha256, a venv of host-side lock tools, and
+// the configuration of a podman store that holds the images. Each part is cached under a key derived from its recipe and is
 // built in a temporary directory that is renamed into place only when done.
 package world
 
@@ -36,8 +36,11 @@ type Recipe struct {
 	Env []string `json:"env"`
 	// Cmd is the images' default command.
 	Cmd []string `json:"cmd"`
-	// Index is the package index's recipe (test/world/pyindex/recipe.json).
-	Index pyindex.Recipe `json:"-"`
+	// Tools are installed into the tools venv (Debian's python3, from the
+	// index's own files): host-side lock tools for tests.
+	Tools []string `json:"tools"`
+	// Index is the package index's lock (test/world/pyindex/lock.json).
+	Index pyindex.Lock `json:"-"`
 }
 
 // Versions of the builders' output formats: bump one when the code that
@@ -45,11 +48,12 @@ type Recipe struct {
 // not trusted.
 const (
 	baseFormat  = "base-3"
-	indexFormat = "index-1"
+	indexFormat = "index-2"
+	toolsFormat = "tools-1"
 	goFormat    = "golang-1"
 )
 
-// DefaultRecipe is the recipe shipped in recipe.json, with the index recipe
+// DefaultRecipe is the recipe shipped in recipe.json, with the index lock
 // shipped in package pyindex.
 func DefaultRecipe() (Recipe, error) {
 	var r Recipe
@@ -58,7 +62,7 @@ func DefaultRecipe() (Recipe, error) {
 	if err := dec.Decode(&r); err != nil {
 		return Recipe{}, fmt.Errorf("world recipe: %w", err)
 	}
-	r.Index = pyindex.DefaultRecipe()
+	r.Index = pyindex.DefaultLock()
 	return r, nil
 }
 
@@ -70,6 +74,11 @@ func (r Recipe) BaseKey() string {
 // IndexKey identifies the package index built from this recipe.
 func (r Recipe) IndexKey() string {
 	return key(indexFormat, r.Index)
+}
+
+// ToolsKey identifies the tools venv: its tools, installed from this index.
+func (r Recipe) ToolsKey() string {
+	return key(toolsFormat, r.Tools, r.IndexKey())
 }
 
 func key(parts ...any) string {

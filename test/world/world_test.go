@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pys2i/pys2i/test/world/pyindex"
 )
 
 // A failing step stops the build with an error naming the step and leaves
@@ -69,6 +71,15 @@ func TestRecipeKeys(t *testing.T) {
 	}
 	if changed.IndexKey() != r.IndexKey() {
 		t.Error("changing the base recipe changed the index key")
+	}
+	relocked := r
+	relocked.Index.Files = append([]pyindex.LockedFile(nil), r.Index.Files...)
+	relocked.Index.Files[0].SHA256 = strings.Repeat("0", 64)
+	if relocked.IndexKey() == r.IndexKey() || relocked.ToolsKey() == r.ToolsKey() {
+		t.Error("changing the lock kept the index or tools key")
+	}
+	if relocked.BaseKey() != r.BaseKey() {
+		t.Error("changing the lock changed the base key")
 	}
 }
 

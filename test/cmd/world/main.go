@@ -1,6 +1,7 @@
 // Command world builds the offline test world and manages its servers.
 //
-//	world build   build (or reuse) the base images, package index and podman store
+//	world build   build (or reuse) the base images, package index, tools venv and podman store
+//	world pin     resolve test/world/pyindex/pins.txt with the host's pip into lock.json beside it
 //	world env     print export lines for shells and tests
 //	world up      start the package index and registry in the background
 //	world down    stop them (by PID)
@@ -22,6 +23,7 @@ import (
 
 	"github.com/pys2i/pys2i/test/harness"
 	"github.com/pys2i/pys2i/test/world"
+	"github.com/pys2i/pys2i/test/world/pyindex"
 )
 
 func main() {
@@ -30,7 +32,7 @@ func main() {
 		return
 	}
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: world build|env|up|down   (PYS2I_WORLD sets the directory, PYS2I_WORLD_MIRROR the Debian mirror)")
+		fmt.Fprintln(os.Stderr, "usage: world build|pin|env|up|down   (PYS2I_WORLD sets the directory, PYS2I_WORLD_MIRROR the Debian mirror)")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -40,6 +42,8 @@ func main() {
 	switch os.Args[1] {
 	case "build":
 		err = build(ctx, root)
+	case "pin":
+		err = pin(ctx, filepath.Join("test", "world", "pyindex"))
 	case "env":
 		err = printEnv(root)
 	case "up":
@@ -69,6 +73,38 @@ func build(ctx context.Context, root string) error {
 	return nil
 }
 
+// pin resolves dir/pins.txt into dir/lock.json (run from the repository
+// root; needs the host's pip and its index).
+func pin(ctx context.Context, dir string) error {
+	text, err := os.ReadFile(filepath.Join(dir, "pins.txt"))
+	if err != nil {
+		return err
+	}
+	pins, err := pyindex.ParsePins(string(text))
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "world-pin-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	start := time.Now()
+	l, err := pyindex.Resolve(ctx, pins, pyindex.PinOptions{Pip: "pip", WorkDir: work, Log: os.Stderr})
+	if err != nil {
+		return err
+	}
+	out := filepath.Join(dir, "lock.json")
+	if err := os.WriteFile(out+".tmp", l.Marshal(), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(out+".tmp", out); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "world: %s: %d files from %d pins in %.1fs\n", out, len(l.Files), len(pins), time.Since(start).Seconds())
+	return nil
+}
+
 func printEnv(root string) error {
 	m, err := world.Load(root)
 	if err != nil {
@@ -81,6 +117,7 @@ func printEnv(root string) error {
 		{"PYS2I_TEST_GO_IMAGE", m.Images["golang"].Name},
 		{"PYS2I_TEST_RUNTIME_IMAGE", m.Images["runtime"].Name},
 		{"PYS2I_TEST_INDEX_DIR", m.Index},
+		{"PYS2I_TEST_TOOLS_BIN", filepath.Join(m.Tools, "bin")},
 	}
 	for _, kv := range m.Conf.Env() {
 		k, v, _ := strings.Cut(kv, "=")
