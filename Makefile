@@ -35,21 +35,28 @@ bin:
 world: tools
 	$(BIN)/world build
 
-# The pys2i builder images (Containerfile) from the world's bases, offline:
-# the world's golang image builds the binary with this machine's module cache.
-# python-runtime is the minimal variant on the world's runtime base (python-
-# minimal + apache2-bin, libpython3.11): a --runtime-image for mod_wsgi apps.
+# The pys2i builder images (Containerfile) from the world's bases, offline,
+# for every Python line: localhost/pys2i/python-311-{full,minimal,runtime}
+# and python-313-...; the first line's are also python-{full,minimal,runtime}.
+# The world's golang image builds the binary with this machine's module cache.
+# python-NNN-runtime is the minimal variant on the world's runtime base
+# (python-minimal + apache2-bin and the line's libpython): a --runtime-image
+# for mod_wsgi apps.
 IMAGES_PREFIX ?= localhost/pys2i
 images: world
-	@set -e; eval "$$($(BIN)/world env)"; \
-	for v in full minimal runtime; do \
-	  case $$v in full) base=$$PYS2I_TEST_FULL_IMAGE;; minimal) base=$$PYS2I_TEST_MIN_IMAGE;; \
-	    runtime) base=$$PYS2I_TEST_RUNTIME_IMAGE;; esac; \
-	  podman build -q --network host --build-arg GO_IMAGE=$$PYS2I_TEST_GO_IMAGE \
-	    --build-arg BASE_IMAGE=$$base --build-arg VARIANT=$${v/runtime/minimal} \
-	    -v "$$($(GO) env GOMODCACHE):/go/pkg/mod" -v "$$($(GO) env GOCACHE):/root/.cache/go-build" \
-	    -t $(IMAGES_PREFIX)/python-$$v:latest . ; \
-	  echo "built $(IMAGES_PREFIX)/python-$$v:latest"; \
+	@set -e; eval "$$($(BIN)/world env)"; first=; \
+	for line in $$PYS2I_TEST_LINES; do \
+	  tag=$${line/./}; \
+	  for v in full minimal runtime; do \
+	    case $$v in full) var=FULL;; minimal) var=MIN;; runtime) var=RUNTIME;; esac; \
+	    base=PYS2I_TEST_$${tag}_$${var}_IMAGE; names="-t $(IMAGES_PREFIX)/python-$$tag-$$v:latest"; \
+	    [ -n "$$first" ] || names="$$names -t $(IMAGES_PREFIX)/python-$$v:latest"; \
+	    podman build -q --network host --build-arg GO_IMAGE=$$PYS2I_TEST_GO_IMAGE \
+	      --build-arg BASE_IMAGE=$${!base} --build-arg PYTHON_VERSION=$$line --build-arg VARIANT=$${v/runtime/minimal} \
+	      -v "$$($(GO) env GOMODCACHE):/go/pkg/mod" -v "$$($(GO) env GOCACHE):/root/.cache/go-build" \
+	      $$names . >/dev/null; \
+	    echo "built $${names//-t /}"; \
+	  done; first=$$line; \
 	done
 
 # Re-resolve test/world/pyindex/pins.txt into lock.json with the host's pip

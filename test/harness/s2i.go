@@ -65,7 +65,7 @@ func (w *World) Scripts(ctx context.Context) (string, error) {
 // S2IEnv is the environment of a pys2i builder image made from a base image:
 // the upstream ENV, with the venv first in PATH and VIRTUAL_ENV set (what
 // BASH_ENV activation gave the bash scripts).
-func S2IEnv(base []string) []string {
+func S2IEnv(base []string, python string) []string {
 	path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	var env []string
 	for _, kv := range base {
@@ -79,8 +79,8 @@ func S2IEnv(base []string) []string {
 		"PATH="+AppRoot+"/bin:"+AppHome+"/.local/bin:"+AppHome+"/bin:"+path,
 		"APP_ROOT="+AppRoot, "HOME="+AppHome, "VIRTUAL_ENV="+AppRoot,
 		"STI_SCRIPTS_PATH="+ScriptsPath, "PYTHONUNBUFFERED=1", "PYTHONIOENCODING=UTF-8",
-		"LC_ALL=C.UTF-8", "LANG=C.UTF-8", "PIP_NO_CACHE_DIR=off",
-		"PLATFORM=debian", "PYTHON_VERSION=3.11",
+		"LC_ALL=en_US.UTF-8", "LANG=en_US.UTF-8", "PIP_NO_CACHE_DIR=off",
+		"PLATFORM=debian", "PYTHON_VERSION="+python,
 	)
 }
 
@@ -117,7 +117,7 @@ func (w *World) S2ISpec(ctx context.Context, variant, state, bin string, args ..
 		return sandbox.Spec{}, err
 	}
 	s.StateDir = state
-	s.Env = S2IEnv(w.Images[variant].Env)
+	s.Env = S2IEnv(w.Images[variant].Env, w.Lines[0].Python)
 	s.Dir = AppHome
 	for _, name := range ScriptNames {
 		s.Mounts = append(s.Mounts, sandbox.Mount{Source: bin, Target: ScriptsPath + "/" + name, ReadOnly: true})

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,14 @@ type imagesApp struct {
 	// made against the local index: their hashes are that index's bytes).
 	prepare func(t *testing.T, src string)
 	check   string // a shell script that must succeed in the built image
+	// lines limits the app to these Python lines ("3.11"); nil is every
+	// line. Say why beside the entry.
+	lines []string
+}
+
+// on reports whether the app is built on Python line python.
+func (a imagesApp) on(python string) bool {
+	return a.lines == nil || slices.Contains(a.lines, python)
 }
 
 func TestImagesUpstreamStyleApps(t *testing.T) {
@@ -52,50 +61,61 @@ func TestImagesUpstreamStyleApps(t *testing.T) {
 		{dir: "fail-pipenv-micropipenv", variant: "minimal", fail: "ERROR: Pipenv and micropipenv cannot be enabled at the same time!"},
 		{dir: "fail-missing-package", variant: "minimal", fail: "pys2i-no-such-package-anywhere"},
 	}
-	for _, app := range apps {
-		t.Run(app.dir, func(t *testing.T) {
-			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-			defer cancel()
-			imagesRequire(t, ctx, imagesVariants[app.variant])
-			tag := "localhost/pys2i-test/app-" + app.dir + ":latest"
-			out, err := imagesBuildApp(ctx, t, app, tag)
-			if app.fail != "" {
-				if err == nil {
-					world.Podman(context.Background(), w.Conf, "rmi", "-f", tag)
-					t.Fatalf("build of %s succeeded, want a failure:\n%s", app.dir, out)
-				}
-				// podman's stderr (where pip and assemble's errors go) is in err.
-				if all := out + err.Error(); !strings.Contains(all, app.fail) {
-					t.Fatalf("build failed without %q:\n%s", app.fail, all)
-				}
-				return
+	for _, line := range imagesLines(t) {
+		for _, app := range apps {
+			if !app.on(line.python) {
+				continue
 			}
-			if err != nil {
-				t.Fatalf("build %s: %v\n%s", app.dir, err, out)
-			}
-			defer world.Podman(context.Background(), w.Conf, "rmi", "-f", tag)
-			if app.check != "" {
-				if out, err := world.Podman(ctx, w.Conf, "run", "--rm", "--network", "host", tag, "sh", "-ec", app.check); err != nil {
-					t.Fatalf("check %q: %v\n%s", app.check, err, out)
-				}
-			}
-			body := app.body
-			if body == "" {
-				body = app.dir
-			}
-			for _, mode := range []struct {
-				name string
-				args []string
-			}{
-				{"uid 1001", []string{"--user", "1001"}},
-				{"random uid", []string{"--user", "12345:0"}},
-				{"init wrapper", []string{"-e", "ENABLE_INIT_WRAPPER=true"}},
-			} {
-				t.Run(mode.name, func(t *testing.T) {
-					imagesServe(ctx, t, tag, app.port, body, mode.args, mode.name == "init wrapper")
-				})
-			}
+			app.builder = line.image(app.variant)
+			t.Run(line.python+"/"+app.dir, func(t *testing.T) {
+				t.Parallel()
+				imagesUpstreamStyleApp(t, app, "localhost/pys2i-test/app-"+line.tag+"-"+app.dir+":latest")
+			})
+		}
+	}
+}
+
+// imagesUpstreamStyleApp builds app as tag, checks it and serves it as
+// uid 1001, as a random uid and under the init wrapper.
+func imagesUpstreamStyleApp(t *testing.T, app imagesApp, tag string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	imagesRequire(t, ctx, app.builder)
+	out, err := imagesBuildApp(ctx, t, app, tag)
+	if app.fail != "" {
+		if err == nil {
+			world.Podman(context.Background(), w.Conf, "rmi", "-f", tag)
+			t.Fatalf("build of %s succeeded, want a failure:\n%s", app.dir, out)
+		}
+		// podman's stderr (where pip and assemble's errors go) is in err.
+		if all := out + err.Error(); !strings.Contains(all, app.fail) {
+			t.Fatalf("build failed without %q:\n%s", app.fail, all)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("build %s: %v\n%s", app.dir, err, out)
+	}
+	defer world.Podman(context.Background(), w.Conf, "rmi", "-f", tag)
+	if app.check != "" {
+		if out, err := world.Podman(ctx, w.Conf, "run", "--rm", "--network", "host", tag, "sh", "-ec", app.check); err != nil {
+			t.Fatalf("check %q: %v\n%s", app.check, err, out)
+		}
+	}
+	body := app.body
+	if body == "" {
+		body = app.dir
+	}
+	for _, mode := range []struct {
+		name string
+		args []string
+	}{
+		{"uid 1001", []string{"--user", "1001"}},
+		{"random uid", []string{"--user", "12345:0"}},
+		{"init wrapper", []string{"-e", "ENABLE_INIT_WRAPPER=true"}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			imagesServe(ctx, t, tag, app.port, body, mode.args, mode.name == "init wrapper")
 		})
 	}
 }

@@ -29,16 +29,42 @@ type Image struct {
 // presence means every part is complete.
 type Manifest struct {
 	Root     string `json:"root"`
-	BaseKey  string `json:"base_key"`
+	BaseKey  string `json:"base_key"` // the primary line's
 	IndexKey string `json:"index_key"`
 	GoKey    string `json:"go_key"`
-	// RuntimeKey is the python-runtime image's part (runtime.go).
-	RuntimeKey string           `json:"runtime_key"`
-	Index      string           `json:"index"` // directory served as the package index (has simple/)
-	ToolsKey   string           `json:"tools_key"`
-	Tools      string           `json:"tools"` // the tools venv: Tools/bin/{pipenv,poetry,uv}
-	Images     map[string]Image `json:"images"`
-	Conf       Conf             `json:"conf"`
+	// RuntimeKey is the primary line's python-runtime image's part (runtime.go).
+	RuntimeKey string `json:"runtime_key"`
+	Index      string `json:"index"` // directory served as the package index (has simple/)
+	ToolsKey   string `json:"tools_key"`
+	Tools      string `json:"tools"` // the tools venv: Tools/bin/{pipenv,poetry,uv}
+	// Images are the primary line's minimal, full and runtime images under
+	// their unversioned names, and the golang image.
+	Images map[string]Image `json:"images"`
+	// Lines are every Python line's images, the primary's included, under
+	// versioned names (python-311-minimal).
+	Lines []LineImages `json:"lines"`
+	Conf  Conf         `json:"conf"`
+}
+
+// LineImages are one Python line's images by variant: minimal, full, runtime.
+type LineImages struct {
+	Python  string           `json:"python"` // "3.13"
+	Tag     string           `json:"tag"`    // "313"
+	Suite   string           `json:"suite"`
+	BaseKey string           `json:"base_key"`
+	Images  map[string]Image `json:"images"`
+}
+
+// Line returns the images of Python version python ("3.13").
+func (m *Manifest) Line(python string) (LineImages, error) {
+	var have []string
+	for _, l := range m.Lines {
+		if l.Python == python {
+			return l, nil
+		}
+		have = append(have, l.Python)
+	}
+	return LineImages{}, fmt.Errorf("test world has no Python %s line (it has %s): run `make world`", python, strings.Join(have, ", "))
 }
 
 // Builder builds the world described by Recipe under Root.
@@ -76,17 +102,29 @@ func (b *Builder) Build(ctx context.Context) (*Manifest, error) {
 			os.RemoveAll(o)
 		}
 	}
-	m := &Manifest{Root: b.Root, BaseKey: b.Recipe.BaseKey(), IndexKey: b.Recipe.IndexKey()}
-	base := filepath.Join(b.Root, "base-"+m.BaseKey)
-	digests := map[string]string{}
-	if err := b.cached(base, "base images", func(tmp string) error {
-		return b.buildBase(ctx, tmp)
-	}); err != nil {
-		return nil, err
+	r := b.Recipe
+	// Each line's base images, then what is shared, then each line's
+	// runtime image (the golang image sits on the primary line's base).
+	type linePart struct {
+		line          Line
+		base, runtime string
+		digests       map[string]string
 	}
-	if err := readJSON(filepath.Join(base, "digests.json"), &digests); err != nil {
-		return nil, fmt.Errorf("world: base images: %w", err)
+	var parts []linePart
+	for _, l := range r.Lines {
+		p := linePart{line: l, base: filepath.Join(b.Root, "base-"+r.BaseKey(l)), digests: map[string]string{}}
+		if err := b.cached(p.base, "base images "+l.Python, func(tmp string) error {
+			return b.buildBase(ctx, l, tmp)
+		}); err != nil {
+			return nil, err
+		}
+		if err := readJSON(filepath.Join(p.base, "digests.json"), &p.digests); err != nil {
+			return nil, fmt.Errorf("world: base images %s: %w", l.Python, err)
+		}
+		parts = append(parts, p)
 	}
+	primary := parts[0]
+	m := &Manifest{Root: b.Root, BaseKey: r.BaseKey(primary.line), IndexKey: r.IndexKey()}
 	m.Index = filepath.Join(b.Root, "index-"+m.IndexKey)
 	if err := b.cached(m.Index, "package index", func(tmp string) error {
 		return b.step("package index", func() error {
@@ -125,11 +163,12 @@ func (b *Builder) Build(ctx context.Context) (*Manifest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("world: step go image: %w", err)
 	}
-	m.GoKey = b.Recipe.GoKey(tc.Version)
+	m.GoKey = r.GoKey(tc.Version)
 	goDir := filepath.Join(b.Root, "golang-"+m.GoKey)
+	goDigest := map[string]string{}
 	if err := b.cached(goDir, "go image", func(tmp string) error {
 		return b.step("go image", func() error {
-			d, err := buildGoImage(ctx, b.Recipe, base, tmp, tc)
+			d, err := buildGoImage(ctx, r, primary.base, tmp, tc)
 			if err != nil {
 				return err
 			}
@@ -138,45 +177,69 @@ func (b *Builder) Build(ctx context.Context) (*Manifest, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err := readJSON(filepath.Join(goDir, "digests.json"), &digests); err != nil {
+	if err := readJSON(filepath.Join(goDir, "digests.json"), &goDigest); err != nil {
 		return nil, fmt.Errorf("world: go image: %w", err)
 	}
-	m.RuntimeKey = b.Recipe.RuntimeKey()
-	rtDir, err := b.runtimePart(ctx, base, digests)
-	if err != nil {
-		return nil, err
+	keep := []string{m.Index, m.Tools, goDir}
+	for i := range parts {
+		p := &parts[i]
+		if p.runtime, err = b.runtimePart(ctx, p.line, p.base, p.digests); err != nil {
+			return nil, err
+		}
+		keep = append(keep, p.base, p.runtime)
+	}
+	m.RuntimeKey = r.RuntimeKey(primary.line)
+	load := func(img Image) error {
+		return b.step("load "+img.Name+" into podman", func() error {
+			return loadImage(ctx, m.Conf, b.Root, img)
+		})
+	}
+	for _, p := range parts {
+		li := LineImages{Python: p.line.Python, Tag: p.line.Tag(), Suite: p.line.Suite, BaseKey: r.BaseKey(p.line), Images: map[string]Image{}}
+		for _, v := range []string{"minimal", "full", "runtime"} {
+			img := lineImage(r, p.line, v, p.base, p.runtime, p.digests)
+			if err := load(img); err != nil {
+				return nil, err
+			}
+			li.Images[v] = img
+		}
+		m.Lines = append(m.Lines, li)
 	}
 	m.Images = map[string]Image{}
-	for _, v := range []string{"minimal", "full", "golang", "runtime"} {
-		img := Image{
-			Name:   "localhost/pys2i-test/python-" + v + ":latest",
-			Layout: filepath.Join(base, "oci"), Ref: "python-" + v, Digest: digests["python-"+v],
-			RootFS: filepath.Join(base, "rootfs", v), Env: b.Recipe.Env,
-		}
-		if v == "runtime" {
-			img = Image{
-				Name:   "localhost/pys2i-test/python-runtime:latest",
-				Layout: filepath.Join(rtDir, "oci"), Ref: "python-runtime", Digest: digests["python-runtime"], Env: b.Recipe.Env,
-			}
-		}
-		if v == "golang" {
-			img = Image{
-				Name:   "localhost/pys2i-test/golang:" + strings.TrimPrefix(tc.Version, "go"),
-				Layout: filepath.Join(goDir, "oci"), Ref: "golang", Digest: digests["golang"],
-			}
-		}
-		if err := b.step("load "+img.Ref+" into podman", func() error {
-			return loadImage(ctx, m.Conf, b.Root, img)
-		}); err != nil {
+	for v, img := range m.Lines[0].Images {
+		img.Name = "localhost/pys2i-test/python-" + v + ":latest"
+		if err := load(img); err != nil {
 			return nil, err
 		}
 		m.Images[v] = img
 	}
+	goImg := Image{
+		Name:   "localhost/pys2i-test/golang:" + strings.TrimPrefix(tc.Version, "go"),
+		Layout: filepath.Join(goDir, "oci"), Ref: "golang", Digest: goDigest["golang"],
+	}
+	if err := load(goImg); err != nil {
+		return nil, err
+	}
+	m.Images["golang"] = goImg
 	if err := writeJSON(filepath.Join(b.Root, "world.json"), m); err != nil {
 		return nil, fmt.Errorf("world: manifest: %w", err)
 	}
-	b.prune(base, m.Index, m.Tools, goDir, rtDir)
+	b.prune(keep...)
 	return m, nil
+}
+
+// lineImage is image variant v of line l, under its versioned name.
+func lineImage(r Recipe, l Line, v, base, runtime string, digests map[string]string) Image {
+	img := Image{
+		Name:   "localhost/pys2i-test/python-" + l.Tag() + "-" + v + ":latest",
+		Layout: filepath.Join(base, "oci"), Ref: "python-" + v, Digest: digests["python-"+v],
+		RootFS: filepath.Join(base, "rootfs", v), Env: r.Env,
+	}
+	if v == "runtime" {
+		// Its own part, and only an image: no unpacked tree is kept.
+		img.Layout, img.RootFS = filepath.Join(runtime, "oci"), ""
+	}
+	return img
 }
 
 // cached builds dir with fn in a temporary sibling and renames it into
@@ -203,22 +266,29 @@ func (b *Builder) cached(dir, name string, fn func(tmp string) error) error {
 	return nil
 }
 
-func (b *Builder) buildBase(ctx context.Context, tmp string) error {
+func (b *Builder) buildBase(ctx context.Context, l Line, tmp string) error {
 	r := b.Recipe
 	minRoot := filepath.Join(tmp, "rootfs", "minimal")
 	fullRoot := filepath.Join(tmp, "rootfs", "full")
-	if err := b.step("debootstrap python-minimal", func() error {
+	name := func(what string) string { return fmt.Sprintf("%s %s (%s)", what, l.Python, l.Suite) }
+	if err := b.step(name("debootstrap python-minimal"), func() error {
 		if err := os.MkdirAll(minRoot, 0o755); err != nil {
 			return err
 		}
-		return debootstrap(ctx, b.Log, minRoot, r.Suite, b.Mirror, filepath.Join(b.Root, "cache", "debootstrap"), r.Minimal)
+		cache := filepath.Join(b.Root, "cache", "debootstrap-"+l.Suite)
+		return debootstrap(ctx, b.Log, minRoot, l.Suite, b.Mirror, cache, r.Minimal)
 	}); err != nil {
 		return err
 	}
-	if err := b.step("clean python-minimal", func() error { return cleanRootfs(minRoot) }); err != nil {
+	if err := b.step(name("locales and clean python-minimal"), func() error {
+		if err := generateLocales(ctx, b.Log, minRoot, r.Locales); err != nil {
+			return err
+		}
+		return cleanRootfs(minRoot)
+	}); err != nil {
 		return err
 	}
-	if err := b.step("install python-full packages", func() error {
+	if err := b.step(name("install python-full packages"), func() error {
 		if err := command(ctx, b.Log, "cp", "-a", minRoot, fullRoot); err != nil {
 			return err
 		}
@@ -230,9 +300,9 @@ func (b *Builder) buildBase(ctx context.Context, tmp string) error {
 		return err
 	}
 	var digests map[string]string
-	if err := b.step("write OCI images", func() error {
+	if err := b.step(name("write OCI images"), func() error {
 		var err error
-		digests, err = buildImages(ctx, r, tmp)
+		digests, err = buildImages(ctx, r, l, tmp)
 		return err
 	}); err != nil {
 		return err
@@ -240,12 +310,15 @@ func (b *Builder) buildBase(ctx context.Context, tmp string) error {
 	return writeJSON(filepath.Join(tmp, "digests.json"), digests)
 }
 
-// prune removes parts built from older recipes, and the scratch of the
-// Debian-repacking index that came before the locked one.
+// prune removes parts built from older recipes, the scratch of the
+// Debian-repacking index that came before the locked one, and the
+// debootstrap cache of the time before lines.
 func (b *Builder) prune(keep ...string) {
-	if old := filepath.Join(b.Root, "cache", "index-work"); exists(old) {
-		fmt.Fprintf(b.Log, "world: removing stale cache/index-work\n")
-		os.RemoveAll(old)
+	for _, stale := range []string{"index-work", "debootstrap"} { // now debootstrap-SUITE
+		if old := filepath.Join(b.Root, "cache", stale); exists(old) {
+			fmt.Fprintf(b.Log, "world: removing stale cache/%s\n", stale)
+			os.RemoveAll(old)
+		}
 	}
 	for _, pattern := range []string{"base-*", "index-*", "tools-*", "golang-*", "runtime-*"} {
 		matches, _ := filepath.Glob(filepath.Join(b.Root, pattern))

@@ -32,9 +32,10 @@ func hostGo(ctx context.Context) (goToolchain, error) {
 	return goToolchain{Root: f[0], Version: f[1]}, nil
 }
 
-// GoKey identifies the Go image: python-minimal's layer plus the toolchain.
+// GoKey identifies the Go image: the primary line's python-minimal layer
+// plus the toolchain.
 func (r Recipe) GoKey(goVersion string) string {
-	return key(goFormat, r.BaseKey(), goVersion)
+	return key(goFormat, r.BaseKey(r.Primary()), goVersion)
 }
 
 // buildGoImage writes the golang image (python-minimal's layer, reused as
@@ -66,7 +67,7 @@ func buildGoImage(ctx context.Context, r Recipe, base, dir string, tc goToolchai
 	}
 	return writeOCI(ctx, filepath.Join(dir, "oci"), imageSpec{
 		Ref: "golang", Layers: []string{minLayer, goLayer}, Env: env, Cmd: []string{"go", "version"},
-		Labels: map[string]string{"io.pys2i.test-world.base": r.BaseKey(), "io.pys2i.test-world.go": tc.Version},
+		Labels: map[string]string{"io.pys2i.test-world.base": r.BaseKey(r.Primary()), "io.pys2i.test-world.go": tc.Version},
 	})
 }
 

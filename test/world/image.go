@@ -96,7 +96,7 @@ func writeOCI(ctx context.Context, dir string, spec imageSpec) (string, error) {
 
 // buildImages turns the two root filesystems into layer files and an OCI
 // layout holding both images; python-full shares python-minimal's layer.
-func buildImages(ctx context.Context, r Recipe, base string) (map[string]string, error) {
+func buildImages(ctx context.Context, r Recipe, l Line, base string) (map[string]string, error) {
 	minRoot := filepath.Join(base, "rootfs", "minimal")
 	fullRoot := filepath.Join(base, "rootfs", "full")
 	tmp := filepath.Join(base, "layers.tmp")
@@ -111,7 +111,7 @@ func buildImages(ctx context.Context, r Recipe, base string) (map[string]string,
 	if err := writeLayerFile(fullLayer, minRoot, fullRoot); err != nil {
 		return nil, fmt.Errorf("layer of python-full: %w", err)
 	}
-	labels := map[string]string{"io.pys2i.test-world.base": r.BaseKey()}
+	labels := map[string]string{"io.pys2i.test-world.base": r.BaseKey(l), "io.pys2i.test-world.python": l.Python}
 	digests := map[string]string{}
 	for _, s := range []imageSpec{
 		{Ref: "python-minimal", Layers: []string{minLayer}},

@@ -3,6 +3,7 @@ package world
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -168,7 +169,9 @@ func copyToStore(ctx context.Context, root string, img Image) (err error) {
 		return fmt.Errorf("open store: %w", err)
 	}
 	defer func() {
-		if _, serr := store.Shutdown(false); err == nil && serr != nil {
+		// Another process's mounted container (a build running on the
+		// store) keeps its layer mounted: not ours to unmount, not an error.
+		if _, serr := store.Shutdown(false); err == nil && serr != nil && !errors.Is(serr, storage.ErrLayerUsedByContainer) {
 			err = fmt.Errorf("close store: %w", serr)
 		}
 	}()

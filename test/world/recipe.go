@@ -1,5 +1,5 @@
-// Package world builds and caches the offline test world: two Debian-based
-// Python base images (minimal and full), a local PEP 503 package index of
+// Package world builds and caches the offline test world: Debian-based
+// Python base images (minimal and full) for each Python line, a local PEP 503 package index of
 // real distributions pinned by sha256, a venv of host-side lock tools, and
 // the configuration of a podman store that holds the images. Each part is cached under a key derived from its recipe and is
 // built in a temporary directory that is renamed into place only when done.
@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/pys2i/pys2i/test/world/pyindex"
 )
@@ -21,17 +22,19 @@ var recipeJSON []byte
 
 // Recipe says what the world holds. Changing it changes the cache keys.
 type Recipe struct {
-	Suite string `json:"suite"`
+	// Lines are the Python lines, each its own pair of base images (and a
+	// runtime image) from one Debian suite; the first is the primary line,
+	// whose images also carry the unversioned names.
+	Lines []Line `json:"lines"`
 	// Minimal are the packages debootstrap (variant minbase) adds for the
-	// python-minimal stand-in.
+	// python-minimal stand-in of every line.
 	Minimal []string `json:"minimal"`
 	// Full are installed on a copy of the minimal root filesystem for the
 	// python-full stand-in (compilers and headers).
 	Full []string `json:"full"`
-	// Runtime are installed on a copy of the minimal root filesystem for
-	// the python-runtime image (a runtime image for --runtime-image: what
-	// a mod_wsgi app needs to run). Not part of the base key.
-	Runtime []string `json:"runtime"`
+	// Locales are generated in every base (upstream's images run with
+	// LANG=en_US.UTF-8; Debian's minbase has only C.UTF-8).
+	Locales []string `json:"locales"`
 	// Env is the images' environment.
 	Env []string `json:"env"`
 	// Cmd is the images' default command.
@@ -43,11 +46,27 @@ type Recipe struct {
 	Index pyindex.Lock `json:"-"`
 }
 
+// Line is one Python line: a Debian suite whose python3 is that version.
+type Line struct {
+	Python string `json:"python"` // "3.11": the suite's python3
+	Suite  string `json:"suite"`  // "bookworm"
+	// Runtime are installed on a copy of the minimal root filesystem for
+	// the python-runtime image (a runtime image for --runtime-image: what
+	// a mod_wsgi app needs to run). Not part of the base key.
+	Runtime []string `json:"runtime"`
+}
+
+// Tag is the version without its dot, as image names spell it ("311").
+func (l Line) Tag() string { return strings.ReplaceAll(l.Python, ".", "") }
+
+// Primary is the line whose images keep the unversioned names.
+func (r Recipe) Primary() Line { return r.Lines[0] }
+
 // Versions of the builders' output formats: bump one when the code that
 // builds a part changes what it produces, so caches made by old code are
 // not trusted.
 const (
-	baseFormat  = "base-3"
+	baseFormat  = "base-4"
 	indexFormat = "index-2"
 	toolsFormat = "tools-1"
 	goFormat    = "golang-1"
@@ -62,13 +81,33 @@ func DefaultRecipe() (Recipe, error) {
 	if err := dec.Decode(&r); err != nil {
 		return Recipe{}, fmt.Errorf("world recipe: %w", err)
 	}
+	if err := r.check(); err != nil {
+		return Recipe{}, fmt.Errorf("world recipe: %w", err)
+	}
 	r.Index = pyindex.DefaultLock()
 	return r, nil
 }
 
-// BaseKey identifies the base images built from this recipe.
-func (r Recipe) BaseKey() string {
-	return key(baseFormat, r.Suite, r.Minimal, r.Full, r.Env, r.Cmd)
+func (r Recipe) check() error {
+	if len(r.Lines) == 0 {
+		return fmt.Errorf("no Python lines")
+	}
+	seen := map[string]bool{}
+	for _, l := range r.Lines {
+		if l.Python == "" || l.Suite == "" {
+			return fmt.Errorf("a line needs python and suite: %+v", l)
+		}
+		if seen[l.Tag()] {
+			return fmt.Errorf("Python %s twice", l.Python)
+		}
+		seen[l.Tag()] = true
+	}
+	return nil
+}
+
+// BaseKey identifies the base images of line l built from this recipe.
+func (r Recipe) BaseKey(l Line) string {
+	return key(baseFormat, l.Python, l.Suite, r.Minimal, r.Full, r.Locales, r.Env, r.Cmd)
 }
 
 // IndexKey identifies the package index built from this recipe.

@@ -38,6 +38,23 @@ chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEN
 	return command(ctx, log, "unshare", args...)
 }
 
+// generateLocales compiles the named locales ("en_US.UTF-8") into the root
+// filesystem's locale archive with the locales package's locale-gen.
+func generateLocales(ctx context.Context, log io.Writer, dir string, locales []string) error {
+	var gen strings.Builder
+	for _, l := range locales {
+		name, charset, ok := strings.Cut(l, ".")
+		if !ok || name == "" || charset == "" {
+			return fmt.Errorf("locale %q: want NAME.CHARSET", l)
+		}
+		fmt.Fprintf(&gen, "%s %s\n", l, charset)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "etc", "locale.gen"), []byte(gen.String()), 0o644); err != nil {
+		return err
+	}
+	return command(ctx, log, "chroot", dir, "/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "locale-gen")
+}
+
 // cleanRootfs removes what an image should not carry: package caches and
 // lists, and the build host's name and resolver (runtimes provide their own).
 func cleanRootfs(dir string) error {

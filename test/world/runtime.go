@@ -10,20 +10,20 @@ import (
 // runtimeFormat versions the runtime image part (see baseFormat).
 const runtimeFormat = "runtime-1"
 
-// RuntimeKey identifies the runtime image: python-minimal's recipe plus
-// the runtime packages. It is its own part so that changing it leaves the
-// base images (and every world built on them) alone.
-func (r Recipe) RuntimeKey() string {
-	return key(runtimeFormat, r.BaseKey(), r.Runtime)
+// RuntimeKey identifies line l's runtime image: its python-minimal's recipe
+// plus the runtime packages. It is its own part so that changing it leaves
+// the base images (and every world built on them) alone.
+func (r Recipe) RuntimeKey(l Line) string {
+	return key(runtimeFormat, r.BaseKey(l), l.Runtime)
 }
 
-// runtimePart builds the runtime image part unless it is cached, and adds
-// its digest to digests; it returns the part's directory.
-func (b *Builder) runtimePart(ctx context.Context, base string, digests map[string]string) (string, error) {
-	dir := filepath.Join(b.Root, "runtime-"+b.Recipe.RuntimeKey())
-	if err := b.cached(dir, "runtime image", func(tmp string) error {
-		return b.step("runtime image", func() error {
-			d, err := b.buildRuntimeImage(ctx, base, tmp)
+// runtimePart builds line l's runtime image part unless it is cached, and
+// adds its digest to digests; it returns the part's directory.
+func (b *Builder) runtimePart(ctx context.Context, l Line, base string, digests map[string]string) (string, error) {
+	dir := filepath.Join(b.Root, "runtime-"+b.Recipe.RuntimeKey(l))
+	if err := b.cached(dir, "runtime image "+l.Python, func(tmp string) error {
+		return b.step("runtime image "+l.Python, func() error {
+			d, err := b.buildRuntimeImage(ctx, l, base, tmp)
 			if err != nil {
 				return err
 			}
@@ -33,7 +33,7 @@ func (b *Builder) runtimePart(ctx context.Context, base string, digests map[stri
 		return "", err
 	}
 	if err := readJSON(filepath.Join(dir, "digests.json"), &digests); err != nil {
-		return "", fmt.Errorf("world: runtime image: %w", err)
+		return "", fmt.Errorf("world: runtime image %s: %w", l.Python, err)
 	}
 	return dir, nil
 }
@@ -41,8 +41,9 @@ func (b *Builder) runtimePart(ctx context.Context, base string, digests map[stri
 // buildRuntimeImage writes the python-runtime image into dir/oci:
 // python-minimal's layer, reused as is, plus one layer with the runtime
 // packages (what mod_wsgi's module and mod_wsgi-express need: the apache2
-// binary and libpython3.11), installed with apt on a copy of python-minimal.
-func (b *Builder) buildRuntimeImage(ctx context.Context, base, dir string) (string, error) {
+// binary and the line's libpython), installed with apt on a copy of
+// python-minimal.
+func (b *Builder) buildRuntimeImage(ctx context.Context, l Line, base, dir string) (string, error) {
 	r := b.Recipe
 	minRoot := filepath.Join(base, "rootfs", "minimal")
 	rtRoot := filepath.Join(dir, "rootfs")
@@ -51,7 +52,7 @@ func (b *Builder) buildRuntimeImage(ctx context.Context, base, dir string) (stri
 		if err := command(ctx, b.Log, "cp", "-a", minRoot, rtRoot); err != nil {
 			return err
 		}
-		if err := aptInstall(ctx, b.Log, rtRoot, r.Runtime); err != nil {
+		if err := aptInstall(ctx, b.Log, rtRoot, l.Runtime); err != nil {
 			return err
 		}
 		return cleanRootfs(rtRoot)
@@ -69,6 +70,6 @@ func (b *Builder) buildRuntimeImage(ctx context.Context, base, dir string) (stri
 	}
 	return writeOCI(ctx, filepath.Join(dir, "oci"), imageSpec{
 		Ref: "python-runtime", Layers: []string{minLayer, diff}, Env: r.Env, Cmd: r.Cmd,
-		Labels: map[string]string{"io.pys2i.test-world.base": r.BaseKey(), "io.pys2i.test-world.runtime": r.RuntimeKey()},
+		Labels: map[string]string{"io.pys2i.test-world.base": r.BaseKey(l), "io.pys2i.test-world.runtime": r.RuntimeKey(l)},
 	})
 }

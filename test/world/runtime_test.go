@@ -14,21 +14,23 @@ func TestRuntimeKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Runtime) == 0 {
-		t.Fatal("the recipe has no runtime packages")
-	}
-	changed := r
-	changed.Runtime = append(append([]string(nil), r.Runtime...), "curl")
-	if changed.RuntimeKey() == r.RuntimeKey() {
-		t.Error("changing the runtime packages kept the runtime key")
-	}
-	if changed.BaseKey() != r.BaseKey() {
-		t.Error("changing the runtime packages changed the base key: every world would be rebuilt")
-	}
-	base := r
-	base.Full = append(append([]string(nil), r.Full...), "vim")
-	if base.RuntimeKey() == r.RuntimeKey() {
-		t.Error("changing the base kept the runtime key")
+	for _, l := range r.Lines {
+		if len(l.Runtime) == 0 {
+			t.Fatalf("line %s has no runtime packages", l.Python)
+		}
+		changed := l
+		changed.Runtime = append(append([]string(nil), l.Runtime...), "curl")
+		if r.RuntimeKey(changed) == r.RuntimeKey(l) {
+			t.Error("changing the runtime packages kept the runtime key")
+		}
+		if r.BaseKey(changed) != r.BaseKey(l) {
+			t.Error("changing the runtime packages changed the base key: every world would be rebuilt")
+		}
+		base := r
+		base.Full = append(append([]string(nil), r.Full...), "vim")
+		if base.RuntimeKey(l) == r.RuntimeKey(l) {
+			t.Error("changing the base kept the runtime key")
+		}
 	}
 }
 
@@ -46,13 +48,14 @@ func TestRuntimePartFailureLeavesNoCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Runtime = []string{"pys2i-no-such-package"}
+	l := r.Primary()
+	l.Runtime = []string{"pys2i-no-such-package"}
 	root := t.TempDir()
 	var log strings.Builder
 	b := &Builder{Root: root, Mirror: DefaultMirror(), Recipe: r, Log: &log}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	_, err = b.runtimePart(ctx, filepath.Join(m.Root, "base-"+m.BaseKey), map[string]string{})
+	_, err = b.runtimePart(ctx, l, filepath.Join(m.Root, "base-"+m.BaseKey), map[string]string{})
 	if err == nil || !strings.Contains(err.Error(), "step install python-runtime packages") || !strings.Contains(err.Error(), "pys2i-no-such-package") {
 		t.Fatalf("error %v: want the step and the package named", err)
 	}

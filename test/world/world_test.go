@@ -61,13 +61,22 @@ func TestRecipeKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.BaseKey() != r.BaseKey() || len(r.BaseKey()) != 16 {
-		t.Fatalf("base key %q not stable", r.BaseKey())
+	l := r.Primary()
+	if r.BaseKey(l) != r.BaseKey(l) || len(r.BaseKey(l)) != 16 {
+		t.Fatalf("base key %q not stable", r.BaseKey(l))
+	}
+	if len(r.Lines) < 2 || r.BaseKey(r.Lines[1]) == r.BaseKey(l) {
+		t.Errorf("lines %+v: want two with their own base keys", r.Lines)
 	}
 	changed := r
 	changed.Full = append(append([]string(nil), r.Full...), "vim")
-	if changed.BaseKey() == r.BaseKey() {
+	if changed.BaseKey(l) == r.BaseKey(l) {
 		t.Error("changing the full packages kept the base key")
+	}
+	relocale := r
+	relocale.Locales = []string{"de_DE.UTF-8"}
+	if relocale.BaseKey(l) == r.BaseKey(l) {
+		t.Error("changing the locales kept the base key")
 	}
 	if changed.IndexKey() != r.IndexKey() {
 		t.Error("changing the base recipe changed the index key")
@@ -78,8 +87,30 @@ func TestRecipeKeys(t *testing.T) {
 	if relocked.IndexKey() == r.IndexKey() || relocked.ToolsKey() == r.ToolsKey() {
 		t.Error("changing the lock kept the index or tools key")
 	}
-	if relocked.BaseKey() != r.BaseKey() {
+	if relocked.BaseKey(l) != r.BaseKey(l) {
 		t.Error("changing the lock changed the base key")
+	}
+}
+
+func TestRecipeCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		lines []Line
+		want  string
+	}{
+		{"no lines", nil, "no Python lines"},
+		{"no suite", []Line{{Python: "3.11"}}, "needs python and suite"},
+		{"twice", []Line{{Python: "3.11", Suite: "bookworm"}, {Python: "3.11", Suite: "trixie"}}, "Python 3.11 twice"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Recipe{Lines: tc.lines}.check()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("check: %v, want %q", err, tc.want)
+			}
+		})
+	}
+	if err := (Recipe{Lines: []Line{{Python: "3.13", Suite: "trixie"}}}).check(); err != nil {
+		t.Errorf("a good recipe: %v", err)
 	}
 }
 

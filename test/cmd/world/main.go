@@ -119,6 +119,17 @@ func printEnv(root string) error {
 		{"PYS2I_TEST_INDEX_DIR", m.Index},
 		{"PYS2I_TEST_TOOLS_BIN", filepath.Join(m.Tools, "bin")},
 	}
+	// Every Python line by version: PYS2I_TEST_LINES="3.11 3.13", and
+	// PYS2I_TEST_313_MIN_IMAGE and so on (the first line is the one above).
+	var lines []string
+	for _, l := range m.Lines {
+		lines = append(lines, l.Python)
+		vars = append(vars,
+			[2]string{"PYS2I_TEST_" + l.Tag + "_MIN_IMAGE", l.Images["minimal"].Name},
+			[2]string{"PYS2I_TEST_" + l.Tag + "_FULL_IMAGE", l.Images["full"].Name},
+			[2]string{"PYS2I_TEST_" + l.Tag + "_RUNTIME_IMAGE", l.Images["runtime"].Name})
+	}
+	vars = append(vars, [2]string{"PYS2I_TEST_LINES", strings.Join(lines, " ")})
 	for _, kv := range m.Conf.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		vars = append(vars, [2]string{k, v})
