@@ -69,6 +69,9 @@ test "$("$b" --version)" = 2.0.31`},
 			check: `grep -q '"colorama": {' Pipfile.lock && grep -qF "sys_platform == 'win32'" Pipfile.lock
 ! python -c 'import colorama' 2>/dev/null
 ! ls -d /opt/app-root/lib/python3.*/site-packages/colorama* 2>/dev/null`},
+		// gssapi's sdist needs krb5-config and the GSSAPI headers (libkrb5-dev).
+		{dir: "gssapi-app", variant: "full", body: "gssapi-app 1.12.0",
+			check: `ls /opt/app-root/lib/python3.*/site-packages/gssapi/raw/*.so >/dev/null`},
 		{dir: "pipenv-lock", variant: "minimal", prepare: imagesPipenvLock},
 		{dir: "micropipenv-pipfile", variant: "minimal", prepare: imagesPipenvLock},
 		{dir: "micropipenv-poetry", variant: "minimal", prepare: imagesPoetryLock},
