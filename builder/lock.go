@@ -328,6 +328,13 @@ func pipfileRequirement(name string, e pipfileEntry) (Requirement, error) {
 			return r, &LockError{fmt.Sprintf("Pipfile.lock entry %s has an unpinned version %q", name, e.Version)}
 		}
 		spec = name + extras + e.Version
+	case (e.Version == "" || e.Version == "*") && e.Markers != "":
+		// pipenv does not resolve a package whose markers do not hold
+		// where it locks (colorama; sys_platform == 'win32' on Linux): it
+		// writes version "*" and no hashes. micropipenv passes such an entry
+		// on without a version, and pip skips it where the markers do not
+		// hold; where they hold, it installs the newest, as micropipenv.
+		spec = name + extras
 	default:
 		return r, &LockError{fmt.Sprintf("Pipfile.lock entry %s has no version, VCS or path", name)}
 	}

@@ -26,6 +26,7 @@ func TestLockHashes(t *testing.T) {
 	}{
 		{"pipenv-flask", PipfileHash, "Pipfile", "e7a64c088f430c8ab94cd655404680c5bd3e6bb56cff86df490fa72ce88d7ddc"},
 		{"pipenv-vcs-path", PipfileHash, "Pipfile", "c3ae951a1f24c9f658e4210ec11b4f5ab724c62980aa5d455326fad7772543d1"},
+		{"pipenv-markers", PipfileHash, "Pipfile", "bfd6d0e6954bacc1f3a36df1dc99f8d8544d3d4dad2495b4b6213f69008887b2"},
 		{"poetry-flask", PoetryContentHash, "pyproject.toml", "f3f24e09a0d346189036f1628b0913c85244a2df380a9b286755e79dd8fb2fdb"},
 		{"poetry2-flask", PoetryContentHash, "pyproject.toml", "24796d9a91f3854674441b15e6be00029a4fe79585112ee19a94adb2e5fad41b"},
 	} {
@@ -97,6 +98,32 @@ func TestConvertPipfileLockVCSAndPath(t *testing.T) {
 		if l.Reqs[i] != want[i] {
 			t.Errorf("req %d = %+v, want %+v", i, l.Reqs[i], want[i])
 		}
+	}
+}
+
+// pipenv locks a package whose markers do not hold where it locks as
+// version "*" without hashes: it is passed on unpinned with its markers,
+// as micropipenv does, for pip to skip; the rest stays pinned and hashed.
+func TestConvertPipfileLockMarkers(t *testing.T) {
+	l, err := ConvertPipfileLock(readTestdata(t, "pipenv-markers/Pipfile.lock"), readTestdata(t, "pipenv-markers/Pipfile"), "3.11", false, noExpand)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var colorama Requirement
+	for _, r := range l.Reqs {
+		if r.Name == "colorama" {
+			colorama = r
+		} else if !r.Hashed || !strings.HasPrefix(r.Line, r.Name+"==") {
+			t.Errorf("%s: %q, want pinned and hashed", r.Name, r.Line)
+		}
+	}
+	if want := (Requirement{Name: "colorama", Line: "colorama; sys_platform == 'win32'"}); colorama != want {
+		t.Errorf("colorama: %+v, want %+v", colorama, want)
+	}
+	if _, err := ConvertPipfileLock([]byte(strings.Replace(string(readTestdata(t, "pipenv-markers/Pipfile.lock")),
+		`"markers": "sys_platform == 'win32'",`, "", 1)), readTestdata(t, "pipenv-markers/Pipfile"), "3.11", false, noExpand); err == nil ||
+		!strings.Contains(err.Error(), "colorama has no version") {
+		t.Errorf("an unpinned entry without markers: %v, want refused", err)
 	}
 }
 

@@ -54,7 +54,33 @@ func TestImagesUpstreamStyleApps(t *testing.T) {
 		{dir: "app-home", variant: "minimal"},
 		{dir: "app-config", variant: "minimal"},
 		{dir: "django-app", variant: "minimal", check: "test -s staticfiles/site.css && test ! -e db.sqlite3"},
-		{dir: "mod-wsgi", variant: "full", check: "command -v mod_wsgi-express && ! command -v gunicorn"},
+		// mod-wsgi asks for no version: the index's newest sdist.
+		{dir: "mod-wsgi", variant: "full", check: imagesModWsgiCheck(newest(t, "mod-wsgi"))},
+		{dir: "mod-wsgi-49", variant: "full", check: imagesModWsgiCheck("4.9.4")},
+		{dir: "fastapi-uvicorn", variant: "minimal", body: "fastapi-uvicorn uvicorn_worker.UvicornWorker",
+			check: `python -c 'import fastapi, uvicorn_worker'
+test "$APP_MODULE" = main:app
+test "$GUNICORN_CMD_ARGS" = "-k uvicorn_worker.UvicornWorker --access-logfile=-"`},
+		// pyproject.toml only: assemble's `pip install .` built the wheel with hatchling.
+		{dir: "hatchling-app", variant: "minimal", check: `test ! -e setup.py && test ! -e setup.cfg && test ! -e requirements.txt
+d=$(echo /opt/app-root/lib/python3.*/site-packages/hatchapp-2.0.dist-info)
+test -d "$d" && grep -qx 'Generator: hatchling [0-9.]*' "$d/WHEEL"`},
+		// uwsgi from its sdist (the index has no wheel): an ELF compiled by the image's gcc.
+		{dir: "uwsgi-app-sh", variant: "full", check: `b=/opt/app-root/bin/uwsgi
+test "$(head -c 4 "$b" | od -An -tx1 | tr -d ' \n')" = 7f454c46
+readelf -p .comment "$b" | grep -qF "GCC: $(gcc --version | sed -n '1s/^gcc //p')"
+test "$("$b" --version)" = 2.0.31`},
+		{dir: "pipenv-pinned", variant: "minimal", prepare: imagesPipenvLock, check: `test "$(readlink "$HOME/.local/bin/pipenv")" = "$HOME/.local/venvs/pipenv/bin/pipenv"
+"$HOME/.local/venvs/pipenv/bin/pip" show pipenv | grep -qx 'Version: 2023.11.14'
+"$HOME/.local/bin/pipenv" --version | grep -qx 'pipenv, version 2023.11.14'`},
+		// The lock names colorama for win32 only: the install skips it.
+		{dir: "pipfile-markers", variant: "minimal", prepare: imagesPipenvLock, body: "pipfile-markers without colorama",
+			check: `grep -q '"colorama": {' Pipfile.lock && grep -qF "sys_platform == 'win32'" Pipfile.lock
+! python -c 'import colorama' 2>/dev/null
+! ls -d /opt/app-root/lib/python3.*/site-packages/colorama* 2>/dev/null`},
+		// gssapi's sdist needs krb5-config and the GSSAPI headers (libkrb5-dev).
+		{dir: "gssapi-app", variant: "full", body: "gssapi-app 1.12.0",
+			check: `ls /opt/app-root/lib/python3.*/site-packages/gssapi/raw/*.so >/dev/null`},
 		{dir: "pipenv-lock", variant: "minimal", prepare: imagesPipenvLock},
 		{dir: "micropipenv-pipfile", variant: "minimal", prepare: imagesPipenvLock},
 		{dir: "micropipenv-poetry", variant: "minimal", prepare: imagesPoetryLock},
@@ -146,7 +172,7 @@ func imagesBuildApp(ctx context.Context, t *testing.T, app imagesApp, tag string
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
 			if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
-				fmt.Fprintf(&cf, "ENV %s\n", line)
+				fmt.Fprintf(&cf, "ENV %s\n", imagesEnvLine(line))
 			}
 		}
 		f.Close()
@@ -175,6 +201,31 @@ func imagesBuildApp(ctx context.Context, t *testing.T, app imagesApp, tag string
 		t.Logf("podman build %s: %v", app.dir, d)
 	}
 	return out, err
+}
+
+// imagesEnvLine is a .s2i/environment line as a Containerfile ENV
+// argument. Upstream's harness writes the line as it is, which is s2i's value
+// for one word; a value with blanks and no quotes (s2i keeps the line after
+// the first "=" as it is: GUNICORN_CMD_ARGS=-k x) would be several ENV pairs,
+// so it is quoted to give the image s2i's value.
+func imagesEnvLine(line string) string {
+	name, value, ok := strings.Cut(line, "=")
+	value = strings.TrimSpace(value)
+	if !ok || !strings.ContainsAny(value, " \t") || strings.ContainsAny(value, `"'`) {
+		return line
+	}
+	return strings.TrimSpace(name) + `="` + strings.NewReplacer(`\`, `\\`, `$`, `\$`).Replace(value) + `"`
+}
+
+// imagesModWsgiCheck checks that mod_wsgi-express is the one of mod_wsgi
+// version (the Apache module it loads was compiled with that version
+// string, which it announces as "mod_wsgi/VERSION") and that no gunicorn
+// is installed.
+func imagesModWsgiCheck(version string) string {
+	return fmt.Sprintf(`command -v mod_wsgi-express && ! command -v gunicorn
+test "$(python -c 'from importlib.metadata import version; print(version("mod_wsgi"))')" = %[1]s
+so=$(mod_wsgi-express module-location)
+grep -aqF 'mod_wsgi/%%s' "$so" && grep -aqF '%[1]s' "$so"`, version)
 }
 
 // imagesServe runs the image detached with host networking and waits for
