@@ -1,6 +1,7 @@
 package world
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -110,18 +112,45 @@ func (b *Builder) Build(ctx context.Context) (*Manifest, error) {
 		base, runtime string
 		digests       map[string]string
 	}
-	var parts []linePart
-	for _, l := range r.Lines {
-		p := linePart{line: l, base: filepath.Join(b.Root, "base-"+r.BaseKey(l)), digests: map[string]string{}}
-		if err := b.cached(p.base, "base images "+l.Python, func(tmp string) error {
-			return b.buildBase(ctx, l, tmp)
-		}); err != nil {
-			return nil, err
-		}
-		if err := readJSON(filepath.Join(p.base, "digests.json"), &p.digests); err != nil {
-			return nil, fmt.Errorf("world: base images %s: %w", l.Python, err)
-		}
-		parts = append(parts, p)
+	// The lines' bases are built side by side (downloads and dpkg; a cold
+	// world takes one base's time, not the sum), each logging its lines
+	// under its own prefix.
+	parts := make([]linePart, len(r.Lines))
+	var wg sync.WaitGroup
+	var errMu sync.Mutex
+	var firstErr error // the cause: a line stopped by it fails too, of no interest
+	lineCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var logMu sync.Mutex
+	for i, l := range r.Lines {
+		parts[i] = linePart{line: l, base: filepath.Join(b.Root, "base-"+r.BaseKey(l)), digests: map[string]string{}}
+		lb := *b
+		lb.Log = &prefixWriter{mu: &logMu, w: b.Log, prefix: "[" + l.Python + "] "}
+		wg.Add(1)
+		go func(p *linePart, lb *Builder) {
+			defer wg.Done()
+			err := lb.cached(p.base, "base images "+l.Python, func(tmp string) error {
+				return lb.buildBase(lineCtx, l, tmp)
+			})
+			if err == nil {
+				if err = readJSON(filepath.Join(p.base, "digests.json"), &p.digests); err != nil {
+					err = fmt.Errorf("world: base images %s: %w", l.Python, err)
+				}
+			}
+			if err != nil {
+				errMu.Lock()
+				if firstErr == nil {
+					firstErr = err
+					cancel() // the other line's build stops too
+				}
+				errMu.Unlock()
+			}
+			lb.Log.(*prefixWriter).Flush()
+		}(&parts[i], &lb)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
 	}
 	primary := parts[0]
 	m := &Manifest{Root: b.Root, BaseKey: r.BaseKey(primary.line), IndexKey: r.IndexKey()}
@@ -226,6 +255,47 @@ func (b *Builder) Build(ctx context.Context) (*Manifest, error) {
 	}
 	b.prune(keep...)
 	return m, nil
+}
+
+// prefixWriter writes whole lines to w, each after prefix, under mu: two
+// builders share one log without mixing their lines.
+type prefixWriter struct {
+	mu     *sync.Mutex
+	w      io.Writer
+	prefix string
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.buf = append(p.buf, b...)
+	i := bytes.LastIndexByte(p.buf, '\n')
+	if i < 0 {
+		return len(b), nil
+	}
+	p.emit(p.buf[:i+1])
+	p.buf = append(p.buf[:0], p.buf[i+1:]...)
+	return len(b), nil
+}
+
+// Flush writes what is left of an unfinished line.
+func (p *prefixWriter) Flush() {
+	if len(p.buf) > 0 {
+		p.emit(append(p.buf, '\n'))
+		p.buf = p.buf[:0]
+	}
+}
+
+func (p *prefixWriter) emit(lines []byte) {
+	var out bytes.Buffer
+	for _, l := range bytes.SplitAfter(lines, []byte("\n")) {
+		if len(l) > 0 {
+			out.WriteString(p.prefix)
+			out.Write(l)
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.w.Write(out.Bytes())
 }
 
 // lineImage is image variant v of line l, under its versioned name.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,5 +132,23 @@ func TestPodmanVerb(t *testing.T) {
 		if got := podmanVerb(tc.args); got != tc.want {
 			t.Errorf("podmanVerb(%q) = %q, want %q", tc.args, got, tc.want)
 		}
+	}
+}
+
+// Two lines' logs written in pieces come out as whole lines, each prefixed.
+func TestPrefixWriter(t *testing.T) {
+	var out strings.Builder
+	var mu sync.Mutex
+	a := &prefixWriter{mu: &mu, w: &out, prefix: "[3.11] "}
+	b := &prefixWriter{mu: &mu, w: &out, prefix: "[3.13] "}
+	a.Write([]byte("deboot"))
+	b.Write([]byte("one\ntw"))
+	a.Write([]byte("strap\nunpack\n"))
+	b.Write([]byte("o"))
+	a.Flush()
+	b.Flush()
+	want := "[3.13] one\n[3.11] debootstrap\n[3.11] unpack\n[3.13] two\n"
+	if out.String() != want {
+		t.Errorf("log:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
