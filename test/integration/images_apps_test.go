@@ -45,6 +45,11 @@ func TestImagesUpstreamStyleApps(t *testing.T) {
 		{dir: "app-home", variant: "minimal"},
 		{dir: "app-config", variant: "minimal"},
 		{dir: "django-app", variant: "minimal", check: "test -s staticfiles/site.css && test ! -e db.sqlite3"},
+		// Django 5.2 with numpy and pandas wheels (bundled libraries) on minimal:
+		// assemble collected an app's static file, the database is left to run's
+		// migrate (the page queries the model's table), the migration is the model's.
+		{dir: "django-pandas", variant: "minimal", body: "django-pandas 6.0 rows=0",
+			check: "test -s staticfiles/readings/site.css && test ! -e db.sqlite3 && python manage.py makemigrations --check --dry-run"},
 		{dir: "mod-wsgi", variant: "full", check: "command -v mod_wsgi-express && ! command -v gunicorn"},
 		{dir: "pipenv-lock", variant: "minimal", prepare: imagesPipenvLock},
 		{dir: "micropipenv-pipfile", variant: "minimal", prepare: imagesPipenvLock},
