@@ -13,6 +13,7 @@ func TestBuildAppsWithPys2iImages(t *testing.T) {
 		{"app-module", "minimal", "app-module"}, // APP_MODULE from .s2i/environment
 		{"app-sh", "full", "app-sh"},
 		{"numpy-app", "minimal", "numpy-app [0.5, 0.25]"},
+		{"django-pandas", "minimal", "django-pandas 6.0 rows=0"}, // collectstatic in the sandbox, migrate at run
 	} {
 		t.Run(tc.app, func(t *testing.T) {
 			builder := imagesVariants[tc.variant]

@@ -81,6 +81,11 @@ test "$("$b" --version)" = 2.0.31`},
 		// gssapi's sdist needs krb5-config and the GSSAPI headers (libkrb5-dev).
 		{dir: "gssapi-app", variant: "full", body: "gssapi-app 1.12.0",
 			check: `ls /opt/app-root/lib/python3.*/site-packages/gssapi/raw/*.so >/dev/null`},
+		// Django 5.2 with numpy and pandas wheels (bundled libraries) on minimal:
+		// assemble collected an app's static file, the database is left to run's
+		// migrate (the page queries the model's table), the migration is the model's.
+		{dir: "django-pandas", variant: "minimal", body: "django-pandas 6.0 rows=0",
+			check: "test -s staticfiles/readings/site.css && test ! -e db.sqlite3 && python manage.py makemigrations --check --dry-run"},
 		{dir: "pipenv-lock", variant: "minimal", prepare: imagesPipenvLock},
 		{dir: "micropipenv-pipfile", variant: "minimal", prepare: imagesPipenvLock},
 		{dir: "micropipenv-poetry", variant: "minimal", prepare: imagesPoetryLock},
