@@ -45,7 +45,7 @@ func TestAssembleRequirements(t *testing.T) {
 					t.Errorf("unexpected %q in output:\n%s", bad, out)
 				}
 			}
-			got := b.sh(`cd $HOME && ls -A | sort | tr '\n' ' '; echo; ls -A /tmp/src | wc -l; cat pip.ini
+			got := b.sh(`cd $HOME && ls -A | LC_ALL=C sort | tr '\n' ' '; echo; ls -A /tmp/src | wc -l; cat pip.ini
 python -c 'import flask, gunicorn, werkzeug; print(flask.__version__, gunicorn.__version__)'
 stat -c '%g %A' /opt/app-root/lib/python3*/site-packages/flask/app.py /opt/app-root/bin/gunicorn`)
 			want := ".hidden .s2i pip.ini requirements.txt sub wsgi.py \n0\n[global]\nindex-url = " + w.Index.URL + "\n2.2.2 20.1.0\n0 -rw-rw-r--\n0 -rwxrwxr-x\n"

@@ -3,14 +3,18 @@ package integration
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -300,10 +304,21 @@ func imagesLockEnv(t *testing.T) []string {
 // and copies the lock file into src.
 func imagesLock(t *testing.T, src, lock string, files map[string]string, args ...string) {
 	t.Helper()
+	b, err := imagesLocks.get(lock, files, args, func() ([]byte, error) { return imagesRunLock(t, lock, files, args) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, lock), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// imagesRunLock runs the tool in a scratch directory and returns the lock.
+func imagesRunLock(t *testing.T, lock string, files map[string]string, args []string) ([]byte, error) {
 	dir := t.TempDir()
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 	}
 	// The world's tools venv (make world), never a tool the host may have.
@@ -311,16 +326,46 @@ func imagesLock(t *testing.T, src, lock string, files map[string]string, args ..
 	cmd.Dir, cmd.Env = dir, imagesLockEnv(t)
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%v (the world's tools venv, %s): %v\n%s", args, w.ToolsBin(), err, out)
+		return nil, fmt.Errorf("%v (the world's tools venv, %s): %v\n%s", args, w.ToolsBin(), err, out)
 	}
 	t.Logf("%v: %v", args, time.Since(start).Round(time.Millisecond))
-	b, err := os.ReadFile(filepath.Join(dir, lock))
-	if err != nil {
-		t.Fatal(err)
+	return os.ReadFile(filepath.Join(dir, lock))
+}
+
+// imagesLocks runs each distinct lock once per test run: the same project
+// files on both Python lines (and in apps that share a Pipfile) get the
+// same lock, as a second run of the tool against the same index would
+// write; a lock takes pipenv tens of seconds.
+var imagesLocks = &lockCache{entries: map[string]*lockEntry{}}
+
+type lockCache struct {
+	mu      sync.Mutex
+	entries map[string]*lockEntry
+}
+
+type lockEntry struct {
+	once sync.Once
+	data []byte
+	err  error
+}
+
+func (c *lockCache) get(lock string, files map[string]string, args []string, run func() ([]byte, error)) ([]byte, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%q %q\n", lock, args)
+	names := slices.Sorted(maps.Keys(files))
+	for _, n := range names {
+		fmt.Fprintf(h, "%q %q\n", n, files[n])
 	}
-	if err := os.WriteFile(filepath.Join(src, lock), b, 0o644); err != nil {
-		t.Fatal(err)
+	key := hex.EncodeToString(h.Sum(nil))
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	if !ok {
+		e = &lockEntry{}
+		c.entries[key] = e
 	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.data, e.err = run() })
+	return e.data, e.err
 }
 
 // imagesPipenvLock makes Pipfile.lock with the world's pipenv;

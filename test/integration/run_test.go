@@ -278,7 +278,7 @@ func TestRunFullModWSGI(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, want := range []string{"processes=2", "threads=3", "locale='C.UTF-8'"} {
+				for _, want := range []string{"processes=2", "threads=3", "locale='en_US.UTF-8'"} {
 					if !strings.Contains(string(conf), want) {
 						t.Errorf("httpd.conf lacks %s", want)
 					}
