@@ -80,7 +80,7 @@ test: world images
 	scripts/check-test-log $(BIN)/test.log
 
 unit:
-	$(GO) test -count=1 $(TESTFLAGS) ./layer/... ./sandbox/... ./test/world/...
+	$(GO) test -count=1 $(TESTFLAGS) ./imagebuild/layer/... ./imagebuild/sandbox/... ./test/world/...
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/pys2i/pys2i/artifacts"
+	"github.com/pys2i/pys2i/assemble/artifacts"
+	"github.com/pys2i/pys2i/assemble/buildpaths"
 	"github.com/pys2i/pys2i/builder"
-	"github.com/pys2i/pys2i/buildpaths"
 	"github.com/pys2i/pys2i/fixperms"
-	"github.com/pys2i/pys2i/redact"
+	"github.com/pys2i/pys2i/internal/redact"
 )
 
 // ExitConflict is upstream's exit status for ENABLE_PIPENV with ENABLE_MICROPIPENV.

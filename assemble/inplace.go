@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/pys2i/pys2i/artifacts"
+	"github.com/pys2i/pys2i/assemble/artifacts"
 )
 
 // depsInPlace checks the dependencies pys2i build laid in place (the

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pys2i/pys2i/artifacts"
+	"github.com/pys2i/pys2i/assemble/artifacts"
 )
 
 func TestDepsInPlace(t *testing.T) {

@@ -10,9 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/pys2i/pys2i/artifacts"
+	"github.com/pys2i/pys2i/assemble/artifacts"
 	"github.com/pys2i/pys2i/builder"
-	"github.com/pys2i/pys2i/redact"
+	"github.com/pys2i/pys2i/internal/redact"
 )
 
 // Config is what assemble reads from its environment. Every flag is on when

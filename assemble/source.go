@@ -9,7 +9,7 @@ import (
 	"sort"
 	"syscall"
 
-	"github.com/pys2i/pys2i/movetree"
+	"github.com/pys2i/pys2i/internal/movetree"
 )
 
 // MoveSource is upstream's `shopt -s dotglob; mv /tmp/src/* "$HOME"`: every

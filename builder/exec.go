@@ -9,8 +9,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/pys2i/pys2i/execpath"
-	"github.com/pys2i/pys2i/redact"
+	"github.com/pys2i/pys2i/internal/execpath"
+	"github.com/pys2i/pys2i/internal/redact"
 )
 
 // Exec runs the build's child processes: with the activated environment,

@@ -5,7 +5,7 @@ import (
 	"io"
 	"sync"
 
-	"github.com/pys2i/pys2i/redact"
+	"github.com/pys2i/pys2i/internal/redact"
 )
 
 // LineWriter passes output through line by line (a line ends at \n or \r),

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/pys2i/pys2i/execpath"
+	"github.com/pys2i/pys2i/internal/execpath"
 	"github.com/pys2i/pys2i/run"
 )
 

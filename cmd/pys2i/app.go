@@ -8,8 +8,8 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
-	"github.com/pys2i/pys2i/buildopts"
-	"github.com/pys2i/pys2i/images"
+	"github.com/pys2i/pys2i/imagebuild/images"
+	"github.com/pys2i/pys2i/imagebuild/options"
 )
 
 // ImageInspector reads an image's config and manifest digest; images.Images
@@ -27,7 +27,7 @@ type app struct {
 	images func(images.Options) *images.Images
 	// build runs a parsed, validated build; nil means a.runBuild. Tests
 	// replace it to see the options.
-	build func(context.Context, buildopts.Options) error
+	build func(context.Context, options.Options) error
 }
 
 // execute runs the command line args (without the program name).

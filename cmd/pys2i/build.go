@@ -14,15 +14,15 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
-	"github.com/pys2i/pys2i/assembleuser"
-	"github.com/pys2i/pys2i/build"
-	"github.com/pys2i/pys2i/buildopts"
-	"github.com/pys2i/pys2i/dockerfile"
-	"github.com/pys2i/pys2i/exitcode"
-	"github.com/pys2i/pys2i/images"
-	"github.com/pys2i/pys2i/redact"
-	"github.com/pys2i/pys2i/s2iscripts"
-	"github.com/pys2i/pys2i/source"
+	"github.com/pys2i/pys2i/imagebuild"
+	"github.com/pys2i/pys2i/imagebuild/assembleuser"
+	"github.com/pys2i/pys2i/imagebuild/dockerfile"
+	"github.com/pys2i/pys2i/imagebuild/images"
+	"github.com/pys2i/pys2i/imagebuild/options"
+	"github.com/pys2i/pys2i/imagebuild/source"
+	"github.com/pys2i/pys2i/imagebuild/source/s2iscripts"
+	"github.com/pys2i/pys2i/internal/exitcode"
+	"github.com/pys2i/pys2i/internal/redact"
 )
 
 // errNoImages is returned by an app built without image access (tests).
@@ -58,7 +58,7 @@ file (pull-policy: never). Flags beat variables, which beat the file.`,
 					return fmt.Errorf("%s: %w", cmd.CommandPath(), err)
 				}
 			}
-			o, err := options(cmd, args)
+			o, err := gatherOptions(cmd, args)
 			if err == nil {
 				err = o.Validate()
 			}
@@ -92,9 +92,9 @@ file (pull-policy: never). Flags beat variables, which beat the file.`,
 	f.String("assemble-user", "", "user that runs assemble (default: the builder's io.openshift.s2i.assemble-user label, else its USER)")
 	f.String("assemble-runtime-user", "", "user that runs assemble-runtime in the runtime image")
 	f.StringP("allowed-uids", "u", "", "UIDs the assemble user must be in: ranges such as 1-, -100, 100-200, 1000 (exit 15 if not)")
-	f.StringP("pull-policy", "p", string(buildopts.PullIfNotPresent), "when to pull the builder: always, never, if-not-present")
-	f.String("incremental-pull-policy", string(buildopts.PullIfNotPresent), "when to pull the previous image")
-	f.String("runtime-pull-policy", string(buildopts.PullIfNotPresent), "when to pull the runtime image")
+	f.StringP("pull-policy", "p", string(options.PullIfNotPresent), "when to pull the builder: always, never, if-not-present")
+	f.String("incremental-pull-policy", string(options.PullIfNotPresent), "when to pull the previous image")
+	f.String("runtime-pull-policy", string(options.PullIfNotPresent), "when to pull the runtime image")
 	f.Bool("tls-verify", true, "require HTTPS and verify certificates when talking to registries")
 	f.Bool("incremental", false, "reuse the artifacts of the previous image (TAG)")
 	f.String("incremental-from", "", "image to take the artifacts of an incremental build from (default TAG)")
@@ -113,10 +113,10 @@ file (pull-policy: never). Flags beat variables, which beat the file.`,
 	return cmd
 }
 
-// options gathers the build options from flags, PYS2I_* variables and the
+// gatherOptions gathers the build options from flags, PYS2I_* variables and the
 // config file, in that precedence.
-func options(cmd *cobra.Command, args []string) (buildopts.Options, error) {
-	var o buildopts.Options
+func gatherOptions(cmd *cobra.Command, args []string) (options.Options, error) {
+	var o options.Options
 	v, err := settings(cmd)
 	if err != nil {
 		return o, err
@@ -149,9 +149,9 @@ func options(cmd *cobra.Command, args []string) (buildopts.Options, error) {
 	}
 	for _, p := range []struct {
 		key string
-		dst *buildopts.PullPolicy
+		dst *options.PullPolicy
 	}{{"pull-policy", &o.PullPolicy}, {"incremental-pull-policy", &o.IncrementalPullPolicy}, {"runtime-pull-policy", &o.RuntimePullPolicy}} {
-		if *p.dst, err = buildopts.ParsePullPolicy(v.GetString(p.key)); err != nil {
+		if *p.dst, err = options.ParsePullPolicy(v.GetString(p.key)); err != nil {
 			return o, fmt.Errorf("--%s: %w", p.key, err)
 		}
 	}
@@ -160,7 +160,7 @@ func options(cmd *cobra.Command, args []string) (buildopts.Options, error) {
 	o.IncrementalFrom = v.GetString("incremental-from")
 	o.RemovePrevious = v.GetBool("rm")
 	o.RuntimeImage = v.GetString("runtime-image")
-	if o.RuntimeArtifacts, err = buildopts.ParseArtifacts(list(cmd.Flags(), v, "runtime-artifact")); err != nil {
+	if o.RuntimeArtifacts, err = options.ParseArtifacts(list(cmd.Flags(), v, "runtime-artifact")); err != nil {
 		return o, err
 	}
 	o.AsDockerfile = v.GetString("as-dockerfile")
@@ -193,7 +193,7 @@ func list(fs *pflag.FlagSet, v *viper.Viper, name string) []string {
 }
 
 // runBuild does a validated build.
-func (a *app) runBuild(ctx context.Context, o buildopts.Options) error {
+func (a *app) runBuild(ctx context.Context, o options.Options) error {
 	if _, err := source.Check(o.Source); err != nil {
 		return err
 	}
@@ -246,20 +246,20 @@ func (a *app) runBuild(ctx context.Context, o buildopts.Options) error {
 }
 
 // buildImage runs the build core and reports how long it took.
-func (a *app) buildImage(ctx context.Context, o buildopts.Options) error {
+func (a *app) buildImage(ctx context.Context, o options.Options) error {
 	if a.images == nil {
 		return errNoImages
 	}
 	im := a.images(imageOptions(o, a.stderr))
 	// SOURCE_DATE_EPOCH as reproducible-builds tools pass it: in the environment.
-	res, err := build.Run(ctx, build.Request{Options: o, Images: im, Stdout: a.stdout, Stderr: a.stderr, Log: a.stderr,
+	res, err := imagebuild.Run(ctx, imagebuild.Request{Options: o, Images: im, Stdout: a.stdout, Stderr: a.stderr, Log: a.stderr,
 		SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH")})
 	// The build has removed its container by now: the store can go.
 	if cerr := im.Close(); err == nil {
 		err = cerr
 	}
 	a.sendCallback(ctx, o, res, err)
-	var ae *build.AssembleError
+	var ae *imagebuild.AssembleError
 	if errors.As(err, &ae) {
 		// s2i always says 13; the real status is what helps.
 		return exitcode.New(exitcode.Generic, "%v", err)
@@ -275,7 +275,7 @@ func (a *app) buildImage(ctx context.Context, o buildopts.Options) error {
 	return nil
 }
 
-func imageOptions(o buildopts.Options, progress io.Writer) images.Options {
+func imageOptions(o options.Options, progress io.Writer) images.Options {
 	return images.Options{TLSVerify: o.TLSVerify, Progress: progress, AuthFile: o.DockerCfgPath}
 }
 

@@ -8,10 +8,10 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
-	"github.com/pys2i/pys2i/build"
-	"github.com/pys2i/pys2i/buildopts"
-	"github.com/pys2i/pys2i/callback"
-	"github.com/pys2i/pys2i/images"
+	"github.com/pys2i/pys2i/imagebuild"
+	"github.com/pys2i/pys2i/imagebuild/callback"
+	"github.com/pys2i/pys2i/imagebuild/images"
+	"github.com/pys2i/pys2i/imagebuild/options"
 )
 
 // addSandboxFlags adds s2i's container flags, which here apply to pys2i's
@@ -19,7 +19,7 @@ import (
 func addSandboxFlags(f *pflag.FlagSet) {
 	f.StringArrayP("inject", "i", nil, "copy a host file or directory into the build container before assemble: SRC:DST (repeatable, ';' separates); emptied after assemble and never in the image")
 	f.StringArrayP("volume", "v", nil, "bind-mount a host path into assemble's sandbox: SRC:DST[:ro|rw] (repeatable)")
-	f.String("network", string(buildopts.NetworkHost), "assemble's network: host, or none (a network namespace with only loopback)")
+	f.String("network", string(options.NetworkHost), "assemble's network: host, or none (a network namespace with only loopback)")
 	f.StringArray("cap-drop", nil, "capabilities to drop from assemble's process, comma-separated (CAP_NET_RAW, net_raw, ALL)")
 	f.StringArray("add-host", nil, "extra /etc/hosts entry for assemble: HOST:IP (repeatable)")
 	f.String("callback-url", "", `URL to POST {"success":...,"labels":{...}} to when the build ends, success or failure`)
@@ -28,38 +28,38 @@ func addSandboxFlags(f *pflag.FlagSet) {
 
 // addCacheFlags adds the bounds of the pip caches kept between builds.
 func addCacheFlags(f *pflag.FlagSet) {
-	f.String("pip-cache-max-age", buildopts.DefaultPipCacheMaxAge, "remove pip caches (one per TAG) not used for this long: days (30d) or a duration (12h); 0 for no bound")
-	f.String("pip-cache-max-size", buildopts.DefaultPipCacheMaxSize, "then remove the least recently used pip caches while all of them take more than this (10GiB, 512M); 0 for no bound")
+	f.String("pip-cache-max-age", options.DefaultPipCacheMaxAge, "remove pip caches (one per TAG) not used for this long: days (30d) or a duration (12h); 0 for no bound")
+	f.String("pip-cache-max-size", options.DefaultPipCacheMaxSize, "then remove the least recently used pip caches while all of them take more than this (10GiB, 512M); 0 for no bound")
 }
 
 // cacheOptions reads the flags of addCacheFlags into o.
-func cacheOptions(v *viper.Viper, o *buildopts.Options) error {
+func cacheOptions(v *viper.Viper, o *options.Options) error {
 	var err error
-	if o.PipCacheMaxAge, err = buildopts.ParseAge(v.GetString("pip-cache-max-age")); err != nil {
+	if o.PipCacheMaxAge, err = options.ParseAge(v.GetString("pip-cache-max-age")); err != nil {
 		return fmt.Errorf("--pip-cache-max-age: %w", err)
 	}
-	if o.PipCacheMaxSize, err = buildopts.ParseSize(v.GetString("pip-cache-max-size")); err != nil {
+	if o.PipCacheMaxSize, err = options.ParseSize(v.GetString("pip-cache-max-size")); err != nil {
 		return fmt.Errorf("--pip-cache-max-size: %w", err)
 	}
 	return nil
 }
 
 // sandboxOptions reads the flags of addSandboxFlags into o.
-func sandboxOptions(fs *pflag.FlagSet, v *viper.Viper, o *buildopts.Options) error {
+func sandboxOptions(fs *pflag.FlagSet, v *viper.Viper, o *options.Options) error {
 	var err error
-	if o.Injections, err = buildopts.ParseInjections(list(fs, v, "inject")); err != nil {
+	if o.Injections, err = options.ParseInjections(list(fs, v, "inject")); err != nil {
 		return err
 	}
-	if o.Volumes, err = buildopts.ParseVolumes(list(fs, v, "volume")); err != nil {
+	if o.Volumes, err = options.ParseVolumes(list(fs, v, "volume")); err != nil {
 		return err
 	}
-	if o.Network, err = buildopts.ParseNetwork(v.GetString("network")); err != nil {
+	if o.Network, err = options.ParseNetwork(v.GetString("network")); err != nil {
 		return err
 	}
-	if o.CapDrop, err = buildopts.ParseCapDrop(list(fs, v, "cap-drop")); err != nil {
+	if o.CapDrop, err = options.ParseCapDrop(list(fs, v, "cap-drop")); err != nil {
 		return err
 	}
-	if o.AddHosts, err = buildopts.ParseAddHosts(list(fs, v, "add-host")); err != nil {
+	if o.AddHosts, err = options.ParseAddHosts(list(fs, v, "add-host")); err != nil {
 		return err
 	}
 	o.CallbackURL = v.GetString("callback-url")
@@ -68,7 +68,7 @@ func sandboxOptions(fs *pflag.FlagSet, v *viper.Viper, o *buildopts.Options) err
 }
 
 // checkAuthFile refuses a --dockercfg-path that cannot be used.
-func checkAuthFile(o buildopts.Options) error {
+func checkAuthFile(o options.Options) error {
 	if o.DockerCfgPath == "" {
 		return nil
 	}
@@ -77,7 +77,7 @@ func checkAuthFile(o buildopts.Options) error {
 
 // sendCallback reports the build's result to --callback-url, if set. Its
 // failure is a warning: the build's own result stands (as in s2i).
-func (a *app) sendCallback(ctx context.Context, o buildopts.Options, res build.Result, buildErr error) {
+func (a *app) sendCallback(ctx context.Context, o options.Options, res imagebuild.Result, buildErr error) {
 	if o.CallbackURL == "" {
 		return
 	}

@@ -12,9 +12,9 @@ import (
 
 	"go.podman.io/storage/pkg/reexec"
 
-	"github.com/pys2i/pys2i/exitcode"
-	"github.com/pys2i/pys2i/images"
-	"github.com/pys2i/pys2i/sandbox"
+	"github.com/pys2i/pys2i/imagebuild/images"
+	"github.com/pys2i/pys2i/imagebuild/sandbox"
+	"github.com/pys2i/pys2i/internal/exitcode"
 )
 
 // version is set at link time: -ldflags '-X main.version=v1.2.3'.

@@ -14,19 +14,19 @@ import (
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/pys2i/pys2i/assembleuser"
-	"github.com/pys2i/pys2i/buildopts"
-	"github.com/pys2i/pys2i/exitcode"
-	"github.com/pys2i/pys2i/source"
+	"github.com/pys2i/pys2i/imagebuild/assembleuser"
+	"github.com/pys2i/pys2i/imagebuild/options"
+	"github.com/pys2i/pys2i/imagebuild/source"
+	"github.com/pys2i/pys2i/internal/exitcode"
 )
 
-func defaults() buildopts.Options {
-	return buildopts.Options{
+func defaults() options.Options {
+	return options.Options{
 		Source: "src", Builder: "builder",
 		Exclude:         regexp.MustCompile(source.DefaultExclude),
 		ImageScriptsURL: "image:///usr/libexec/s2i",
-		PullPolicy:      buildopts.PullIfNotPresent, IncrementalPullPolicy: buildopts.PullIfNotPresent, RuntimePullPolicy: buildopts.PullIfNotPresent,
-		TLSVerify: true, Network: buildopts.NetworkHost,
+		PullPolicy:      options.PullIfNotPresent, IncrementalPullPolicy: options.PullIfNotPresent, RuntimePullPolicy: options.PullIfNotPresent,
+		TLSVerify: true, Network: options.NetworkHost,
 		PipCacheMaxAge: 30 * 24 * time.Hour, PipCacheMaxSize: 10 << 30,
 	}
 }
@@ -45,11 +45,11 @@ func TestBuildOptions(t *testing.T) {
 		args    []string
 		env     map[string]string
 		config  string // written to $XDG_CONFIG_HOME/pys2i/config.yaml, or to $CFG in args
-		want    func(*buildopts.Options)
+		want    func(*options.Options)
 		wantErr string
 		code    int
 	}{
-		{name: "defaults", args: []string{"build", "src", "builder"}, want: func(*buildopts.Options) {}},
+		{name: "defaults", args: []string{"build", "src", "builder"}, want: func(*options.Options) {}},
 		{
 			name: "s2i flags",
 			args: []string{"build", "src", "builder", "localhost/app:1",
@@ -57,11 +57,11 @@ func TestBuildOptions(t *testing.T) {
 				"-s", "image:///opt/s2i", "-d", "/opt/dest", "--assemble-user", "1002", "-u", "1-", "-p", "never",
 				"--tls-verify=false", "--incremental", "--incremental-from", "localhost/app:0", "--rm",
 				"-n", "App", "--description", "Desc", "-q", "--loglevel", "3", "--ignore-submodules", "-c", "--keep-symlinks"},
-			want: func(o *buildopts.Options) {
+			want: func(o *options.Options) {
 				o.Tag, o.Ref, o.ContextDir, o.Exclude = "localhost/app:1", "main", "web", nil
 				o.Env, o.EnvFiles = []string{"A=1", "B=x,y=z"}, []string{"env1", "env2"}
 				o.ScriptsURL, o.Destination, o.AssembleUser = "image:///opt/s2i", "/opt/dest", "1002"
-				o.AllowedUIDs, o.PullPolicy, o.TLSVerify = ranges("1-"), buildopts.PullNever, false
+				o.AllowedUIDs, o.PullPolicy, o.TLSVerify = ranges("1-"), options.PullNever, false
 				o.Incremental, o.IncrementalFrom, o.RemovePrevious = true, "localhost/app:0", true
 				o.AppName, o.Description, o.Quiet, o.LogLevel, o.IgnoreSubmodules = "App", "Desc", true, 3, true
 			},
@@ -69,9 +69,9 @@ func TestBuildOptions(t *testing.T) {
 		{
 			name: "runtime image and artifacts",
 			args: []string{"build", "src", "builder", "--runtime-image", "localhost/min", "-a", "/opt/app-root:app;/etc/x", "--runtime-pull-policy", "always"},
-			want: func(o *buildopts.Options) {
-				o.RuntimeImage, o.RuntimePullPolicy = "localhost/min", buildopts.PullAlways
-				o.RuntimeArtifacts = []buildopts.Artifact{{Source: "/opt/app-root", Destination: "app"}, {Source: "/etc/x"}}
+			want: func(o *options.Options) {
+				o.RuntimeImage, o.RuntimePullPolicy = "localhost/min", options.PullAlways
+				o.RuntimeArtifacts = []options.Artifact{{Source: "/opt/app-root", Destination: "app"}, {Source: "/etc/x"}}
 			},
 		},
 		{
@@ -79,11 +79,11 @@ func TestBuildOptions(t *testing.T) {
 			args: []string{"build", "src", "builder", "-i", "/etc/secret:/tmp;conf:", "--inject", "/x:/y",
 				"-v", "/srv/cache:/cache:ro", "--volume", "/a:/b", "--network", "none", "--cap-drop", "net_raw,chown", "--cap-drop", "SYS_ADMIN",
 				"--add-host", "index.test:127.0.0.1", "--add-host", "v6:::1", "--callback-url", "http://u:p@127.0.0.1:9/cb", "--dockercfg-path", "/auth.json"},
-			want: func(o *buildopts.Options) {
-				o.Injections = []buildopts.Injection{{Source: "/etc/secret", Destination: "/tmp"}, {Source: "conf"}, {Source: "/x", Destination: "/y"}}
-				o.Volumes = []buildopts.Volume{{Source: "/srv/cache", Target: "/cache", ReadOnly: true}, {Source: "/a", Target: "/b"}}
-				o.Network, o.CapDrop = buildopts.NetworkNone, []string{"CAP_NET_RAW", "CAP_CHOWN", "CAP_SYS_ADMIN"}
-				o.AddHosts = []buildopts.HostEntry{{Name: "index.test", IP: "127.0.0.1"}, {Name: "v6", IP: "::1"}}
+			want: func(o *options.Options) {
+				o.Injections = []options.Injection{{Source: "/etc/secret", Destination: "/tmp"}, {Source: "conf"}, {Source: "/x", Destination: "/y"}}
+				o.Volumes = []options.Volume{{Source: "/srv/cache", Target: "/cache", ReadOnly: true}, {Source: "/a", Target: "/b"}}
+				o.Network, o.CapDrop = options.NetworkNone, []string{"CAP_NET_RAW", "CAP_CHOWN", "CAP_SYS_ADMIN"}
+				o.AddHosts = []options.HostEntry{{Name: "index.test", IP: "127.0.0.1"}, {Name: "v6", IP: "::1"}}
 				o.CallbackURL, o.DockerCfgPath = "http://u:p@127.0.0.1:9/cb", "/auth.json"
 			},
 		},
@@ -92,32 +92,32 @@ func TestBuildOptions(t *testing.T) {
 			args:   []string{"build", "src", "builder"},
 			env:    map[string]string{"PYS2I_CAP_DROP": "ALL", "PYS2I_NETWORK": "none", "PYS2I_ADD_HOST": "a:1.2.3.4 b:5.6.7.8"},
 			config: "volume: [/srv/c:/c]\ninject: [\"/s:/t\"]\n",
-			want: func(o *buildopts.Options) {
-				o.CapDrop, o.Network = []string{"ALL"}, buildopts.NetworkNone
-				o.AddHosts = []buildopts.HostEntry{{Name: "a", IP: "1.2.3.4"}, {Name: "b", IP: "5.6.7.8"}}
-				o.Volumes = []buildopts.Volume{{Source: "/srv/c", Target: "/c"}}
-				o.Injections = []buildopts.Injection{{Source: "/s", Destination: "/t"}}
+			want: func(o *options.Options) {
+				o.CapDrop, o.Network = []string{"ALL"}, options.NetworkNone
+				o.AddHosts = []options.HostEntry{{Name: "a", IP: "1.2.3.4"}, {Name: "b", IP: "5.6.7.8"}}
+				o.Volumes = []options.Volume{{Source: "/srv/c", Target: "/c"}}
+				o.Injections = []options.Injection{{Source: "/s", Destination: "/t"}}
 			},
 		},
 		{
 			name: "URL fragment dropped as s2i does",
 			args: []string{"build", "https://example.com/app.git#dev", "builder"},
-			want: func(o *buildopts.Options) { o.Source = "https://example.com/app.git" },
+			want: func(o *options.Options) { o.Source = "https://example.com/app.git" },
 		},
 		{
 			name: "environment variables",
 			args: []string{"build", "src", "builder"},
 			env:  map[string]string{"PYS2I_PULL_POLICY": "always", "PYS2I_TLS_VERIFY": "false", "PYS2I_ENV": "A=1 B=2", "PYS2I_CONTEXT_DIR": "web", "PYS2I_LOGLEVEL": "2"},
-			want: func(o *buildopts.Options) {
-				o.PullPolicy, o.TLSVerify, o.Env, o.ContextDir, o.LogLevel = buildopts.PullAlways, false, []string{"A=1", "B=2"}, "web", 2
+			want: func(o *options.Options) {
+				o.PullPolicy, o.TLSVerify, o.Env, o.ContextDir, o.LogLevel = options.PullAlways, false, []string{"A=1", "B=2"}, "web", 2
 			},
 		},
 		{
 			name:   "default config file",
 			args:   []string{"build", "src", "builder", "app"},
 			config: "pull-policy: never\nenv:\n  - A=hello world\n  - B=2\nallowed-uids: \"1000-2000\"\nincremental: true\nloglevel: 1\n",
-			want: func(o *buildopts.Options) {
-				o.Tag, o.PullPolicy, o.Env, o.AllowedUIDs, o.Incremental, o.LogLevel = "app", buildopts.PullNever, []string{"A=hello world", "B=2"}, ranges("1000-2000"), true, 1
+			want: func(o *options.Options) {
+				o.Tag, o.PullPolicy, o.Env, o.AllowedUIDs, o.Incremental, o.LogLevel = "app", options.PullNever, []string{"A=hello world", "B=2"}, ranges("1000-2000"), true, 1
 			},
 		},
 		{
@@ -137,8 +137,8 @@ func TestBuildOptions(t *testing.T) {
 			args:   []string{"build", "--config", "$CFG", "src", "builder", "-p", "always", "-e", "A=flag"},
 			env:    map[string]string{"PYS2I_PULL_POLICY": "never", "PYS2I_DESTINATION": "/from/env"},
 			config: "pull-policy: if-not-present\ndestination: /from/file\ndescription: from file\nenv: [A=file]\n",
-			want: func(o *buildopts.Options) {
-				o.PullPolicy, o.Destination, o.Description, o.Env = buildopts.PullAlways, "/from/env", "from file", []string{"A=flag"}
+			want: func(o *options.Options) {
+				o.PullPolicy, o.Destination, o.Description, o.Env = options.PullAlways, "/from/env", "from file", []string{"A=flag"}
 			},
 		},
 		{name: "missing explicit config", args: []string{"build", "--config", "/nonexistent.yaml", "src", "builder"}, wantErr: "config file: stat /nonexistent.yaml", code: 1},
@@ -155,7 +155,7 @@ func TestBuildOptions(t *testing.T) {
 		{name: "bad artifact", args: []string{"build", "src", "builder", "--runtime-image", "rt", "-a", "rel"}, wantErr: "absolute", code: 1},
 		{name: "dockerfile with runtime image", args: []string{"build", "src", "builder", "--as-dockerfile", "x/", "--runtime-image", "rt"}, wantErr: "--runtime-image cannot be used with --as-dockerfile", code: 1},
 		{name: "incremental with runtime image", args: []string{"build", "src", "builder", "t", "--incremental", "--runtime-image", "rt"},
-			want: func(o *buildopts.Options) { o.Tag, o.Incremental, o.RuntimeImage = "t", true, "rt" }},
+			want: func(o *options.Options) { o.Tag, o.Incremental, o.RuntimeImage = "t", true, "rt" }},
 		{name: "bad inject", args: []string{"build", "src", "builder", "--inject", "/a*b:/c"}, wantErr: "invalid --inject", code: 1},
 		{name: "bad volume", args: []string{"build", "src", "builder", "-v", "cache:/cache"}, wantErr: "invalid --volume", code: 1},
 		{name: "bad network", args: []string{"build", "src", "builder", "--network", "bridge"}, wantErr: `invalid --network "bridge"`, code: 1},
@@ -167,7 +167,7 @@ func TestBuildOptions(t *testing.T) {
 			name: "pip cache bounds",
 			args: []string{"build", "src", "builder", "--pip-cache-max-age", "7d"},
 			env:  map[string]string{"PYS2I_PIP_CACHE_MAX_SIZE": "512M"},
-			want: func(o *buildopts.Options) { o.PipCacheMaxAge, o.PipCacheMaxSize = 7*24*time.Hour, 512<<20 },
+			want: func(o *options.Options) { o.PipCacheMaxAge, o.PipCacheMaxSize = 7*24*time.Hour, 512<<20 },
 		},
 		{name: "bad pip cache age", args: []string{"build", "src", "builder", "--pip-cache-max-age", "a month"}, wantErr: `--pip-cache-max-age: invalid age "a month"`, code: 1},
 		{name: "bad pip cache size in env", args: []string{"build", "src", "builder"}, env: map[string]string{"PYS2I_PIP_CACHE_MAX_SIZE": "lots"}, wantErr: `--pip-cache-max-size: invalid size "lots"`, code: 1},
@@ -352,10 +352,10 @@ func TestVersion(t *testing.T) {
 
 // executeBuild runs the command line with a build that only records its
 // options: nil when the build did not run. It returns stderr too.
-func executeBuild(args ...string) (*buildopts.Options, string, error) {
-	var got *buildopts.Options
+func executeBuild(args ...string) (*options.Options, string, error) {
+	var got *options.Options
 	var stdout, stderr bytes.Buffer
-	a := &app{stdout: &stdout, stderr: &stderr, build: func(_ context.Context, o buildopts.Options) error {
+	a := &app{stdout: &stdout, stderr: &stderr, build: func(_ context.Context, o options.Options) error {
 		got = &o
 		return nil
 	}}

@@ -7,8 +7,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/pys2i/pys2i/redact"
-	"github.com/pys2i/pys2i/s2iconfig"
+	"github.com/pys2i/pys2i/imagebuild/options/s2iconfig"
+	"github.com/pys2i/pys2i/internal/redact"
 )
 
 // useConfig reports whether --use-config (or PYS2I_USE_CONFIG, or the

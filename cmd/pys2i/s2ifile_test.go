@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pys2i/pys2i/buildopts"
-	"github.com/pys2i/pys2i/s2iconfig"
+	"github.com/pys2i/pys2i/imagebuild/options"
+	"github.com/pys2i/pys2i/imagebuild/options/s2iconfig"
 )
 
 func TestUseConfig(t *testing.T) {
@@ -28,7 +28,7 @@ func TestUseConfig(t *testing.T) {
 		t.Errorf("arguments from the file: %q %q %q", o.Source, o.Builder, o.Tag)
 	}
 	// The command line beats the file (-p, and -e replaces the saved env).
-	if o.PullPolicy != buildopts.PullAlways || o.Description != "from file" || !reflect.DeepEqual(o.Env, []string{"PIP_INDEX_URL=http://u:s3cret@index/simple"}) {
+	if o.PullPolicy != options.PullAlways || o.Description != "from file" || !reflect.DeepEqual(o.Env, []string{"PIP_INDEX_URL=http://u:s3cret@index/simple"}) {
 		t.Errorf("flags: pull %q, description %q, env %q", o.PullPolicy, o.Description, o.Env)
 	}
 	if !strings.Contains(stderr, "flag --run is not a pys2i build flag: ignored") || !strings.Contains(stderr, "--env not saved") || strings.Contains(stderr, "s3cret") {
@@ -52,7 +52,7 @@ func TestUseConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Source != "other-src" || o.Builder != "localhost/other" || o.Tag != "" || !reflect.DeepEqual(o.Env, []string{"A=1", "B=x,y"}) || o.Network != buildopts.NetworkNone {
+	if o.Source != "other-src" || o.Builder != "localhost/other" || o.Tag != "" || !reflect.DeepEqual(o.Env, []string{"A=1", "B=x,y"}) || o.Network != options.NetworkNone {
 		t.Errorf("second run: %+v", o)
 	}
 

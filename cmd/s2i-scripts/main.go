@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/pys2i/pys2i/buildpaths"
+	"github.com/pys2i/pys2i/assemble/buildpaths"
 )
 
 // commands maps each program name to its entry point; each returns the exit status.

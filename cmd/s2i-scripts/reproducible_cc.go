@@ -5,8 +5,8 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/pys2i/pys2i/buildpaths"
-	"github.com/pys2i/pys2i/execpath"
+	"github.com/pys2i/pys2i/assemble/buildpaths"
+	"github.com/pys2i/pys2i/internal/execpath"
 )
 
 // reproducibleCCMain is "s2i-scripts reproducible-cc COMPILER ARGS...",

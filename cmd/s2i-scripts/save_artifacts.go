@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/pys2i/pys2i/artifacts"
 	"github.com/pys2i/pys2i/assemble"
+	"github.com/pys2i/pys2i/assemble/artifacts"
 )
 
 // saveArtifactsMain is /usr/libexec/s2i/save-artifacts: the dependency

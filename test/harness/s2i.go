@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/pys2i/pys2i/sandbox"
+	"github.com/pys2i/pys2i/imagebuild/sandbox"
 )
 
 // The upstream builder images' layout (sclorg python-312, see

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pys2i/pys2i/sandbox"
+	"github.com/pys2i/pys2i/imagebuild/sandbox"
 	"github.com/pys2i/pys2i/test/world"
 )
 

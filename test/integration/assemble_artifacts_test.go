@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pys2i/pys2i/sandbox"
+	"github.com/pys2i/pys2i/imagebuild/sandbox"
 	"github.com/pys2i/pys2i/test/harness"
 )
 

@@ -245,7 +245,7 @@ func TestBuildReuseSourceOnly(t *testing.T) {
 	}
 }
 
-// reuseCacheDir is the host pip cache pys2i keeps for tag (build/cache.go).
+// reuseCacheDir is the host pip cache pys2i keeps for tag (imagebuild/cache.go).
 func reuseCacheDir(t *testing.T, tag string) string {
 	sum := sha256.Sum256([]byte(tag))
 	return filepath.Join(filepath.Dir(buildGraphRoot(t)), "pys2i-cache", "pip", hex.EncodeToString(sum[:8]))

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pys2i/pys2i/sandbox"
+	"github.com/pys2i/pys2i/imagebuild/sandbox"
 )
 
 // fix-permissions as installed in the builder image (/usr/bin/fix-permissions),

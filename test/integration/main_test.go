@@ -18,7 +18,7 @@ import (
 
 	"go.podman.io/storage/pkg/reexec"
 
-	"github.com/pys2i/pys2i/sandbox"
+	"github.com/pys2i/pys2i/imagebuild/sandbox"
 	"github.com/pys2i/pys2i/test/harness"
 )
 

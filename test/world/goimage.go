@@ -11,7 +11,7 @@ import (
 
 	imgspecv1 "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/pys2i/pys2i/layer"
+	"github.com/pys2i/pys2i/imagebuild/layer"
 )
 
 // goToolchain is the host's Go, which the Go image carries: no registry

@@ -17,7 +17,7 @@ import (
 	"go.podman.io/image/v5/tarball"
 	"go.podman.io/image/v5/types"
 
-	"github.com/pys2i/pys2i/layer"
+	"github.com/pys2i/pys2i/imagebuild/layer"
 )
 
 // imageSpec describes one OCI image to write from layer tarballs.

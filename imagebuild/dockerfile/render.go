@@ -1,0 +1,144 @@
+// Package dockerfile implements --as-dockerfile: it writes a Containerfile
+// and its build context (upload/src, upload/scripts) as s2i's dockerfile
+// strategy does, so that podman or buildah can build the application image.
+// Unlike s2i's, the output is reproducible: labels are sorted.
+package dockerfile
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/pys2i/pys2i/imagebuild/options/buildenv"
+)
+
+// Spec is what the Containerfile says.
+type Spec struct {
+	Builder string            // FROM
+	Labels  map[string]string // LABEL, written sorted
+	Env     buildenv.Env      // ENV, in order
+	// Args are variables whose values hold URL credentials: declared as
+	// ARG (no default) for assemble's RUN, so their values come from
+	// --build-arg and are never written to the Containerfile or the image
+	// config.
+	Args        []string
+	User        string // the assemble user; no USER line for "root"
+	Destination string // where upload/ goes: DEST/src, DEST/scripts
+	// UploadScripts says upload/scripts holds override scripts to COPY.
+	UploadScripts bool
+	// Assemble and Run are the scripts' paths in the image;
+	// AssembleExternal and RunExternal say they come from upload/scripts.
+	Assemble, Run                 string
+	AssembleExternal, RunExternal bool
+	// Incremental adds s2i's "cached" stage: save-artifacts of the previous
+	// image (From) restored into DEST/artifacts before assemble.
+	Incremental *Incremental
+}
+
+// Incremental is the previous image and its save-artifacts script.
+type Incremental struct {
+	From                  string
+	SaveArtifacts         string // path in the image
+	SaveArtifactsExternal bool   // from upload/scripts/save-artifacts
+}
+
+// artifactsTar is fixed at /tmp in s2i, whatever the destination.
+const artifactsTar = "/tmp/artifacts.tar"
+
+// Render returns the Containerfile, in s2i's fixed form.
+func Render(s Spec) []byte {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	// --chown takes the uid alone: "1001:0" as a user would make "1001:0:0".
+	uid, _, _ := strings.Cut(s.User, ":")
+	user := sanitize(uid)
+	scriptsDest := sanitize(path.Join(s.Destination, "scripts"))
+	if inc := s.Incremental; inc != nil {
+		w("FROM %s as cached\n", inc.From)
+		if inc.SaveArtifactsExternal {
+			w("# Copying in override save-artifacts script\n")
+			w("COPY --chown=%s:0 upload/scripts/save-artifacts %s\n", user, sanitize(inc.SaveArtifacts))
+		} else {
+			w("# Save-artifacts script sourced from builder image based on user input or image metadata.\n")
+		}
+		if s.User != "" && s.User != "root" {
+			w("USER %s\n", sanitize(s.User))
+		}
+		w("RUN if [ -s %[1]s ]; then %[1]s > %[2]s; else touch %[2]s; fi\n", sanitize(inc.SaveArtifacts), artifactsTar)
+	}
+	w("FROM %s\n", s.Builder)
+	if len(s.Labels) > 0 {
+		keys := make([]string, 0, len(s.Labels))
+		for k := range s.Labels {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for i, k := range keys {
+			if i == 0 {
+				w("LABEL ")
+			} else {
+				w(" \\\n      ")
+			}
+			w("%q=%q", k, s.Labels[k])
+		}
+		w("\n")
+	}
+	// s2i writes this line even with no variables (then it is empty).
+	for i, v := range s.Env {
+		if i == 0 {
+			w("ENV ")
+		} else {
+			w(" \\\n    ")
+		}
+		w("%s=\"%s\"", v.Name, escapeEnv(v.Value))
+	}
+	w("\n")
+	for _, a := range s.Args {
+		w("# %s holds credentials: pass it with --build-arg %s=... (and, with podman or buildah, --omit-history: they record a RUN's build arguments in the image history)\n", a, a)
+		w("ARG %s\n", a)
+	}
+	if s.Incremental != nil {
+		w("COPY --chown=%[1]s:0 --from=cached %[2]s %[2]s\n", user, artifactsTar)
+	}
+	if s.UploadScripts {
+		w("# Copying in override assemble/run scripts\n")
+		w("COPY --chown=%s:0 upload/scripts %s\n", user, scriptsDest)
+	}
+	w("# Copying in source code\n")
+	w("COPY --chown=%s:0 upload/src %s\n", user, sanitize(path.Join(s.Destination, "src")))
+	if s.User != "" && s.User != "root" {
+		w("USER %s\n", sanitize(s.User))
+	}
+	if s.Incremental != nil {
+		w("# Extract artifact content\n")
+		w("RUN if [ -s %[1]s ]; then mkdir -p %[2]s; tar -xf %[1]s -C %[2]s; fi && \\\n", artifactsTar, sanitize(path.Join(s.Destination, "artifacts")))
+		w("    rm %s\n", artifactsTar)
+	}
+	if !s.AssembleExternal {
+		w("# Assemble script sourced from builder image based on user input or image metadata.\n")
+		w("# If this file does not exist in the image, the build will fail.\n")
+	}
+	w("RUN %s\n", sanitize(s.Assemble))
+	if !s.RunExternal {
+		w("# Run script sourced from builder image based on user input or image metadata.\n")
+		w("# If this file does not exist in the image, the build will fail.\n")
+	}
+	w("CMD %s\n", sanitize(s.Run))
+	return []byte(b.String())
+}
+
+// sanitize keeps a value on one line, as s2i's does.
+func sanitize(s string) string { return strings.ReplaceAll(s, "\n", `\n`) }
+
+// escapeEnv escapes $, " and \ so an ENV value is taken literally.
+func escapeEnv(v string) string {
+	var b strings.Builder
+	for _, r := range v {
+		if strings.ContainsRune(`$"\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,235 @@
+// Package options holds the options of "pys2i build" and their checks: the
+// argument validation and early exits of s2i build (a bad tag, conflicting
+// flags, bad values), as pure functions, so the command only fills Options.
+package options
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.podman.io/image/v5/docker/reference"
+
+	"github.com/pys2i/pys2i/imagebuild/assembleuser"
+	"github.com/pys2i/pys2i/imagebuild/options/buildenv"
+	"github.com/pys2i/pys2i/imagebuild/source"
+	"github.com/pys2i/pys2i/internal/redact"
+)
+
+// PullPolicy says when an image is pulled.
+type PullPolicy string
+
+const (
+	PullAlways       PullPolicy = "always"
+	PullNever        PullPolicy = "never"
+	PullIfNotPresent PullPolicy = "if-not-present"
+)
+
+// ParsePullPolicy accepts s2i's three values.
+func ParsePullPolicy(s string) (PullPolicy, error) {
+	switch p := PullPolicy(s); p {
+	case PullAlways, PullNever, PullIfNotPresent:
+		return p, nil
+	}
+	return "", fmt.Errorf("invalid pull policy %q: want always, never or if-not-present", s)
+}
+
+// Artifact is one --runtime-artifact: a path in the builder copied to a
+// directory relative to the runtime image's WORKDIR.
+type Artifact struct {
+	Source, Destination string
+}
+
+// ParseArtifacts parses s2i's VolumeList: "src[:dst]" values, each of which
+// may hold several separated by ';'. src must be absolute; dst relative,
+// not leaving WORKDIR.
+func ParseArtifacts(values []string) ([]Artifact, error) {
+	var out []Artifact
+	for _, item := range splitItems(values) {
+		src, dst, _ := strings.Cut(item, ":")
+		if !path.IsAbs(src) {
+			return nil, fmt.Errorf("invalid --runtime-artifact %q: the source must be an absolute path", item)
+		}
+		if path.IsAbs(dst) {
+			return nil, fmt.Errorf("invalid --runtime-artifact %q: the destination must be a relative path", item)
+		}
+		if c := path.Clean(dst); dst != "" && (c == ".." || strings.HasPrefix(c, "../")) {
+			return nil, fmt.Errorf("invalid --runtime-artifact %q: the destination must not start with ..", item)
+		}
+		out = append(out, Artifact{Source: src, Destination: dst})
+	}
+	return out, nil
+}
+
+// splitItems is the items of repeated flag values that may each hold
+// several separated by ';', trimmed, empty ones dropped.
+func splitItems(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, item := range strings.Split(v, ";") {
+			if item = strings.TrimSpace(item); item != "" {
+				out = append(out, item)
+			}
+		}
+	}
+	return out
+}
+
+// Options are everything "pys2i build" was asked to do.
+type Options struct {
+	Source, Builder, Tag string
+
+	Ref, ContextDir  string
+	Exclude          *regexp.Regexp // nil: exclude nothing
+	IgnoreSubmodules bool
+
+	Env      []string // -e NAME=VALUE
+	EnvFiles []string // -E
+
+	ScriptsURL, ImageScriptsURL, Destination string
+	AssembleUser, AssembleRuntimeUser        string
+	AllowedUIDs                              assembleuser.Ranges
+
+	PullPolicy, IncrementalPullPolicy, RuntimePullPolicy PullPolicy
+	TLSVerify                                            bool
+
+	Incremental     bool
+	IncrementalFrom string
+	RemovePrevious  bool // --rm
+
+	RuntimeImage     string
+	RuntimeArtifacts []Artifact
+
+	AsDockerfile string
+
+	AppName, Description string
+	Quiet                bool
+	LogLevel             int
+
+	// Sandbox and integration flags (flags.go).
+	Injections    []Injection // --inject
+	Volumes       []Volume    // --volume
+	Network       Network     // --network; "" is host
+	CapDrop       []string    // --cap-drop, canonical names or ALL
+	AddHosts      []HostEntry // --add-host
+	CallbackURL   string      // --callback-url
+	DockerCfgPath string      // --dockercfg-path: the registry auth file
+
+	// Bounds of the per-TAG pip caches, 0 for none: caches unused for
+	// longer are removed, then the oldest while the total is larger.
+	PipCacheMaxAge  time.Duration // --pip-cache-max-age
+	PipCacheMaxSize int64         // --pip-cache-max-size, bytes
+}
+
+// knownTransports are containers/image transport names: "NAME:rest" is a
+// reference in that transport, anything else a registry name.
+var knownTransports = map[string]bool{
+	"docker": true, "oci": true, "oci-archive": true, "docker-archive": true,
+	"containers-storage": true, "dir": true, "docker-daemon": true, "sif": true, "tarball": true,
+}
+
+// CheckImageRef checks an image reference: "transport:rest" for a known
+// transport (docker://NAME is checked as a registry name), else a registry
+// name as podman takes it (localhost/app:1, quay.io/x/y@sha256:...).
+func CheckImageRef(ref string) error {
+	if t, rest, ok := strings.Cut(ref, ":"); ok && knownTransports[t] {
+		if t != "docker" {
+			if rest == "" {
+				return fmt.Errorf("invalid reference %q: nothing after %s:", ref, t)
+			}
+			return nil // the transport parses it when used
+		}
+		ref = strings.TrimPrefix(rest, "//")
+	}
+	if _, err := reference.ParseNormalizedNamed(ref); err != nil {
+		return fmt.Errorf("invalid reference %q: %w", ref, err)
+	}
+	return nil
+}
+
+// Validate makes s2i's early checks; every failure is a clear error (s2i
+// printed most of them and exited 0; pys2i exits non-zero).
+func (o Options) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if o.Source == "" {
+		add("the SOURCE argument is empty")
+	}
+	if o.Builder == "" {
+		add("the BUILDER argument is empty")
+	} else if err := CheckImageRef(o.Builder); err != nil {
+		add("invalid BUILDER: %v", err)
+	}
+	if o.Tag != "" {
+		if err := CheckImageRef(o.Tag); err != nil {
+			add("invalid TAG: %v", err)
+		}
+	}
+	if o.AsDockerfile != "" && o.RuntimeImage != "" {
+		add("--runtime-image cannot be used with --as-dockerfile")
+	}
+	if o.IncrementalFrom != "" && !o.Incremental {
+		add("--incremental-from needs --incremental")
+	}
+	if o.Incremental && o.Tag == "" && o.IncrementalFrom == "" {
+		add("an incremental build needs a TAG or --incremental-from: the image to take artifacts from")
+	}
+	for _, ref := range []struct{ flag, v string }{{"--runtime-image", o.RuntimeImage}, {"--incremental-from", o.IncrementalFrom}} {
+		if ref.v != "" {
+			if err := CheckImageRef(ref.v); err != nil {
+				add("invalid %s: %v", ref.flag, err)
+			}
+		}
+	}
+	if _, err := source.CleanContextDir(o.ContextDir); err != nil {
+		errs = append(errs, err)
+	}
+	if o.Ref != "" && strings.HasPrefix(o.Ref, "-") {
+		add("invalid --ref %q: a ref cannot start with '-'", o.Ref)
+	}
+	if _, _, err := buildenv.ParseFlags(o.Env); err != nil {
+		errs = append(errs, err)
+	}
+	for _, u := range []struct{ flag, v string }{{"--scripts-url", o.ScriptsURL}, {"--image-scripts-url", o.ImageScriptsURL}} {
+		if err := checkScriptsURL(u.v); err != nil {
+			add("invalid %s: %v", u.flag, err)
+		}
+	}
+	if o.Destination != "" && !path.IsAbs(o.Destination) {
+		add("invalid --destination %q: it must be an absolute path", o.Destination)
+	}
+	if err := CheckCallbackURL(o.CallbackURL); err != nil {
+		errs = append(errs, err)
+	}
+	if o.AsDockerfile != "" && (len(o.Volumes) > 0 || o.Network == NetworkNone || len(o.CapDrop) > 0 || len(o.AddHosts) > 0) {
+		add("--volume, --network, --cap-drop and --add-host cannot be used with --as-dockerfile: they apply to pys2i's own sandbox")
+	}
+	if o.AsDockerfile != "" && len(o.Injections) > 0 {
+		add("--inject with --as-dockerfile is not supported")
+	}
+	if o.LogLevel < 0 || o.LogLevel > 5 {
+		add("invalid --loglevel %d: want 0 to 5", o.LogLevel)
+	}
+	return errors.Join(errs...)
+}
+
+// checkScriptsURL accepts the schemes pys2i can use: image:// and file://.
+func checkScriptsURL(u string) error {
+	if u == "" {
+		return nil
+	}
+	scheme, _, ok := strings.Cut(u, "://")
+	switch {
+	case !ok:
+		return fmt.Errorf("%q has no scheme: use image:///DIR (in the builder) or file://DIR (on this machine)", redact.URL(u))
+	case scheme == "image" || scheme == "file":
+		return nil
+	case scheme == "http" || scheme == "https":
+		return fmt.Errorf("%s: downloading scripts over %s is not supported; download them and use file://DIR", redact.URL(u), scheme)
+	default:
+		return fmt.Errorf("%s: unsupported scheme %q: use image:// or file://", redact.URL(u), scheme)
+	}
+}
