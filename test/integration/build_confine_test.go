@@ -56,6 +56,7 @@ exec /usr/libexec/s2i/assemble
 // it: a venv, pip install from the index, and the image serves with
 // gunicorn. (TestBuildRuntimeImageModWSGI compiles mod_wsgi in it.)
 func TestBuildConfinement(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	src := buildFlaskApp(t, "confined", map[string]string{".s2i/bin/assemble": buildConfineAssemble})
 	tag := "localhost/pys2i-test/build-confine:latest"

@@ -22,6 +22,7 @@ func buildOnBuildBuilder(t *testing.T, name string, onBuild ...string) string {
 // anything runs; one inside passes; without ranges they are not checked.
 // Either way pys2i warns that it does not run ONBUILD triggers.
 func TestBuildOnBuildUser(t *testing.T) {
+	buildIsolate(t)
 	root := buildOnBuildBuilder(t, "localhost/pys2i-test/build-onbuild-root:latest", "USER root", "RUN true")
 	numeric := buildOnBuildBuilder(t, "localhost/pys2i-test/build-onbuild-1001:latest", "USER 1001")
 	src := buildQuickSource(t)

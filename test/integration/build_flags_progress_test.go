@@ -14,12 +14,13 @@ import (
 // bars (terminal control sequences) when stderr is a terminal, plain
 // "Copying blob" lines without a single escape sequence otherwise.
 func TestBuildProgressOutput(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	src := buildQuickSource(t)
 	remote := w.Registry.URL + "/pys2i-test/build-builder:latest"
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if _, err := world.Podman(ctx, w.Conf, "push", "--tls-verify=false", builder, "docker://"+remote); err != nil {
+	if _, err := world.Podman(ctx, buildConf(t), "push", "--tls-verify=false", builder, "docker://"+remote); err != nil {
 		t.Fatal(err)
 	}
 	buildRmi(t, remote)

@@ -139,6 +139,7 @@ func buildLayerNames(t *testing.T, id string) []string {
 // saying so, and then the store, the mount table and the dead process's
 // TMPDIR are as before.
 func TestBuildSweepsStaleContainer(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	const marker = "3141"
 	src := buildFlaskApp(t, "never", map[string]string{
@@ -171,6 +172,7 @@ func TestBuildSweepsStaleContainer(t *testing.T) {
 // it leaves that layer, mounted, and its temp dir; the next build sweeps
 // them as it sweeps containers.
 func TestBuildSweepsStaleLayer(t *testing.T) {
+	buildIsolate(t)
 	builder := imagesVariants["minimal"]
 	tag := "localhost/pys2i-test/build-killed-reuse:latest"
 	reuseFresh(t, tag)
@@ -215,6 +217,7 @@ func TestBuildSweepsStaleLayer(t *testing.T) {
 // named as the build: killed with SIGKILL there, pys2i leaves it and the
 // build container, both mounted; the next build sweeps both.
 func TestBuildSweepsStaleArtifactsContainer(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	const marker = "1618"
 	// Its stdout is the artifacts tar: "started" goes to stderr.
@@ -234,6 +237,7 @@ func TestBuildSweepsStaleArtifactsContainer(t *testing.T) {
 // A build does not sweep the container of a live build: two builds at
 // once both succeed.
 func TestBuildSweepSparesLiveBuilds(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	src := buildFlaskApp(t, "never", map[string]string{
 		".s2i/bin/assemble": "#!/bin/sh\necho started\nsleep 3\necho done\n",
@@ -272,6 +276,7 @@ func sleepRunning(arg string) bool {
 // builder's container and the runtime image's (named as the build, with
 // "-runtime"), both mounted; the next build removes both, and the temp dir.
 func TestBuildSweepsStaleRuntimeContainer(t *testing.T) {
+	buildIsolate(t)
 	const marker = "1619"
 	rt := "localhost/pys2i-test/runtime-blocking:latest"
 	buildImageFromFiles(t, rt, map[string]string{
@@ -327,6 +332,7 @@ func buildSweepPair(t *testing.T, before buildState, k buildKilled, suffix strin
 // pys2i leaves it and both containers, mounted; the next build sweeps all
 // three.
 func TestBuildSweepsStaleRuntimeDepsLayer(t *testing.T) {
+	buildIsolate(t)
 	const marker = "1620"
 	rt := "localhost/pys2i-test/runtime-blocking-reuse:latest"
 	buildImageFromFiles(t, rt, map[string]string{

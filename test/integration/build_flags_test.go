@@ -86,7 +86,7 @@ func buildReport(t *testing.T, tag string) map[string]string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, err := world.Podman(ctx, w.Conf, "run", "--rm", "--network", "host", tag, "cat", "/opt/app-root/report.txt")
+	out, err := world.Podman(ctx, buildConf(t), "run", "--rm", "--network", "host", tag, "cat", "/opt/app-root/report.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +101,7 @@ func buildReport(t *testing.T, tag string) map[string]string {
 // One build with --inject, --volume, --add-host, --cap-drop and
 // --callback-url: assemble sees each, and the image holds none of them.
 func TestBuildFlags(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	f := newBuildFlagsFixture(t)
 	tag := "localhost/pys2i-test/build-flags:latest"
@@ -149,14 +150,14 @@ func TestBuildFlags(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		out, err := world.Podman(ctx, w.Conf, "run", "--rm", "--network", "host", tag, "sh", "-c",
+		out, err := world.Podman(ctx, buildConf(t), "run", "--rm", "--network", "host", tag, "sh", "-c",
 			"for p in /tmp/token.txt /tmp/sub /opt/app-root/src/secret.conf; do test -e $p && echo present $p; done; test -f /opt/app-root/src/app.py && echo app")
 		if err != nil || out != "app" {
 			t.Errorf("in the image: %q %v; want the app and no injected file", out, err)
 		}
 		// Not a byte of them in any layer.
 		archive := filepath.Join(t.TempDir(), "image.tar")
-		if _, err := world.Podman(ctx, w.Conf, "save", "--format", "docker-archive", "-o", archive, tag); err != nil {
+		if _, err := world.Podman(ctx, buildConf(t), "save", "--format", "docker-archive", "-o", archive, tag); err != nil {
 			t.Fatal(err)
 		}
 		if n := grepFile(t, archive, buildFlagsToken); n != 0 {
@@ -172,7 +173,7 @@ func TestBuildFlags(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		out, _ := world.Podman(ctx, w.Conf, "run", "--rm", "--network", "host", tag, "sh", "-c", "ls -d /mnt/vol /opt/cache 2>&1 || true")
+		out, _ := world.Podman(ctx, buildConf(t), "run", "--rm", "--network", "host", tag, "sh", "-c", "ls -d /mnt/vol /opt/cache 2>&1 || true")
 		if strings.Contains(out, "/mnt/vol\n") || !strings.Contains(out, "No such file") || strings.Count(out, "No such file") != 2 {
 			t.Errorf("the mount points are in the image: %q", out)
 		}
@@ -235,6 +236,7 @@ func grepFile(t *testing.T, path, s string) int {
 // the index (and --cap-drop all empties its bounding set); the callback
 // reports a failed build too.
 func TestBuildNetworkNone(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	f := newBuildFlagsFixture(t)
 	tag := "localhost/pys2i-test/build-nonet:latest"
@@ -277,6 +279,7 @@ func TestBuildNetworkNone(t *testing.T) {
 
 // Bad flag values: a clear message, exit 1, nothing built or left.
 func TestBuildFlagsBadValues(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	src := buildQuickSource(t)
 	tag := "localhost/pys2i-test/build-badflag:latest"
@@ -366,6 +369,7 @@ func TestBuildFlagsBadValues(t *testing.T) {
 // proxy in front of the world's registry) takes the push with the auth
 // file, and refuses it without.
 func TestBuildDockercfgPath(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	src := buildQuickSource(t)
 	target, err := url.Parse("http://" + w.Registry.URL)
@@ -423,6 +427,7 @@ func TestBuildDockercfgPath(t *testing.T) {
 // --use-config: a build from the arguments and flags of ./.s2ifile, saved
 // back there afterwards.
 func TestBuildUseConfig(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	src := buildQuickSource(t)
 	tag := "localhost/pys2i-test/build-s2ifile:latest"
@@ -445,7 +450,7 @@ func TestBuildUseConfig(t *testing.T) {
 	if strings.Contains(string(out), "assembled") {
 		t.Errorf("quiet from .s2ifile not applied: assemble's output shown:\n%s", out)
 	}
-	inspect, err := world.Podman(ctx, w.Conf, "image", "inspect", "--format", `{{.Config.Env}} {{index .Labels "io.k8s.description"}}`, tag)
+	inspect, err := world.Podman(ctx, buildConf(t), "image", "inspect", "--format", `{{.Config.Env}} {{index .Labels "io.k8s.description"}}`, tag)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -101,7 +100,7 @@ func buildBuilder(t *testing.T) string {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		_, buildOnce.builderErr = world.Podman(ctx, w.Conf, "build", "--network", "host", "-q", "-t", buildBuilderName, dir)
+		_, buildOnce.builderErr = world.Podman(ctx, w.Conf /* the world store: shared by every build test */, "build", "--network", "host", "-q", "-t", buildBuilderName, dir)
 	})
 	if buildOnce.builderErr != nil {
 		t.Fatal(buildOnce.builderErr)
@@ -149,7 +148,7 @@ func buildCmd(t *testing.T, ctx context.Context, args ...string) (*exec.Cmd, str
 	t.Helper()
 	tmp := t.TempDir()
 	cmd := exec.CommandContext(ctx, buildBinary(t), args...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "TMPDIR=" + tmp, "XDG_CONFIG_HOME=" + tmp}, w.Conf.Env()...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "TMPDIR=" + tmp, "XDG_CONFIG_HOME=" + tmp}, buildConf(t).Env()...)
 	return cmd, tmp
 }
 
@@ -342,19 +341,9 @@ func buildNoLeftovers(t *testing.T, before buildState, r buildResult) {
 	}
 }
 
-var buildGraphRootRE = regexp.MustCompile(`(?m)^graphroot\s*=\s*"([^"]+)"`)
-
 func buildGraphRoot(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile(w.Conf.Storage)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := buildGraphRootRE.FindSubmatch(data)
-	if m == nil {
-		t.Fatalf("no graphroot in %s", w.Conf.Storage)
-	}
-	return string(m[1])
+	return graphRootOf(t, buildConf(t).Storage)
 }
 
 // buildImageExists reports whether the store has name.
@@ -362,7 +351,7 @@ func buildImageExists(t *testing.T, name string) bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, err := world.Podman(ctx, w.Conf, "image", "exists", name)
+	_, err := world.Podman(ctx, buildConf(t), "image", "exists", name)
 	return err == nil
 }
 
@@ -370,7 +359,7 @@ func buildImageExists(t *testing.T, name string) bool {
 func buildRmi(t *testing.T, names ...string) {
 	t.Cleanup(func() {
 		for _, n := range names {
-			world.Podman(context.Background(), w.Conf, "rmi", "-f", n)
+			world.Podman(context.Background(), buildConf(t), "rmi", "-f", n)
 		}
 	})
 }
@@ -385,7 +374,7 @@ func buildServe(t *testing.T, image, want string) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "podman", "run", "--rm", "--name", name, "--network", "host",
 		"--user", "12345:0", "-e", fmt.Sprintf("PORT=%d", port), image)
-	cmd.Env = append(os.Environ(), w.Conf.Env()...)
+	cmd.Env = append(os.Environ(), buildConf(t).Env()...)
 	log := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
@@ -394,7 +383,7 @@ func buildServe(t *testing.T, image, want string) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	defer func() {
-		world.Podman(context.Background(), w.Conf, "rm", "-f", "-t", "0", name)
+		world.Podman(context.Background(), buildConf(t), "rm", "-f", "-t", "0", name)
 		<-exited
 	}()
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
@@ -437,7 +426,7 @@ func buildImageFromFiles(t *testing.T, tag string, files map[string]string, args
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	build := append(append([]string{"build", "-q", "--network", "host"}, args...), "-t", tag, dir)
-	if out, err := world.Podman(ctx, w.Conf, build...); err != nil {
+	if out, err := world.Podman(ctx, buildConf(t), build...); err != nil {
 		t.Fatalf("build %s from this Containerfile:\n%s\n%v %s", tag, files["Containerfile"], err, out)
 	}
 	buildRmi(t, tag)

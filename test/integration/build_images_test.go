@@ -8,6 +8,7 @@ import (
 // pys2i build of the sample apps with the pys2i builder images (make
 // images): no daemon, the result runs under podman as a random uid.
 func TestBuildAppsWithPys2iImages(t *testing.T) {
+	buildIsolate(t)
 	for _, tc := range []struct{ app, variant, body string }{
 		{"wsgi-flask", "minimal", "wsgi-flask"},
 		{"app-module", "minimal", "app-module"}, // APP_MODULE from .s2i/environment

@@ -87,6 +87,7 @@ func buildSmallLayout(dir string) map[string]string {
 // was (a layout, archive or directory the build created is gone; an
 // existing layout keeps its blobs and its index).
 func TestBuildOutputFullDisk(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	src := buildQuickSource(t)
 	for _, tt := range []struct {
@@ -136,6 +137,7 @@ func TestBuildOutputFullDisk(t *testing.T) {
 // docker-archive cannot add to, a registry with nothing listening. The
 // existing file is left alone.
 func TestBuildOutputUnwritable(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	src := buildQuickSource(t)
 	ro := buildTmpfs(t, "1m", map[string]string{"layout/oci-layout": `{"imageLayoutVersion":"1.0.0"}`}, true)
@@ -182,6 +184,7 @@ func TestBuildOutputUnwritable(t *testing.T) {
 // A build removes the pip caches of other TAGs unused for longer than
 // --pip-cache-max-age, and never one that another build holds.
 func TestBuildPrunesPipCaches(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	src := buildQuickSource(t)
 	tag := "localhost/pys2i-test/build-cacheprune:latest"

@@ -14,6 +14,7 @@ import (
 // clamped to SOURCE_DATE_EPOCH, hash-based pycs, a fixed creation time. A
 // rebuild that reuses the dependency layer gives that image too.
 func TestBuildReproducibleDigest(t *testing.T) {
+	buildIsolate(t)
 	builder := imagesVariants["minimal"]
 	tag := "localhost/pys2i-test/repro:latest"
 	reuseFresh(t, tag)
@@ -60,7 +61,7 @@ func buildPodman(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, err := world.Podman(ctx, w.Conf, args...)
+	out, err := world.Podman(ctx, buildConf(t), args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +77,7 @@ func buildPodman(t *testing.T, args ...string) string {
 // pip's cache is off, so both builds compile; the output image is removed
 // before each, so neither reuses the other's layer.
 func TestBuildReproducibleDigestCompiled(t *testing.T) {
+	buildIsolate(t)
 	modWSGI, err := filepath.Abs(filepath.Join("..", "apps", "mod-wsgi"))
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +132,7 @@ func TestBuildReproducibleDigestCompiled(t *testing.T) {
 // scrubs pip's directory out of the extension after the install (the same
 // bytes twice are then likely, not certain: see package buildpaths).
 func TestBuildScrubsWhenCCIsSet(t *testing.T) {
+	buildIsolate(t)
 	src, err := filepath.Abs(filepath.Join("..", "apps", "mod-wsgi"))
 	if err != nil {
 		t.Fatal(err)

@@ -37,6 +37,7 @@ echo $n > /opt/app-root/state/count.txt
 // the assemble user; --incremental-from takes another image; --rm removes
 // the previous one.
 func TestBuildIncrementalSaveArtifacts(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	src := incrementalSource(t, "")
 	tag := "localhost/pys2i-test/incremental:latest"
@@ -69,6 +70,7 @@ func TestBuildIncrementalSaveArtifacts(t *testing.T) {
 // A save-artifacts tar that reaches outside /tmp/artifacts fails the build
 // with a clear error, and nothing is left behind.
 func TestBuildIncrementalEvilArtifacts(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	tag := "localhost/pys2i-test/incremental-evil:latest"
 	reuseFresh(t, tag)
@@ -91,6 +93,7 @@ t.addfile(i, io.BytesIO(b"x")); t.close()'
 // --incremental-from a pys2i image with the same dependencies reuses its
 // dependency layer for another output name: no pip.
 func TestBuildIncrementalFromReuse(t *testing.T) {
+	buildIsolate(t)
 	builder := imagesVariants["minimal"]
 	prev := "localhost/pys2i-test/incremental-from-prev:latest"
 	tag := "localhost/pys2i-test/incremental-from:latest"
@@ -115,6 +118,7 @@ func TestBuildIncrementalFromReuse(t *testing.T) {
 // pull retries, and builds (not incrementally): TAG in no store, or in a
 // registry that does not have it.
 func TestBuildIncrementalNoPrevious(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	src := incrementalSource(t, "")
 	for _, tt := range []struct {

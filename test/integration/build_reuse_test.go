@@ -52,7 +52,7 @@ func reuseInspect(t *testing.T, name string) reuseImage {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, err := world.Podman(ctx, w.Conf, "image", "inspect", "--format", `{"Digest":{{json .Digest}},"Layers":{{json .RootFS.Layers}},"Labels":{{json .Labels}}}`, name)
+	out, err := world.Podman(ctx, buildConf(t), "image", "inspect", "--format", `{"Digest":{{json .Digest}},"Layers":{{json .RootFS.Layers}},"Labels":{{json .Labels}}}`, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func reusePush(t *testing.T, name, dest string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if _, err := world.Podman(ctx, w.Conf, "push", "--tls-verify=false", name, "docker://"+dest); err != nil {
+	if _, err := world.Podman(ctx, buildConf(t), "push", "--tls-verify=false", name, "docker://"+dest); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -136,7 +136,7 @@ func reuseFresh(t *testing.T, name string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	world.Podman(ctx, w.Conf, "rmi", "-f", name)
+	world.Podman(ctx, buildConf(t), "rmi", "-f", name)
 	buildRmi(t, name)
 }
 
@@ -150,6 +150,7 @@ func reuseBuilderLayers(t *testing.T, builder string) int {
 // previous dependency layer in place and runs no pip; the dependency layer
 // keeps its digest, the image still serves, and a push uploads one layer.
 func TestBuildReuseSourceOnly(t *testing.T) {
+	buildIsolate(t)
 	builder := imagesVariants["minimal"]
 	tag := "localhost/pys2i-test/reuse-source:latest"
 	reuseFresh(t, tag)
@@ -254,6 +255,7 @@ func reuseCacheDir(t *testing.T, tag string) string {
 // A dependency change reinstalls, from pip's cache kept between builds: a
 // wheel built from an sdist the first time is not built again.
 func TestBuildReuseDependencyChange(t *testing.T) {
+	buildIsolate(t)
 	builder := imagesVariants["minimal"]
 	tag := "localhost/pys2i-test/reuse-deps:latest"
 	reuseFresh(t, tag)
@@ -291,7 +293,7 @@ func TestBuildReuseDependencyChange(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, err := world.Podman(ctx, w.Conf, "run", "--rm", "--network", "host", "--user", "12345:0", tag, "sh", "-c",
+	out, err := world.Podman(ctx, buildConf(t), "run", "--rm", "--network", "host", "--user", "12345:0", tag, "sh", "-c",
 		"python -c 'import six, gunicorn; print(six.__version__)'; ls /tmp/pys2i")
 	if err != nil || !strings.HasPrefix(out, newest(t, "six")) || strings.Contains(out, "pip-cache") {
 		t.Errorf("in the image (six installed, no pip cache): %v\n%s", err, out)
@@ -301,6 +303,7 @@ func TestBuildReuseDependencyChange(t *testing.T) {
 // A previous image made on another builder is never the base: the log says
 // why, and pip runs.
 func TestBuildReuseOtherBuilder(t *testing.T) {
+	buildIsolate(t)
 	tag := "localhost/pys2i-test/reuse-other:latest"
 	reuseFresh(t, tag)
 	src := reuseApp(t, "other", "flask\ngunicorn\n")
@@ -318,6 +321,7 @@ func TestBuildReuseOtherBuilder(t *testing.T) {
 // A build that fails after laying the dependency layer in place writes no
 // image and leaves no layer, container, mount or temp file behind.
 func TestBuildReuseFailing(t *testing.T) {
+	buildIsolate(t)
 	builder := imagesVariants["minimal"]
 	tag := "localhost/pys2i-test/reuse-failing:latest"
 	reuseFresh(t, tag)

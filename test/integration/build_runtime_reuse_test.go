@@ -47,6 +47,7 @@ func runtimeReused(t *testing.T, r buildResult, prev, now reuseImage, n int) {
 // that uploads the application layer and the config only. A changed
 // requirements file, runtime image or builder each rebuild, saying why.
 func TestBuildRuntimeImageReuse(t *testing.T) {
+	buildIsolate(t)
 	builder, runtime := imagesVariants["full"], imagesVariants["minimal"]
 	tag := "localhost/pys2i-test/runtime-reuse:latest"
 	reuseFresh(t, tag)
@@ -128,6 +129,7 @@ func TestBuildRuntimeImageReuse(t *testing.T) {
 // the builder, here under another path) and with an assemble-runtime
 // script (it runs on the runtime image with the reused layer).
 func TestBuildRuntimeImageReuseCombined(t *testing.T) {
+	buildIsolate(t)
 	minimal := imagesVariants["minimal"]
 	t.Run("runtime artifacts", func(t *testing.T) {
 		tag := "localhost/pys2i-test/runtime-reuse-artifacts:latest"
@@ -178,6 +180,7 @@ func TestBuildRuntimeImageReuseCombined(t *testing.T) {
 // second build takes the previous image from the registry, reuses its
 // dependency layer and uploads the application layer and the config only.
 func TestBuildRuntimeImageReuseRegistry(t *testing.T) {
+	buildIsolate(t)
 	builder, runtime := imagesVariants["full"], imagesVariants["minimal"]
 	counter, proxy := reuseProxy(t)
 	ref := proxy + "/pys2i-test/runtime-reuse-registry:latest"
@@ -214,6 +217,7 @@ func TestBuildRuntimeImageReuseRegistry(t *testing.T) {
 // and a pip install . of the app changes the venv, which the build sees:
 // it writes the dependency layer again rather than ship the old app.
 func TestBuildRuntimeImageReuseAppSteps(t *testing.T) {
+	buildIsolate(t)
 	minimal, full := imagesVariants["minimal"], imagesVariants["full"]
 	copyApp := func(t *testing.T, app string) string {
 		t.Helper()

@@ -41,7 +41,7 @@ func runtimeInImage(t *testing.T, image, script string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, err := world.Podman(ctx, w.Conf, "run", "--rm", "--network", "host", "--user", "12345:0", image, "sh", "-ec", script)
+	out, err := world.Podman(ctx, buildConf(t), "run", "--rm", "--network", "host", "--user", "12345:0", image, "sh", "-ec", script)
 	if err != nil {
 		t.Fatalf("in %s: %v\n%s", image, err, out)
 	}
@@ -50,7 +50,7 @@ func runtimeInImage(t *testing.T, image, script string) string {
 
 func runtimeInspect(t *testing.T, image, format string) string {
 	t.Helper()
-	out, err := world.Podman(context.Background(), w.Conf, "image", "inspect", "--format", format, image)
+	out, err := world.Podman(context.Background(), buildConf(t), "image", "inspect", "--format", format, image)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +62,7 @@ func runtimeInspect(t *testing.T, image, format string) string {
 // image is the runtime image's layers plus the dependency and app layers,
 // with its config (user, workdir) and s2i's labels.
 func TestBuildRuntimeImageModWSGI(t *testing.T) {
+	buildIsolate(t)
 	tag := "localhost/pys2i-test/runtime-mod-wsgi:latest"
 	r := runtimeBuild(t, "mod-wsgi", imagesVariants["full"], tag, "--runtime-image", runtimeImage)
 	if r.code != 0 {
@@ -94,6 +95,7 @@ func TestBuildRuntimeImageModWSGI(t *testing.T) {
 // fails before writing anything, naming what is missing, what needs it and
 // the builder's package.
 func TestBuildRuntimeImageMissingLibrary(t *testing.T) {
+	buildIsolate(t)
 	// python-minimal + libpython3.11 (taken from the full image: no apt needed), no apache2-bin.
 	libpython := "localhost/pys2i-test/runtime-libpython-only:latest"
 	buildImageFromFiles(t, libpython, map[string]string{"Containerfile": "FROM " + imagesVariants["minimal"] + "\nCOPY --from=" + imagesVariants["full"] +
@@ -135,6 +137,7 @@ func TestBuildRuntimeImageMissingLibrary(t *testing.T) {
 // The seed's main case without a Containerfile: flask + gunicorn installed
 // on the full image, shipped on the minimal one.
 func TestBuildRuntimeImageFlaskOnMinimal(t *testing.T) {
+	buildIsolate(t)
 	tag := "localhost/pys2i-test/runtime-wsgi-flask:latest"
 	r := runtimeBuild(t, "wsgi-flask", imagesVariants["full"], tag, "--runtime-image", imagesVariants["minimal"])
 	if r.code != 0 {
@@ -181,6 +184,7 @@ EOF`)
 // The runtime image's assemble-input-files label does the same when there
 // is no -a.
 func TestBuildRuntimeImageArtifacts(t *testing.T) {
+	buildIsolate(t)
 	t.Run("flag", func(t *testing.T) {
 		tag := "localhost/pys2i-test/runtime-artifacts:latest"
 		r := runtimeBuild(t, "app-py", imagesVariants["minimal"], tag, "--runtime-image", imagesVariants["minimal"],
@@ -212,6 +216,7 @@ func TestBuildRuntimeImageArtifacts(t *testing.T) {
 // Bad input: a -a source the builder lacks after assemble, a relative one,
 // a runtime image that is not there with --runtime-pull-policy never.
 func TestBuildRuntimeImageBadInput(t *testing.T) {
+	buildIsolate(t)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -246,6 +251,7 @@ func TestBuildRuntimeImageBadInput(t *testing.T) {
 // --assemble-runtime-user, in WORKDIR; what it writes is in the image. A
 // failing one fails the build: no image, nothing left.
 func TestBuildRuntimeImageAssembleRuntime(t *testing.T) {
+	buildIsolate(t)
 	rt := "localhost/pys2i-test/runtime-assemble-runtime:latest"
 	buildImageFromFiles(t, rt, map[string]string{
 		"Containerfile": "FROM " + imagesVariants["minimal"] + "\nUSER 0\n" +
@@ -292,6 +298,7 @@ func TestBuildRuntimeImageAssembleRuntime(t *testing.T) {
 // extensions' RPATH $ORIGIN/../numpy.libs: the check finds them in the
 // artifacts, and the app runs on the minimal image.
 func TestBuildRuntimeImageBundledLibraries(t *testing.T) {
+	buildIsolate(t)
 	tag := "localhost/pys2i-test/runtime-numpy:latest"
 	r := runtimeBuild(t, "numpy-app", imagesVariants["full"], tag, "--runtime-image", imagesVariants["minimal"])
 	if r.code != 0 {
@@ -304,6 +311,7 @@ func TestBuildRuntimeImageBundledLibraries(t *testing.T) {
 // (apt-get from the Debian mirror), makes a runtime image a mod_wsgi app
 // builds onto and runs on as a random uid.
 func TestBuildRuntimeImageReadmeContainerfile(t *testing.T) {
+	buildIsolate(t)
 	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -339,6 +347,7 @@ func TestBuildRuntimeImageReadmeContainerfile(t *testing.T) {
 // A run script from the source's .s2i/bin is uploaded to the runtime
 // image's WORKDIR/scripts/run, as s2i does, and is the image's Cmd.
 func TestBuildRuntimeImageSourceRunScript(t *testing.T) {
+	buildIsolate(t)
 	app, err := os.ReadFile(filepath.Join("..", "apps", "app-py", "app.py"))
 	if err != nil {
 		t.Fatal(err)

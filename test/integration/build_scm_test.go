@@ -50,6 +50,7 @@ func scmGitRepo(t *testing.T) string {
 // image has) or gives the version with setuptools-scm's own variable
 // (SETUPTOOLS_SCM_PRETEND_VERSION_FOR_<DIST>), which needs no git.
 func TestBuildSetuptoolsScmGit(t *testing.T) {
+	buildIsolate(t)
 	repo := scmGitRepo(t)
 	for _, tc := range []struct {
 		name, variant string
@@ -79,7 +80,7 @@ func TestBuildSetuptoolsScmGit(t *testing.T) {
 			}
 			buildNoLeftovers(t, before, r)
 			script := `test "$(python -c 'from importlib.metadata import version; print(version("scmapp"))')" = 1.2.3` + "\n" + tc.check
-			if out, err := world.Podman(ctx, w.Conf, "run", "--rm", "--network", "host", tag, "sh", "-ec", script); err != nil {
+			if out, err := world.Podman(ctx, buildConf(t), "run", "--rm", "--network", "host", tag, "sh", "-ec", script); err != nil {
 				t.Fatalf("check %q: %v\n%s", script, err, out)
 			}
 			buildServe(t, tag, "scm-git 1.2.3")
@@ -90,6 +91,7 @@ func TestBuildSetuptoolsScmGit(t *testing.T) {
 // The default --exclude leaves .git out, as s2i's does: without a version
 // from elsewhere setuptools-scm cannot build the app, and the build says so.
 func TestBuildSetuptoolsScmGitExcluded(t *testing.T) {
+	buildIsolate(t)
 	repo := scmGitRepo(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()

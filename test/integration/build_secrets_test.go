@@ -29,7 +29,7 @@ func secretsScan(t *testing.T, image, secret string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dir := filepath.Join(t.TempDir(), "oci")
-	if _, err := world.Podman(ctx, w.Conf, "save", "--format", "oci-dir", "--uncompressed", "-o", dir, image); err != nil {
+	if _, err := world.Podman(ctx, buildConf(t), "save", "--format", "oci-dir", "--uncompressed", "-o", dir, image); err != nil {
 		t.Fatal(err)
 	}
 	n := 0
@@ -70,7 +70,7 @@ func secretsCat(t *testing.T, image, path string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, err := world.Podman(ctx, w.Conf, "run", "--rm", "--network", "host", "--user", "12345:0", image, "cat", path)
+	out, err := world.Podman(ctx, buildConf(t), "run", "--rm", "--network", "host", "--user", "12345:0", image, "cat", path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +83,7 @@ func secretsCat(t *testing.T, image, path string) string {
 // depend on the password, so a rebuild with another password reuses the
 // dependency layer.
 func TestBuildCredentialsAtRest(t *testing.T) {
+	buildIsolate(t)
 	builder := imagesVariants["minimal"]
 	tag := "localhost/pys2i-test/secrets:latest"
 	reuseFresh(t, tag)
@@ -128,6 +129,7 @@ func TestBuildCredentialsAtRest(t *testing.T) {
 // it, as they say, holds none either (podman writes a RUN's build-arg
 // values into the history unless --omit-history).
 func TestBuildAsDockerfileCredentials(t *testing.T) {
+	buildIsolate(t)
 	tag := "localhost/pys2i-test/secrets-dockerfile:latest"
 	reuseFresh(t, tag)
 	src := reuseApp(t, "from a Containerfile", "flask\ngunicorn\n")
@@ -168,7 +170,7 @@ func TestBuildAsDockerfileCredentials(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if o, err := world.Podman(ctx, w.Conf, "build", "--network", "host", "--omit-history",
+	if o, err := world.Podman(ctx, buildConf(t), "build", "--network", "host", "--omit-history",
 		"--build-arg", "PIP_INDEX_URL="+secretsIndex("SECRETPW3"), "-t", tag, "-f", out+"Dockerfile", out); err != nil {
 		t.Fatalf("%v\n%s", err, o)
 	}

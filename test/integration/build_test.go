@@ -19,6 +19,7 @@ import (
 // commits and two new layers; credentials in the index URL are never shown
 // and never stored (config, labels, history, layers).
 func TestBuildFlaskApp(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	src := buildFlaskApp(t, "Hello from pys2i build", nil)
 	tag := "localhost/pys2i-test/build-flask:latest"
@@ -46,7 +47,7 @@ func TestBuildFlaskApp(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	inspect, err := world.Podman(ctx, w.Conf, "image", "inspect", tag)
+	inspect, err := world.Podman(ctx, buildConf(t), "image", "inspect", tag)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,11 +67,11 @@ func TestBuildFlaskApp(t *testing.T) {
 			t.Errorf("image inspect lacks %s:\n%s", want, inspect)
 		}
 	}
-	n, err := world.Podman(ctx, w.Conf, "image", "inspect", "--format", "{{len .RootFS.Layers}}", tag)
+	n, err := world.Podman(ctx, buildConf(t), "image", "inspect", "--format", "{{len .RootFS.Layers}}", tag)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bn, err := world.Podman(ctx, w.Conf, "image", "inspect", "--format", "{{len .RootFS.Layers}}", builder)
+	bn, err := world.Podman(ctx, buildConf(t), "image", "inspect", "--format", "{{len .RootFS.Layers}}", builder)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestBuildFlaskApp(t *testing.T) {
 		t.Errorf("the image has %s layers, the builder %s: want two more", n, bn)
 	}
 	// The application layer holds the source; the one below, the venv.
-	out, err := world.Podman(ctx, w.Conf, "run", "--rm", "--network", "host", "--user", "12345:0", tag,
+	out, err := world.Podman(ctx, buildConf(t), "run", "--rm", "--network", "host", "--user", "12345:0", tag,
 		"sh", "-c", "test -f /opt/app-root/src/app.py && test -x /opt/app-root/venv/bin/gunicorn && test ! -e /tmp/src/app.py && echo ok")
 	if err != nil || out != "ok" {
 		t.Errorf("files in the image: %q %v", out, err)
@@ -98,6 +99,7 @@ func buildAtoi(t *testing.T, s string) int {
 // Output to oci:, oci-archive:, docker-archive: and a registry works, and
 // each image pulled back from there runs.
 func TestBuildOutputTransports(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	src := buildFlaskApp(t, "Hello from another transport", nil)
 	// Not t.TempDir: podman names an oci: image after its path, which
@@ -130,7 +132,7 @@ func TestBuildOutputTransports(t *testing.T) {
 			buildNoLeftovers(t, before, r)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			id, err := world.Podman(ctx, w.Conf, append(append([]string{"pull", "-q"}, tt.pullArgs...), tt.pull)...)
+			id, err := world.Podman(ctx, buildConf(t), append(append([]string{"pull", "-q"}, tt.pullArgs...), tt.pull)...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -144,6 +146,7 @@ func TestBuildOutputTransports(t *testing.T) {
 // A failing assemble: its status is reported, no image is written, nothing
 // is left in the store, the mount table or TMPDIR.
 func TestBuildFailingAssemble(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	src := buildFlaskApp(t, "never", map[string]string{
 		".s2i/bin/assemble": "#!/bin/sh\necho assembling; echo oops >&2; exit 7\n",
@@ -167,6 +170,7 @@ func TestBuildFailingAssemble(t *testing.T) {
 // FIFOs and device files in the source are left out, as before, but the
 // build log names each, with its kind; the build goes on.
 func TestBuildWarnsSpecialFiles(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	src := buildQuickSource(t)
 	if err := syscall.Mkfifo(filepath.Join(src, "app.fifo"), 0o644); err != nil {
@@ -195,6 +199,7 @@ func TestBuildWarnsSpecialFiles(t *testing.T) {
 
 // Bad input ends with a clear message, a non-zero exit and no leftovers.
 func TestBuildBadInput(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	src := buildFlaskApp(t, "never", nil)
 	tests := []struct {
@@ -227,6 +232,7 @@ func TestBuildBadInput(t *testing.T) {
 // container deleted, the exit status 128+N as other tools report it (143,
 // 130), and nothing is left behind.
 func TestBuildSignalDuringAssemble(t *testing.T) {
+	buildIsolate(t)
 	builder := buildBuilder(t)
 	for _, tt := range []struct {
 		sig  syscall.Signal
