@@ -7,6 +7,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/pys2i/pys2i/internal/reap"
 )
 
 // ForwardedSignals are relayed to the child by Supervise. SIGINT is sent on
@@ -93,24 +95,12 @@ func Supervise(path string, argv, env []string) int {
 			}
 		}
 	}()
-	for {
-		var ws syscall.WaitStatus
-		wpid, err := syscall.Wait4(-1, &ws, 0, nil)
-		if errors.Is(err, syscall.EINTR) {
-			continue
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "run: wait: %v\n", err)
-			return 1
-		}
-		if wpid != pid {
-			continue // an orphan, reaped
-		}
-		if ws.Signaled() {
-			return 128 + int(ws.Signal())
-		}
-		return ws.ExitStatus()
+	status, err := reap.Until(pid)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "run: wait: %v\n", err)
+		return 1
 	}
+	return status
 }
 
 // termStragglers sends TERM to the processes below child (Stragglers).

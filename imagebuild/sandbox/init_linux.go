@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pys2i/pys2i/internal/execpath"
+	"github.com/pys2i/pys2i/internal/reap"
 )
 
 // Init must be called first thing in main, and in TestMain, of any binary
@@ -71,7 +72,7 @@ func runInit(sigs <-chan os.Signal) int {
 			_ = cmd.Signal(sig) // fails only once the command is gone
 		}
 	}()
-	return reap(cmd.Pid)
+	return waitChildren(cmd.Pid)
 }
 
 func readConfig() (*config, error) {
@@ -334,29 +335,17 @@ func lookPath(file string, env []string) (string, error) {
 	return "", fmt.Errorf("executable file not found in PATH %q", execpath.Path(env))
 }
 
-// reap waits for every child, as a PID 1 must (orphans are re-parented to
+// waitChildren waits for every child, as a PID 1 must (orphans are re-parented to
 // it), until the command exits, and returns the command's status, with
 // 128+N for a death by signal N. Leaving then is fine: when a PID 1 exits
 // the kernel kills whatever remains in its namespace.
-func reap(pid int) int {
-	for {
-		var ws syscall.WaitStatus
-		wpid, err := syscall.Wait4(-1, &ws, 0, nil)
-		if errors.Is(err, syscall.EINTR) {
-			continue
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "sandbox: wait: %v\n", err)
-			return exitSetup
-		}
-		if wpid != pid {
-			continue
-		}
-		if ws.Signaled() {
-			return 128 + int(ws.Signal())
-		}
-		return ws.ExitStatus()
+func waitChildren(pid int) int {
+	status, err := reap.Until(pid)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sandbox: wait: %v\n", err)
+		return exitSetup
 	}
+	return status
 }
 
 // inRoot returns the host path of path inside root, resolving symlinks as if
