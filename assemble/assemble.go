@@ -69,69 +69,118 @@ func Main(ctx context.Context, env []string, stdout, stderr io.Writer) int {
 
 // Run performs upstream's steps in order and returns the exit status.
 func (a *Assembler) Run(ctx context.Context) (int, error) {
-	c := a.Cfg
-	if Conflict(c) {
+	if Conflict(a.Cfg) {
 		fmt.Fprintln(a.Stdout, "ERROR: Pipenv and micropipenv cannot be enabled at the same time!")
 		return ExitConflict, nil
 	}
+	if err := a.installSource(); err != nil {
+		return 1, err
+	}
+	s := a.newAssembly()
+	if err := a.previousBuild(s); err != nil {
+		return 1, err
+	}
+	if s.found != nil {
+		defer os.RemoveAll(s.found.Dir)
+	}
+	for _, phase := range []func(context.Context, *assembly) (int, error){a.preparePip, a.install, a.afterInstall} {
+		if code, err := phase(ctx, s); err != nil {
+			return code, err
+		}
+	}
+	a.recordState(s)
+	return 0, nil
+}
+
+// assembly is what one Run's phases share.
+type assembly struct {
+	plan  Plan
+	x     *builder.Exec
+	venv  builder.Venv
+	fp    artifacts.Fingerprint // the dependency inputs of this build
+	fpErr error                 // why fp could not be computed
+	found *artifacts.Found      // the previous build's saved state, if any
+	// reuse: the previous build's dependencies are in place; reproducible:
+	// pip's build paths are to be normalized (SOURCE_DATE_EPOCH).
+	reuse, reproducible bool
+}
+
+// installSource moves the source into place and fixes its permissions.
+func (a *Assembler) installSource() error {
 	fmt.Fprintln(a.Stdout, "---> Installing application source ...")
-	if err := MoveSource(c.Source, c.Home, a.Stderr); err != nil {
-		return 1, &StepError{"Installing application source", err}
+	if err := MoveSource(a.Cfg.Source, a.Cfg.Home, a.Stderr); err != nil {
+		return &StepError{"Installing application source", err}
 	}
 	a.fixPermissions()
+	return nil
+}
 
-	plan := Decide(c, os.DirFS(a.Dir))
-	x := &builder.Exec{Env: ChildEnv(c, a.Env), Dir: a.Dir, Stdout: a.Stdout, Stderr: a.Stderr}
-	venv := builder.Venv{Root: c.AppRoot}
+// newAssembly decides the plan from the source in place.
+func (a *Assembler) newAssembly() *assembly {
+	c := a.Cfg
+	return &assembly{
+		plan: Decide(c, os.DirFS(a.Dir)),
+		x:    &builder.Exec{Env: ChildEnv(c, a.Env), Dir: a.Dir, Stdout: a.Stdout, Stderr: a.Stderr},
+		venv: builder.Venv{Root: c.AppRoot},
+	}
+}
 
-	// Dependency state of the previous build (save-artifacts), if any.
+// previousBuild restores the dependency state of the previous build
+// (save-artifacts) when its fingerprint matches, and its pip cache, or
+// keeps dependencies already in place (DepsInPlace).
+func (a *Assembler) previousBuild(s *assembly) error {
+	c := a.Cfg
 	paths := artifacts.Paths{AppRoot: c.AppRoot, Home: c.Home, StateDir: c.StateDir}
 	pyFull := ""
-	if cfg, err := venv.Config(); err == nil {
+	if cfg, err := s.venv.Config(); err == nil {
 		pyFull = cfg["version"] + cfg["version_info"]
 	}
-	fp, fpErr := artifacts.Compute(a.Dir, a.Env, pyFull)
-	reuse := false
+	s.fp, s.fpErr = artifacts.Compute(a.Dir, a.Env, pyFull)
 	found, err := artifacts.Find(c.Artifacts)
 	if err != nil {
 		fmt.Fprintf(a.Stdout, "---> Ignoring the previous build's dependency state: %v\n", err)
 	}
 	if found != nil {
-		if fpErr == nil && found.Fingerprint.Equal(fp) {
+		if s.fpErr == nil && found.Fingerprint.Equal(s.fp) {
 			if err := found.RestoreDeps(paths); err != nil {
-				return 1, &StepError{"Restoring dependencies of the previous build", err}
+				return &StepError{"Restoring dependencies of the previous build", err}
 			}
-			reuse = true
+			s.reuse = true
 		}
 		if err := found.RestoreCache(paths); err != nil {
 			fmt.Fprintf(a.Stdout, "---> Ignoring the previous build's pip cache: %v\n", err)
 		}
-		defer os.RemoveAll(found.Dir)
+		s.found = found
 	}
-	if !reuse && c.DepsInPlace {
-		reuse = depsInPlace(a.Stdout, filepath.Join(c.StateDir, artifacts.FingerprintFile), fp, fpErr)
+	if !s.reuse && c.DepsInPlace {
+		s.reuse = depsInPlace(a.Stdout, filepath.Join(c.StateDir, artifacts.FingerprintFile), s.fp, s.fpErr)
 	}
+	return nil
+}
 
+// preparePip wraps the compilers for reproducible builds, writes pip.ini
+// and upgrades pip, as far as the plan asks.
+func (a *Assembler) preparePip(ctx context.Context, s *assembly) (int, error) {
+	plan, x := s.plan, s.x
 	// A reused dependency layer was made reproducible by the build that
 	// made it: only what pip installs now needs it.
-	reproducible := plan.NormalizeBuildPaths && (!reuse || plan.SetupPy || plan.Pyproject)
-	if reproducible {
+	s.reproducible = plan.NormalizeBuildPaths && (!s.reuse || plan.SetupPy || plan.Pyproject)
+	if s.reproducible {
 		a.wrapCompilers(ctx, x)
 	}
-
 	if plan.PipIni {
 		fmt.Fprintln(a.Stdout, "---> Creating pip.ini config file")
 		if plan.PipIniStripped {
 			fmt.Fprintln(a.Stdout, pipIniNote)
 		}
-		if err := appendPipIni(c.PipIni, plan.PipIniURL); err != nil {
+		if err := appendPipIni(a.Cfg.PipIni, plan.PipIniURL); err != nil {
 			return 1, &StepError{"Creating pip.ini", err}
 		}
 	}
-	if reuse {
+	if s.reuse {
 		fmt.Fprintln(a.Stdout, "---> Reusing dependencies from the previous build")
 	}
-	if plan.UpgradePip && !reuse {
+	if plan.UpgradePip && !s.reuse {
 		fmt.Fprintln(a.Stdout, "---> Upgrading pip, setuptools and wheel to latest version ...")
 		if err := x.PipInstallRetry(ctx, "pip",
 			"WARNING: Installation of the latest pip, setuptools and wheel failed, trying again from official PyPI with pip --isolated install",
@@ -139,10 +188,17 @@ func (a *Assembler) Run(ctx context.Context) (int, error) {
 			return builder.ExitCode(err), &StepError{"Upgrading pip", err}
 		}
 	}
-	if reuse {
-		plan.Deps = DepsNone
+	return 0, nil
+}
+
+// install installs the dependencies (none when reused), then the
+// application itself when it has setup.py or pyproject.toml.
+func (a *Assembler) install(ctx context.Context, s *assembly) (int, error) {
+	if s.reuse {
+		s.plan.Deps = DepsNone
 	}
-	if err := a.installDeps(ctx, plan, x, venv); err != nil {
+	plan, x := s.plan, s.x
+	if err := a.installDeps(ctx, plan, x, s.venv); err != nil {
 		return builder.ExitCode(err), &StepError{"Installing dependencies (" + plan.Deps.String() + ")", err}
 	}
 	if plan.SetupPy {
@@ -157,33 +213,45 @@ func (a *Assembler) Run(ctx context.Context) (int, error) {
 			return builder.ExitCode(err), &StepError{"Installing application (pyproject.toml)", err}
 		}
 	}
-	if reproducible {
-		a.normalizeBuildPaths(venv.Root)
+	return 0, nil
+}
+
+// afterInstall normalizes build paths, collects Django's static files and
+// fixes permissions again.
+func (a *Assembler) afterInstall(ctx context.Context, s *assembly) (int, error) {
+	if s.reproducible {
+		a.normalizeBuildPaths(s.venv.Root)
 	}
-	sp := venv.SitePackages()
+	sp := s.venv.SitePackages()
 	django := builder.HasDistribution(sp, "django") || builder.HasModule(sp, "django")
-	if ShouldCollectstatic(c, django) {
-		if err := a.collectstatic(ctx, x); err != nil {
+	if ShouldCollectstatic(a.Cfg, django) {
+		if err := a.collectstatic(ctx, s.x); err != nil {
 			return builder.ExitCode(err), &StepError{"Collecting Django static files", err}
 		}
 	}
 	a.fixPermissions()
-	if fpErr == nil {
-		if err := fp.Write(filepath.Join(c.StateDir, artifacts.FingerprintFile)); err != nil {
+	return 0, nil
+}
+
+// recordState writes the dependency fingerprint for the next build and
+// drops the pip cache unless it is to ship.
+func (a *Assembler) recordState(s *assembly) {
+	c := a.Cfg
+	if s.fpErr == nil {
+		if err := s.fp.Write(filepath.Join(c.StateDir, artifacts.FingerprintFile)); err != nil {
 			fmt.Fprintf(a.Stdout, "---> Could not record the dependency fingerprint: %v\n", err)
 		}
 	}
 	// The cache ships in the image only when the build is incremental
 	// (s2i runs save-artifacts in the previous image, so the next build needs
 	// it there) or when asked: otherwise no cache bytes land in the image.
-	if found == nil && !c.KeepCache {
+	if s.found == nil && !c.KeepCache {
 		for _, d := range []string{artifacts.CacheDir, artifacts.PipenvCacheDir} {
 			if err := os.RemoveAll(filepath.Join(c.StateDir, d)); err != nil {
 				fmt.Fprintf(a.Stdout, "---> Could not remove the pip cache: %v\n", err)
 			}
 		}
 	}
-	return 0, nil
 }
 
 func (a *Assembler) installDeps(ctx context.Context, plan Plan, x *builder.Exec, venv builder.Venv) error {

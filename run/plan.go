@@ -104,6 +104,14 @@ type decider struct {
 	in   Input
 	env  *envList
 	plan Plan
+
+	// What the steps of decide learn and pass on, in the order they learn it.
+	cwd, appServer, appHome string
+	initWrapper             bool
+	script, file, module    string // APP_SCRIPT, APP_FILE, APP_MODULE (or the defaults)
+	defaults                bool   // script and file are app.sh and app.py
+	django, hasManage       bool
+	port                    string
 }
 
 // Decide chooses how the application starts, with upstream run's exact
@@ -176,42 +184,72 @@ func (d *decider) python(dir string) pyEnv {
 	return newPyEnv(d.in.Root, pyDir, extra, d.env.get("HOME"))
 }
 
+// decide runs upstream run's steps in order (each method's comment gives its
+// number in the package documentation); a step returning true has settled
+// the plan.
 func (d *decider) decide() {
-	cwd := d.in.Dir
-	if cwd == "" {
-		cwd = "/"
+	d.cwd = d.in.Dir
+	if d.cwd == "" {
+		d.cwd = "/"
 	}
-	appServer := d.env.get("APP_SERVER")
-	switch appServer {
-	case "", "gunicorn", "mod_wsgi":
-	default:
-		d.fail("ERROR: APP_SERVER must be 'gunicorn' or 'mod_wsgi', not '%s'.", appServer)
+	if d.badAppServer() || d.bareGunicorn() || d.enterAppHome() {
 		return
 	}
-
-	// 1. Bare gunicorn.conf.py with wsgi_app, in the initial directory.
-	if appServer != "mod_wsgi" && d.lookPath("gunicorn", cwd) != "" {
-		conf, err := os.ReadFile(d.host(filepath.Join(cwd, "gunicorn.conf.py")))
-		if err == nil && fileExists(d.host(filepath.Join(cwd, "gunicorn.conf.py"))) {
-			if v, ok := d.python(cwd).version("gunicorn"); ok && atLeast201(v) && bytes.Contains(conf, []byte("wsgi_app")) {
-				d.say(Stdout, msgUsingConf)
-				d.say(Stdout, msgServingBare)
-				d.exec(BareGunicorn, cwd, "gunicorn")
-				d.plan.InitWrapper = true // see gunicorn
-				return
-			}
-		}
+	d.appDefaults()
+	if d.appScript() || d.appFile() {
+		return
 	}
+	d.migrate()
+	d.defaultPort()
+	if d.wsgiServer() || d.runserver() {
+		return
+	}
+	d.cantRun()
+}
 
-	// 2. APP_HOME (readlink -f, then cd) and PYTHONPATH.
+// badAppServer fails on an APP_SERVER other than gunicorn or mod_wsgi.
+func (d *decider) badAppServer() bool {
+	d.appServer = d.env.get("APP_SERVER")
+	switch d.appServer {
+	case "", "gunicorn", "mod_wsgi":
+		return false
+	}
+	d.fail("ERROR: APP_SERVER must be 'gunicorn' or 'mod_wsgi', not '%s'.", d.appServer)
+	return true
+}
+
+// bareGunicorn is step 1: gunicorn.conf.py with wsgi_app, in the initial
+// directory.
+func (d *decider) bareGunicorn() bool {
+	cwd := d.cwd
+	if d.appServer == "mod_wsgi" || d.lookPath("gunicorn", cwd) == "" {
+		return false
+	}
+	conf, err := os.ReadFile(d.host(filepath.Join(cwd, "gunicorn.conf.py")))
+	if err != nil || !fileExists(d.host(filepath.Join(cwd, "gunicorn.conf.py"))) {
+		return false
+	}
+	if v, ok := d.python(cwd).version("gunicorn"); ok && atLeast201(v) && bytes.Contains(conf, []byte("wsgi_app")) {
+		d.say(Stdout, msgUsingConf)
+		d.say(Stdout, msgServingBare)
+		d.exec(BareGunicorn, cwd, "gunicorn")
+		d.plan.InitWrapper = true // see gunicorn
+		return true
+	}
+	return false
+}
+
+// enterAppHome is step 2: APP_HOME (readlink -f, then cd) and PYTHONPATH;
+// it fails when APP_HOME is missing.
+func (d *decider) enterAppHome() bool {
 	appHome := d.env.get("APP_HOME")
 	if appHome == "" {
 		appHome = "."
 	}
-	appHome = d.realpath(abs(cwd, appHome))
-	if !dirExists(d.host(appHome)) {
-		d.fail("ERROR: APP_HOME directory '%s' not found.", appHome)
-		return
+	d.appHome = d.realpath(abs(d.cwd, appHome))
+	if !dirExists(d.host(d.appHome)) {
+		d.fail("ERROR: APP_HOME directory '%s' not found.", d.appHome)
+		return true
 	}
 	if pp, ok := d.env.lookup("PYTHONPATH"); ok {
 		// Upstream assigns PYTHONPATH without exporting it: it reaches the
@@ -219,139 +257,180 @@ func (d *decider) decide() {
 		if pp != "" {
 			pp = ":" + pp
 		}
-		d.env.set("PYTHONPATH", cwd+pp)
+		d.env.set("PYTHONPATH", d.cwd+pp)
 	}
-	initWrapper := d.env.get("ENABLE_INIT_WRAPPER") != ""
+	d.initWrapper = d.env.get("ENABLE_INIT_WRAPPER") != ""
+	return false
+}
 
-	// 3. The app.sh / app.py defaults only when no APP_* is set.
-	appScript, appFile, appModule := d.env.get("APP_SCRIPT"), d.env.get("APP_FILE"), d.env.get("APP_MODULE")
-	defaults := appScript == "" && appFile == "" && appModule == ""
-	if defaults {
-		appScript, appFile = "app.sh", "app.py"
+// appDefaults is step 3: the app.sh / app.py defaults only when no APP_* is
+// set.
+func (d *decider) appDefaults() {
+	d.script, d.file, d.module = d.env.get("APP_SCRIPT"), d.env.get("APP_FILE"), d.env.get("APP_MODULE")
+	d.defaults = d.script == "" && d.file == "" && d.module == ""
+	if d.defaults {
+		d.script, d.file = "app.sh", "app.py"
 	}
+}
 
-	// 4. APP_SCRIPT.
-	if appScript != "" {
-		p := abs(appHome, appScript)
-		if fileExists(d.host(p)) {
-			shown := appScript
-			if !filepath.IsAbs(shown) {
-				shown = "./" + shown
-			}
-			d.say(Stdout, msgScript, shown)
-			argv := []string{shown}
-			if fi, err := os.Stat(d.host(p)); err == nil && fi.Mode()&0o111 == 0 {
-				interp := interpreter(d.host(p))
-				d.say(Stdout, msgNotExecWarn, shown, strings.Join(interp, " "))
-				argv = append(interp, shown)
-			}
-			d.exec(Script, appHome, argv...)
-			d.plan.InitWrapper = initWrapper
-			return
+// appScript is step 4: APP_SCRIPT; a user-set one that is missing fails.
+func (d *decider) appScript() bool {
+	if d.script == "" {
+		return false
+	}
+	p := abs(d.appHome, d.script)
+	if !fileExists(d.host(p)) {
+		return d.notFound(d.script)
+	}
+	shown := d.script
+	if !filepath.IsAbs(shown) {
+		shown = "./" + shown
+	}
+	d.say(Stdout, msgScript, shown)
+	argv := []string{shown}
+	if fi, err := os.Stat(d.host(p)); err == nil && fi.Mode()&0o111 == 0 {
+		interp := interpreter(d.host(p))
+		d.say(Stdout, msgNotExecWarn, shown, strings.Join(interp, " "))
+		argv = append(interp, shown)
+	}
+	d.exec(Script, d.appHome, argv...)
+	d.plan.InitWrapper = d.initWrapper
+	return true
+}
+
+// appFile is step 5: APP_FILE; a user-set one that is missing fails.
+func (d *decider) appFile() bool {
+	if d.file == "" {
+		return false
+	}
+	if !fileExists(d.host(abs(d.appHome, d.file))) {
+		return d.notFound(d.file)
+	}
+	d.say(Stdout, msgFile, d.file)
+	d.exec(File, d.appHome, "python", d.file)
+	d.plan.InitWrapper = d.initWrapper
+	return true
+}
+
+// notFound reports a missing APP_SCRIPT or APP_FILE (on stdout, as
+// upstream) and ends the plan, unless name is only the app.sh / app.py
+// default.
+func (d *decider) notFound(name string) bool {
+	if d.defaults {
+		return false
+	}
+	d.say(Stdout, msgNotFound, name)
+	d.plan.Strategy, d.plan.Exit = Fail, 1
+	return true
+}
+
+// migrate is step 6: Django's migrate, unless DISABLE_MIGRATE.
+func (d *decider) migrate() {
+	d.django = d.python(d.appHome).importable("django")
+	d.hasManage = fileExists(d.host(filepath.Join(d.appHome, "manage.py")))
+	if !d.django || d.env.get("DISABLE_MIGRATE") != "" {
+		return
+	}
+	if !d.hasManage {
+		d.say(Stdout, msgNoManage)
+		d.say(Stdout, msgSkippedMigrate)
+		return
+	}
+	d.say(Stdout, msgMigrating)
+	d.plan.Steps = append(d.plan.Steps, Step{Cmd: &Command{
+		Argv: []string{"python", "./manage.py", "migrate", "--noinput"},
+		Dir:  d.appHome, Env: d.env.list(),
+	}})
+}
+
+// defaultPort is step 7: PORT, exported (upstream leaves a defaulted PORT
+// unexported, so an APP_CONFIG without bind listened on 127.0.0.1:8000; we
+// export it so gunicorn, mod_wsgi and the app agree on the port).
+func (d *decider) defaultPort() {
+	d.port = d.env.get("PORT")
+	if d.port == "" {
+		d.port = "8080"
+	}
+	d.env.set("PORT", d.port)
+}
+
+// wsgiServer is step 8: gunicorn (or mod_wsgi-express) with APP_MODULE,
+// wsgi.py or setup.py's name; it passes on when there is no server or no
+// module.
+func (d *decider) wsgiServer() bool {
+	server, failed := d.chooseServer()
+	if failed {
+		return true
+	}
+	if server == "" {
+		return false
+	}
+	module := d.module
+	setupPy := findSetupPy(d.in.Root, d.env.get("HOME"))
+	if module == "" && fileExists(d.host(filepath.Join(d.appHome, "wsgi.py"))) {
+		module = "wsgi"
+	} else if module == "" && setupPy != "" {
+		name, err := d.setupName(setupPy, d.appHome)
+		if err != nil {
+			d.fail("ERROR: cannot read the application name from %s: %v", setupPy, err)
+			return true
 		}
-		if !defaults {
-			d.say(Stdout, msgNotFound, appScript)
-			d.plan.Strategy, d.plan.Exit = Fail, 1
-			return
-		}
+		module = name
 	}
-
-	// 5. APP_FILE.
-	if appFile != "" {
-		if fileExists(d.host(abs(appHome, appFile))) {
-			d.say(Stdout, msgFile, appFile)
-			d.exec(File, appHome, "python", appFile)
-			d.plan.InitWrapper = initWrapper
-			return
-		}
-		if !defaults {
-			d.say(Stdout, msgNotFound, appFile)
-			d.plan.Strategy, d.plan.Exit = Fail, 1
-			return
-		}
+	if module == "" {
+		return false
 	}
-
-	// 6. Django migrate.
-	py := d.python(appHome)
-	django := py.importable("django")
-	hasManage := fileExists(d.host(filepath.Join(appHome, "manage.py")))
-	if django && d.env.get("DISABLE_MIGRATE") == "" {
-		if hasManage {
-			d.say(Stdout, msgMigrating)
-			d.plan.Steps = append(d.plan.Steps, Step{Cmd: &Command{
-				Argv: []string{"python", "./manage.py", "migrate", "--noinput"},
-				Dir:  appHome, Env: d.env.list(),
-			}})
-		} else {
-			d.say(Stdout, msgNoManage)
-			d.say(Stdout, msgSkippedMigrate)
-		}
+	if server == "gunicorn" {
+		d.gunicorn(module, d.appHome, d.port)
+	} else {
+		d.modWSGI(module, d.appHome, d.port)
 	}
+	return true
+}
 
-	// 7. PORT, exported (upstream leaves a defaulted PORT unexported, so an
-	// APP_CONFIG without bind listened on 127.0.0.1:8000; we export it so
-	// gunicorn, mod_wsgi and the app agree on the port).
-	port := d.env.get("PORT")
-	if port == "" {
-		port = "8080"
-	}
-	d.env.set("PORT", port)
-
-	// 8. gunicorn (or mod_wsgi-express) with APP_MODULE, wsgi.py or setup.py's name.
-	server := ""
-	hasGunicorn := d.lookPath("gunicorn", appHome) != ""
-	hasModWSGI := d.lookPath("mod_wsgi-express", appHome) != ""
+// chooseServer picks gunicorn or mod_wsgi ("" when neither is in PATH);
+// failed when APP_SERVER names one that is not installed.
+func (d *decider) chooseServer() (server string, failed bool) {
+	hasGunicorn := d.lookPath("gunicorn", d.appHome) != ""
+	hasModWSGI := d.lookPath("mod_wsgi-express", d.appHome) != ""
 	switch {
-	case appServer == "gunicorn" && !hasGunicorn:
+	case d.appServer == "gunicorn" && !hasGunicorn:
 		d.fail("ERROR: APP_SERVER is 'gunicorn' but gunicorn was not found in PATH.")
-		return
-	case appServer == "mod_wsgi" && !hasModWSGI:
+		return "", true
+	case d.appServer == "mod_wsgi" && !hasModWSGI:
 		d.fail("ERROR: APP_SERVER is 'mod_wsgi' but mod_wsgi-express was not found in PATH.")
-		return
-	case appServer != "":
-		server = appServer
+		return "", true
+	case d.appServer != "":
+		return d.appServer, false
 	case hasGunicorn:
-		server = "gunicorn"
+		return "gunicorn", false
 	case hasModWSGI:
-		server = "mod_wsgi"
+		return "mod_wsgi", false
 	}
-	if server != "" {
-		setupPy := findSetupPy(d.in.Root, d.env.get("HOME"))
-		if appModule == "" && fileExists(d.host(filepath.Join(appHome, "wsgi.py"))) {
-			appModule = "wsgi"
-		} else if appModule == "" && setupPy != "" {
-			name, err := d.setupName(setupPy, appHome)
-			if err != nil {
-				d.fail("ERROR: cannot read the application name from %s: %v", setupPy, err)
-				return
-			}
-			appModule = name
-		}
-		if appModule != "" {
-			if server == "gunicorn" {
-				d.gunicorn(appModule, appHome, port)
-			} else {
-				d.modWSGI(appModule, appHome, port)
-			}
-			return
-		}
-	}
+	return "", false
+}
 
-	// 9. Django's development server.
-	if django {
-		if hasManage {
-			d.say(Stdout, msgRunserver, port)
-			d.say(Stdout, msgRunserverWarn)
-			d.say(Stdout, msgRunserverConsider)
-			d.exec(Runserver, appHome, "python", "./manage.py", "runserver", "0.0.0.0:"+port)
-			d.plan.InitWrapper = initWrapper
-			return
-		}
+// runserver is step 9: Django's development server, or the manage.py
+// warning.
+func (d *decider) runserver() bool {
+	if !d.django {
+		return false
+	}
+	if !d.hasManage {
 		d.say(Stdout, msgNoManage)
 		d.say(Stdout, msgSkippedRunserver)
+		return false
 	}
+	d.say(Stdout, msgRunserver, d.port)
+	d.say(Stdout, msgRunserverWarn)
+	d.say(Stdout, msgRunserverConsider)
+	d.exec(Runserver, d.appHome, "python", "./manage.py", "runserver", "0.0.0.0:"+d.port)
+	d.plan.InitWrapper = d.initWrapper
+	return true
+}
 
-	// 10. Nothing to run.
+// cantRun is step 10: nothing to run.
+func (d *decider) cantRun() {
 	d.say(Stderr, msgCantRun)
 	d.say(Stderr, msgPleaseSet)
 	d.plan.Strategy, d.plan.Exit = Fail, 1

@@ -62,88 +62,144 @@ func Generate(ctx context.Context, req Request) (res Result, err error) {
 	if strings.HasSuffix(p, "/") {
 		p += "Dockerfile"
 	}
-	res = Result{Path: p}
-	var labels map[string]string
-	var imageEnv []string
+	g := &generator{req: req, res: Result{Path: p}}
 	if req.BuilderConfig != nil {
-		labels, imageEnv = req.BuilderConfig.Config.Labels, req.BuilderConfig.Config.Env
+		g.labels, g.imageEnv = req.BuilderConfig.Config.Labels, req.BuilderConfig.Config.Env
 	}
-	user := req.AssembleUser
-	if user == "" {
-		user = assembleuser.Resolve("", labels, assembleuser.DockerfileDefault)
+	user, err := g.assembleUser()
+	if err != nil {
+		return g.res, err
 	}
-	// Only the assemble user is checked, as in s2i's dockerfile mode.
-	if err := assembleuser.Check(req.AllowedUIDs, req.Builder, user, nil, "", nil); err != nil {
-		return res, err
-	}
-	dir := filepath.Dir(p)
-	upload := filepath.Join(dir, "upload")
+	upload := filepath.Join(filepath.Dir(p), "upload")
 	if err := emptyOrMissing(upload); err != nil {
-		return res, err
+		return g.res, err
 	}
 	defer func() {
 		if err != nil {
 			os.RemoveAll(upload)
 		}
 	}()
-	srcDir, scriptsDir := filepath.Join(upload, "src"), filepath.Join(upload, "scripts")
-	info, err := source.Prepare(ctx, req.Source, srcDir)
+	g.srcDir, g.scriptsDir = filepath.Join(upload, "src"), filepath.Join(upload, "scripts")
+	info, err := g.source(ctx)
 	if err != nil {
-		return res, err
+		return g.res, err
+	}
+	scripts, uploaded, err := g.scripts()
+	if err != nil {
+		return g.res, err
+	}
+	env, err := g.env()
+	if err != nil {
+		return g.res, err
+	}
+	spec := g.spec(info, env, user, scripts, uploaded)
+	if err := os.WriteFile(p, Render(spec), 0o644); err != nil {
+		return g.res, fmt.Errorf("write %s: %w", p, err)
+	}
+	return g.res, nil
+}
+
+// generator is what Generate's steps share: the request, the result so far
+// (its warnings grow step by step), the builder's labels and environment,
+// and the context's directories.
+type generator struct {
+	req                Request
+	res                Result
+	labels             map[string]string
+	imageEnv           []string
+	srcDir, scriptsDir string
+}
+
+// assembleUser is the user assemble runs as; only it is checked against
+// the allowed UIDs, as in s2i's dockerfile mode.
+func (g *generator) assembleUser() (string, error) {
+	user := g.req.AssembleUser
+	if user == "" {
+		user = assembleuser.Resolve("", g.labels, assembleuser.DockerfileDefault)
+	}
+	if err := assembleuser.Check(g.req.AllowedUIDs, g.req.Builder, user, nil, "", nil); err != nil {
+		return user, err
+	}
+	return user, nil
+}
+
+// source puts the source into upload/src.
+func (g *generator) source(ctx context.Context) (source.Info, error) {
+	info, err := source.Prepare(ctx, g.req.Source, g.srcDir)
+	if err != nil {
+		return info, err
 	}
 	for _, s := range info.Skipped {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("skipped special file %s in the source", s))
+		g.res.Warnings = append(g.res.Warnings, fmt.Sprintf("skipped special file %s in the source", s))
 	}
-	if err := os.MkdirAll(scriptsDir, 0o755); err != nil {
-		return res, fmt.Errorf("create %s: %w", scriptsDir, err)
+	return info, nil
+}
+
+// scripts locates assemble, run (and save-artifacts when incremental) and
+// puts the external ones into upload/scripts; uploaded says there are some.
+func (g *generator) scripts() (scripts map[string]s2iscripts.Script, uploaded bool, err error) {
+	if err := os.MkdirAll(g.scriptsDir, 0o755); err != nil {
+		return nil, false, fmt.Errorf("create %s: %w", g.scriptsDir, err)
 	}
-	inSource, err := s2iscripts.ListSource(srcDir)
+	inSource, err := s2iscripts.ListSource(g.srcDir)
 	if err != nil {
-		return res, err
+		return nil, false, err
 	}
 	names := []string{s2iscripts.Assemble, s2iscripts.Run}
-	if req.IncrementalFrom != "" {
+	if g.req.IncrementalFrom != "" {
 		names = append(names, s2iscripts.SaveArtifacts)
 	}
 	scripts, warn, err := s2iscripts.Locate(s2iscripts.Input{
-		ScriptsURL:      req.ScriptsURL,
-		ImageScriptsURL: req.ImageScriptsURL,
-		Labels:          labels,
-		ImageEnv:        imageEnv,
+		ScriptsURL:      g.req.ScriptsURL,
+		ImageScriptsURL: g.req.ImageScriptsURL,
+		Labels:          g.labels,
+		ImageEnv:        g.imageEnv,
 		SourceScripts:   inSource,
 		HostFileExists:  isRegularFile,
 	}, names, []string{s2iscripts.Assemble, s2iscripts.Run})
-	res.Warnings = append(res.Warnings, warn...)
+	g.res.Warnings = append(g.res.Warnings, warn...)
 	if err != nil {
-		return res, err
+		return nil, false, err
 	}
-	uploaded := false
 	for _, s := range scripts {
 		if !s.External() {
 			continue
 		}
-		if err := install(s, srcDir, filepath.Join(scriptsDir, s.Name)); err != nil {
-			return res, err
+		if err := install(s, g.srcDir, filepath.Join(g.scriptsDir, s.Name)); err != nil {
+			return nil, false, err
 		}
 		uploaded = true
 	}
-	env, warn, err := buildenv.Build(srcDir, req.EnvFlags, req.EnvFiles)
-	res.Warnings = append(res.Warnings, warn...)
+	return scripts, uploaded, nil
+}
+
+// env is the build environment (-e, -E, the source's .s2i/environment)
+// without the variables that hold credentials: those become build
+// arguments (res.BuildArgs).
+func (g *generator) env() (buildenv.Env, error) {
+	env, warn, err := buildenv.Build(g.srcDir, g.req.EnvFlags, g.req.EnvFiles)
+	g.res.Warnings = append(g.res.Warnings, warn...)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	env, res.BuildArgs = splitCredentials(env)
-	for _, a := range res.BuildArgs {
-		res.Warnings = append(res.Warnings, credentialWarning(a))
+	env, g.res.BuildArgs = splitCredentials(env)
+	for _, a := range g.res.BuildArgs {
+		g.res.Warnings = append(g.res.Warnings, credentialWarning(a))
 	}
 	for _, v := range env {
 		if strings.ContainsAny(v.Value, "\n\r") {
-			return res, fmt.Errorf("the value of %s has a line break, which an ENV instruction cannot hold", v.Name)
+			return nil, fmt.Errorf("the value of %s has a line break, which an ENV instruction cannot hold", v.Name)
 		}
 	}
+	return env, nil
+}
+
+// spec is what the Containerfile says, from what the steps found.
+func (g *generator) spec(info source.Info, env buildenv.Env, user string, scripts map[string]s2iscripts.Script, uploaded bool) Spec {
+	req := g.req
 	// The builder's destination label is honoured, unlike s2i's dockerfile
 	// mode: assemble finds the source where the image expects it.
-	dest := s2iscripts.Destination(req.Destination, labels, imageEnv)
+	dest := s2iscripts.Destination(req.Destination, g.labels, g.imageEnv)
 	lbls := imageconfig.GeneratedLabels(imageconfig.Facts{
 		Source: info, BuilderName: req.Builder, Tag: req.Tag, AppName: req.AppName, Description: req.Description,
 	})
@@ -154,7 +210,7 @@ func Generate(ctx context.Context, req Request) (res Result, err error) {
 		lbls[s2iscripts.LabelDestination] = req.Destination
 	}
 	spec := Spec{
-		Builder: req.Builder, Labels: lbls, Env: env, Args: res.BuildArgs, User: user, Destination: dest,
+		Builder: req.Builder, Labels: lbls, Env: env, Args: g.res.BuildArgs, User: user, Destination: dest,
 		UploadScripts: uploaded,
 		Assemble:      scripts[s2iscripts.Assemble].PathIn(dest), AssembleExternal: scripts[s2iscripts.Assemble].External(),
 		Run: scripts[s2iscripts.Run].PathIn(dest), RunExternal: scripts[s2iscripts.Run].External(),
@@ -166,10 +222,7 @@ func Generate(ctx context.Context, req Request) (res Result, err error) {
 		}
 		spec.Incremental = &Incremental{From: req.IncrementalFrom, SaveArtifacts: sa.PathIn(dest), SaveArtifactsExternal: sa.External()}
 	}
-	if err := os.WriteFile(p, Render(spec), 0o644); err != nil {
-		return res, fmt.Errorf("write %s: %w", p, err)
-	}
-	return res, nil
+	return spec
 }
 
 // splitCredentials takes the variables whose values hold URL credentials

@@ -48,26 +48,44 @@ const artifactsTar = "/tmp/artifacts.tar"
 
 // Render returns the Containerfile, in s2i's fixed form.
 func Render(s Spec) []byte {
-	var b strings.Builder
-	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	var c containerfile
 	// --chown takes the uid alone: "1001:0" as a user would make "1001:0:0".
 	uid, _, _ := strings.Cut(s.User, ":")
 	user := sanitize(uid)
-	scriptsDest := sanitize(path.Join(s.Destination, "scripts"))
-	if inc := s.Incremental; inc != nil {
-		w("FROM %s as cached\n", inc.From)
-		if inc.SaveArtifactsExternal {
-			w("# Copying in override save-artifacts script\n")
-			w("COPY --chown=%s:0 upload/scripts/save-artifacts %s\n", user, sanitize(inc.SaveArtifacts))
-		} else {
-			w("# Save-artifacts script sourced from builder image based on user input or image metadata.\n")
-		}
-		if s.User != "" && s.User != "root" {
-			w("USER %s\n", sanitize(s.User))
-		}
-		w("RUN if [ -s %[1]s ]; then %[1]s > %[2]s; else touch %[2]s; fi\n", sanitize(inc.SaveArtifacts), artifactsTar)
+	if s.Incremental != nil {
+		c.cachedStage(s, user)
 	}
-	w("FROM %s\n", s.Builder)
+	c.from(s)
+	c.copies(s, user)
+	c.assemble(s)
+	return []byte(c.String())
+}
+
+// containerfile is the text being written.
+type containerfile struct{ strings.Builder }
+
+func (c *containerfile) w(format string, args ...any) { fmt.Fprintf(&c.Builder, format, args...) }
+
+// cachedStage is s2i's "cached" stage: the previous image's save-artifacts
+// output, in artifactsTar.
+func (c *containerfile) cachedStage(s Spec, user string) {
+	inc := s.Incremental
+	c.w("FROM %s as cached\n", inc.From)
+	if inc.SaveArtifactsExternal {
+		c.w("# Copying in override save-artifacts script\n")
+		c.w("COPY --chown=%s:0 upload/scripts/save-artifacts %s\n", user, sanitize(inc.SaveArtifacts))
+	} else {
+		c.w("# Save-artifacts script sourced from builder image based on user input or image metadata.\n")
+	}
+	if s.User != "" && s.User != "root" {
+		c.w("USER %s\n", sanitize(s.User))
+	}
+	c.w("RUN if [ -s %[1]s ]; then %[1]s > %[2]s; else touch %[2]s; fi\n", sanitize(inc.SaveArtifacts), artifactsTar)
+}
+
+// from is the FROM line, the sorted LABELs, the ENV line and the ARGs.
+func (c *containerfile) from(s Spec) {
+	c.w("FROM %s\n", s.Builder)
 	if len(s.Labels) > 0 {
 		keys := make([]string, 0, len(s.Labels))
 		for k := range s.Labels {
@@ -76,56 +94,64 @@ func Render(s Spec) []byte {
 		sort.Strings(keys)
 		for i, k := range keys {
 			if i == 0 {
-				w("LABEL ")
+				c.w("LABEL ")
 			} else {
-				w(" \\\n      ")
+				c.w(" \\\n      ")
 			}
-			w("%q=%q", k, s.Labels[k])
+			c.w("%q=%q", k, s.Labels[k])
 		}
-		w("\n")
+		c.w("\n")
 	}
 	// s2i writes this line even with no variables (then it is empty).
 	for i, v := range s.Env {
 		if i == 0 {
-			w("ENV ")
+			c.w("ENV ")
 		} else {
-			w(" \\\n    ")
+			c.w(" \\\n    ")
 		}
-		w("%s=\"%s\"", v.Name, escapeEnv(v.Value))
+		c.w("%s=\"%s\"", v.Name, escapeEnv(v.Value))
 	}
-	w("\n")
+	c.w("\n")
 	for _, a := range s.Args {
-		w("# %s holds credentials: pass it with --build-arg %s=... (and, with podman or buildah, --omit-history: they record a RUN's build arguments in the image history)\n", a, a)
-		w("ARG %s\n", a)
+		c.w("# %s holds credentials: pass it with --build-arg %s=... (and, with podman or buildah, --omit-history: they record a RUN's build arguments in the image history)\n", a, a)
+		c.w("ARG %s\n", a)
 	}
+}
+
+// copies are the COPY lines: the cached stage's artifacts, the override
+// scripts, the source.
+func (c *containerfile) copies(s Spec, user string) {
 	if s.Incremental != nil {
-		w("COPY --chown=%[1]s:0 --from=cached %[2]s %[2]s\n", user, artifactsTar)
+		c.w("COPY --chown=%[1]s:0 --from=cached %[2]s %[2]s\n", user, artifactsTar)
 	}
 	if s.UploadScripts {
-		w("# Copying in override assemble/run scripts\n")
-		w("COPY --chown=%s:0 upload/scripts %s\n", user, scriptsDest)
+		c.w("# Copying in override assemble/run scripts\n")
+		c.w("COPY --chown=%s:0 upload/scripts %s\n", user, sanitize(path.Join(s.Destination, "scripts")))
 	}
-	w("# Copying in source code\n")
-	w("COPY --chown=%s:0 upload/src %s\n", user, sanitize(path.Join(s.Destination, "src")))
+	c.w("# Copying in source code\n")
+	c.w("COPY --chown=%s:0 upload/src %s\n", user, sanitize(path.Join(s.Destination, "src")))
+}
+
+// assemble is USER, the artifacts' extraction, RUN assemble and CMD run.
+func (c *containerfile) assemble(s Spec) {
 	if s.User != "" && s.User != "root" {
-		w("USER %s\n", sanitize(s.User))
+		c.w("USER %s\n", sanitize(s.User))
 	}
 	if s.Incremental != nil {
-		w("# Extract artifact content\n")
-		w("RUN if [ -s %[1]s ]; then mkdir -p %[2]s; tar -xf %[1]s -C %[2]s; fi && \\\n", artifactsTar, sanitize(path.Join(s.Destination, "artifacts")))
-		w("    rm %s\n", artifactsTar)
+		c.w("# Extract artifact content\n")
+		c.w("RUN if [ -s %[1]s ]; then mkdir -p %[2]s; tar -xf %[1]s -C %[2]s; fi && \\\n", artifactsTar, sanitize(path.Join(s.Destination, "artifacts")))
+		c.w("    rm %s\n", artifactsTar)
 	}
 	if !s.AssembleExternal {
-		w("# Assemble script sourced from builder image based on user input or image metadata.\n")
-		w("# If this file does not exist in the image, the build will fail.\n")
+		c.w("# Assemble script sourced from builder image based on user input or image metadata.\n")
+		c.w("# If this file does not exist in the image, the build will fail.\n")
 	}
-	w("RUN %s\n", sanitize(s.Assemble))
+	c.w("RUN %s\n", sanitize(s.Assemble))
 	if !s.RunExternal {
-		w("# Run script sourced from builder image based on user input or image metadata.\n")
-		w("# If this file does not exist in the image, the build will fail.\n")
+		c.w("# Run script sourced from builder image based on user input or image metadata.\n")
+		c.w("# If this file does not exist in the image, the build will fail.\n")
 	}
-	w("CMD %s\n", sanitize(s.Run))
-	return []byte(b.String())
+	c.w("CMD %s\n", sanitize(s.Run))
 }
 
 // sanitize keeps a value on one line, as s2i's does.
