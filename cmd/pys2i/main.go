@@ -29,8 +29,10 @@ func main() {
 	}
 	// Every signal that would end the process ends the build instead, so
 	// that it removes its container and mount (s2i does the same for these);
-	// the exit status then says which signal it was (130, 143).
-	ctx, stop := signalContext(os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	// the exit status then says which signal it was (130, 143). SIGPIPE is
+	// one of them: an output pipe closed early (| head) would otherwise kill
+	// the process at its next log line, with the container still mounted.
+	ctx, stop := signalContext(os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE)
 	a := &app{
 		stdout: os.Stdout,
 		stderr: os.Stderr,
@@ -38,6 +40,7 @@ func main() {
 	}
 	err := a.execute(ctx, os.Args[1:])
 	stop()
+	signal.Ignore(syscall.SIGPIPE) // the last words to a closed pipe are lost, not the exit status
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	}

@@ -314,7 +314,14 @@ func (im *Images) Copy(ctx context.Context, dst, src types.ImageReference, polic
 			}
 		}()
 	}
-	return im.copyRetrying(ctx, pc, dst, src, what, attempts)
+	sw, err := im.beginStoreWrite(ctx, dst, src)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := im.copyRetrying(ctx, pc, dst, src, what, attempts); err != nil {
+		return errors.Join(err, sw.rollback())
+	}
+	return nil
 }
 
 // copyRetrying is copy.Image, tried up to attempts times.

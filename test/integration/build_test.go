@@ -265,3 +265,50 @@ func TestBuildSignalDuringAssemble(t *testing.T) {
 		})
 	}
 }
+
+// An output pipe closed while the build runs (pys2i build ... 2>&1 | head)
+// ends or finishes the build cleanly: SIGPIPE at pys2i's next log line
+// must not kill it with its container and temp dir still there. Either the
+// image was written and the exit is 0, or nothing was and it is 141.
+func TestBuildOutputPipeClosed(t *testing.T) {
+	buildIsolate(t)
+	builder := buildBuilder(t)
+	src := buildFlaskApp(t, "never", map[string]string{
+		".s2i/bin/assemble": "#!/bin/sh\necho started\nsleep 2\n",
+	})
+	tag := "localhost/pys2i-test/build-pipe:latest"
+	buildRmi(t, tag)
+	before := buildSnapshot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd, tmp := buildCmd(t, ctx, "build", src, builder, tag)
+	r, wr, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = wr, wr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	wr.Close()
+	var seen strings.Builder
+	buf := make([]byte, 4096)
+	for !strings.Contains(seen.String(), "started\n") {
+		n, err := r.Read(buf)
+		if err != nil {
+			t.Fatalf("pys2i's output ended before its assemble started: %v\n%s", err, seen.String())
+		}
+		seen.Write(buf[:n])
+	}
+	r.Close() // as head does once it has its lines
+	err = cmd.Wait()
+	code := cmd.ProcessState.ExitCode()
+	exists := buildImageExists(t, tag)
+	t.Logf("exit %v (code %d), image written: %v", err, code, exists)
+	switch {
+	case code == 0 && exists, code == 141 && !exists:
+	default:
+		t.Errorf("exit %v (code %d), image written: %v; want 0 and an image, or 141 and none", err, code, exists)
+	}
+	buildNoLeftovers(t, before, buildResult{tmp: tmp})
+}

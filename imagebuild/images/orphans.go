@@ -1,0 +1,125 @@
+package images
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+	"go.podman.io/image/v5/types"
+	"go.podman.io/storage"
+)
+
+// storeWrite remembers what the store held before a copy into it, so that
+// a copy that fails halfway (a signal, a full disk) can take back the layers
+// it had committed before the image record that would have used them:
+// c/image commits layers as they arrive and names the image last.
+type storeWrite struct {
+	store   storage.Store
+	before  map[string]bool
+	diffIDs map[digest.Digest]bool
+}
+
+func (im *Images) beginStoreWrite(ctx context.Context, dst, src types.ImageReference) (*storeWrite, error) {
+	if dst.Transport().Name() != "containers-storage" {
+		return nil, nil
+	}
+	img, err := src.NewImage(ctx, im.sys)
+	if err != nil {
+		return nil, err
+	}
+	defer img.Close()
+	cfg, err := img.OCIConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := im.Store()
+	if err != nil {
+		return nil, err
+	}
+	layers, err := s.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("list the store's layers: %w", err)
+	}
+	w := &storeWrite{store: s, before: map[string]bool{}, diffIDs: map[digest.Digest]bool{}}
+	for _, l := range layers {
+		w.before[l.ID] = true
+	}
+	for _, d := range cfg.RootFS.DiffIDs {
+		w.diffIDs[d] = true
+	}
+	return w, nil
+}
+
+// rollback deletes the layers the failed copy left: new since it began,
+// holding one of the image's diffs, and used by no image and no container
+// (so another writer's layer, of other content, is never touched).
+func (w *storeWrite) rollback() error {
+	if w == nil {
+		return nil
+	}
+	for {
+		orphans, err := w.orphans()
+		if err != nil || len(orphans) == 0 {
+			return err
+		}
+		var errs []error
+		deleted := 0
+		for _, id := range orphans {
+			if err := w.store.DeleteLayer(id); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			deleted++
+		}
+		if deleted == 0 { // children first: a pass that deletes nothing is the end
+			return fmt.Errorf("remove the layers of the failed write: %w", errors.Join(errs...))
+		}
+	}
+}
+
+// orphans are the leaves among the layers the failed copy left.
+func (w *storeWrite) orphans() ([]string, error) {
+	layers, err := w.store.Layers()
+	if err != nil {
+		return nil, err
+	}
+	images, err := w.store.Images()
+	if err != nil {
+		return nil, err
+	}
+	containers, err := w.store.Containers()
+	if err != nil {
+		return nil, err
+	}
+	parent := map[string]string{}
+	for _, l := range layers {
+		parent[l.ID] = l.Parent
+	}
+	used := map[string]bool{}
+	mark := func(id string) {
+		for ; id != "" && !used[id]; id = parent[id] {
+			used[id] = true
+		}
+	}
+	for _, img := range images {
+		mark(img.TopLayer)
+		for _, id := range img.MappedTopLayers {
+			mark(id)
+		}
+	}
+	for _, c := range containers {
+		mark(c.LayerID)
+	}
+	hasChild := map[string]bool{}
+	for _, l := range layers {
+		hasChild[l.Parent] = true
+	}
+	var out []string
+	for _, l := range layers {
+		if !w.before[l.ID] && !used[l.ID] && !hasChild[l.ID] && w.diffIDs[l.UncompressedDigest] {
+			out = append(out, l.ID)
+		}
+	}
+	return out, nil
+}
