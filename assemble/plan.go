@@ -12,6 +12,7 @@ import (
 
 	"github.com/pys2i/pys2i/assemble/artifacts"
 	"github.com/pys2i/pys2i/builder"
+	"github.com/pys2i/pys2i/internal/contract"
 	"github.com/pys2i/pys2i/internal/redact"
 )
 
@@ -46,9 +47,6 @@ type Config struct {
 	SourceDateEpoch string
 }
 
-// DefaultAppRoot is the images' APP_ROOT and the venv upstream hard-codes.
-const DefaultAppRoot = "/opt/app-root"
-
 // PipIniPath is where upstream appends the index URL (a file pip on Linux
 // does not read; see the spec, section 2.2 step 4).
 const PipIniPath = "/opt/app-root/src/pip.ini"
@@ -72,17 +70,17 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		Source:               "/tmp/src",
 		Artifacts:            "/tmp/artifacts",
 		PipIni:               PipIniPath,
-		StateDir:             getenv("PYS2I_STATE_DIR"),
-		NoCache:              on("PYS2I_NO_CACHE"),
-		KeepCache:            on("PYS2I_KEEP_CACHE"),
-		DepsInPlace:          on("PYS2I_DEPS_IN_PLACE"),
+		StateDir:             getenv(contract.EnvStateDir),
+		NoCache:              on(contract.EnvNoCache),
+		KeepCache:            on(contract.EnvKeepCache),
+		DepsInPlace:          on(contract.EnvDepsInPlace),
 		SourceDateEpoch:      getenv("SOURCE_DATE_EPOCH"),
 	}
 	if c.StateDir == "" {
-		c.StateDir = artifacts.DefaultStateDir
+		c.StateDir = contract.DefaultStateDir
 	}
 	if c.AppRoot == "" {
-		c.AppRoot = DefaultAppRoot
+		c.AppRoot = contract.DefaultAppRoot
 	}
 	if c.Home == "" {
 		c.Home = c.AppRoot + "/src"

@@ -6,12 +6,13 @@ import (
 	"testing/fstest"
 
 	"github.com/pys2i/pys2i/builder"
+	"github.com/pys2i/pys2i/internal/contract"
 )
 
 func TestConfigFromEnv(t *testing.T) {
 	env := map[string]string{"ENABLE_PIPENV": "false", "DISABLE_COLLECTSTATIC": "0", "HOME": "/h", "PIN_PIPENV_VERSION": "2022.12.19"}
 	c := ConfigFromEnv(func(k string) string { return env[k] })
-	if !c.EnablePipenv || !c.DisableCollectstatic || c.EnableMicropipenv || c.Home != "/h" || c.AppRoot != DefaultAppRoot || c.PinPipenvVersion != "2022.12.19" {
+	if !c.EnablePipenv || !c.DisableCollectstatic || c.EnableMicropipenv || c.Home != "/h" || c.AppRoot != contract.DefaultAppRoot || c.PinPipenvVersion != "2022.12.19" {
 		t.Errorf("%+v", c)
 	}
 	c = ConfigFromEnv(func(string) string { return "" })

@@ -17,6 +17,7 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/sandbox"
 	"github.com/pys2i/pys2i/imagebuild/source"
 	"github.com/pys2i/pys2i/imagebuild/source/s2iscripts"
+	"github.com/pys2i/pys2i/internal/contract"
 )
 
 // AssembleRuntimeError reports that assemble-runtime ran and failed.
@@ -111,7 +112,7 @@ func (rt *runtimeImage) assembleRuntime(ctx context.Context, req Request, in run
 	}
 	homeDir := envValue(in.BuilderEnv, "HOME")
 	if homeDir == "" {
-		homeDir = DefaultHome
+		homeDir = contract.DefaultHome
 	}
 	var skip map[string]bool
 	if reused {

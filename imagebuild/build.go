@@ -33,11 +33,9 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/sandbox"
 	"github.com/pys2i/pys2i/imagebuild/source"
 	"github.com/pys2i/pys2i/imagebuild/source/s2iscripts"
+	"github.com/pys2i/pys2i/internal/contract"
 	"github.com/pys2i/pys2i/internal/redact"
 )
-
-// DefaultHome is $HOME when the builder's Env has none: the S2I images' app root.
-const DefaultHome = "/opt/app-root/src"
 
 // defaultPath is the PATH a container runtime gives an image without one.
 const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -205,7 +203,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	}
 	home := envValue(baseCfg.Config.Env, "HOME")
 	if home == "" {
-		home = DefaultHome
+		home = contract.DefaultHome
 	}
 	lin := rt.lineage(baseCfg.RootFS.DiffIDs)
 	preEnv := processEnv(baseCfg.Config.Env, env.Strings(), user.Home)
@@ -266,7 +264,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	procEnv := processEnv(baseCfg.Config.Env, env.Strings(), user.Home)
 	procEnv = append(procEnv, epochEnv(procEnv, epoch)...)
 	if reuse != nil {
-		procEnv = append(procEnv, EnvDepsInPlace)
+		procEnv = append(procEnv, contract.EnvDepsInPlace+"="+contract.On)
 	}
 	state := stateDir(procEnv)
 	cacheMounts, releaseCache, err := pipCacheMount(ctr.Root, pipCacheDir(store.GraphRoot(), o.Tag), state, procEnv, owner.UID, owner.GID, o.Incremental)
@@ -275,7 +273,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	}
 	defer releaseCache()
 	if cacheMounts != nil {
-		procEnv = append(procEnv, EnvKeepCache)
+		procEnv = append(procEnv, contract.EnvKeepCache+"="+contract.On)
 		prunePipCaches(store.GraphRoot(), o, time.Now(), logf)
 	}
 	if o.Incremental && reuse == nil && prev != nil {

@@ -30,6 +30,7 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/runtimeimage/elfdeps"
 	"github.com/pys2i/pys2i/imagebuild/source"
 	"github.com/pys2i/pys2i/imagebuild/source/s2iscripts"
+	"github.com/pys2i/pys2i/internal/contract"
 )
 
 // runtimeImage is the runtime image of an extended build (--runtime-image):
@@ -189,7 +190,7 @@ func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in 
 	host := builderPaths(in.CtrRoot, rt.origin)
 	home := envValue(in.BuilderEnv, "HOME")
 	if home == "" {
-		home = DefaultHome
+		home = contract.DefaultHome
 	}
 	layers := filepath.Join(in.Tmp, "layers")
 	if err := os.Mkdir(layers, 0o700); err != nil {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/pys2i/pys2i/internal/contract"
 )
 
 // UserSetup is the result of SetupUser.
@@ -60,7 +62,7 @@ func SetupUser(root string, uid, gid int, env []string) UserSetup {
 	}
 	home, appRoot := get("HOME"), get("APP_ROOT")
 	if appRoot == "" {
-		appRoot = "/opt/app-root"
+		appRoot = contract.DefaultAppRoot
 	}
 	entry := fmt.Sprintf("default:x:%d:%d:Default Application User:%s:/bin/bash\n", uid, gid, home)
 

@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/pys2i/pys2i/internal/contract"
 	"github.com/pys2i/pys2i/internal/exitcode"
 	"github.com/pys2i/pys2i/internal/redact"
 )
@@ -34,7 +35,7 @@ const (
 )
 
 // DefaultImageScriptsURL is s2i's --image-scripts-url default.
-const DefaultImageScriptsURL = "image:///usr/libexec/s2i"
+const DefaultImageScriptsURL = "image://" + contract.ScriptsDir
 
 // Origin says where a script was found.
 type Origin string
