@@ -34,6 +34,7 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/source"
 	"github.com/pys2i/pys2i/imagebuild/source/s2iscripts"
 	"github.com/pys2i/pys2i/internal/contract"
+	"github.com/pys2i/pys2i/internal/envlist"
 	"github.com/pys2i/pys2i/internal/redact"
 )
 
@@ -201,7 +202,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err := rt.plan(o, baseCfg.Config.Env); err != nil {
 		return res, err
 	}
-	home := envValue(baseCfg.Config.Env, "HOME")
+	home := envlist.Get(baseCfg.Config.Env, "HOME")
 	if home == "" {
 		home = contract.DefaultHome
 	}
@@ -428,13 +429,13 @@ func processEnv(image, build []string, home string) []string {
 	}
 	env = buildenv.Merge(env)
 	out := env.Strings()
-	if envValue(out, "HOME") == "" {
+	if envlist.Get(out, "HOME") == "" {
 		if home == "" {
 			home = "/"
 		}
 		out = append(out, "HOME="+home)
 	}
-	if envValue(out, "PATH") == "" {
+	if envlist.Get(out, "PATH") == "" {
 		out = append(out, defaultPath)
 	}
 	return out
@@ -480,16 +481,6 @@ func sandboxArtifact(rel string) bool {
 		return true
 	}
 	return strings.HasPrefix(rel, "dev/") || strings.HasPrefix(rel, "proc/") || strings.HasPrefix(rel, "sys/")
-}
-
-func envValue(env []string, name string) string {
-	v := ""
-	for _, kv := range env {
-		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
-			v = val
-		}
-	}
-	return v
 }
 
 func orDiscard(w io.Writer) io.Writer {

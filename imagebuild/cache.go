@@ -17,6 +17,7 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/options"
 	"github.com/pys2i/pys2i/imagebuild/sandbox"
 	"github.com/pys2i/pys2i/internal/contract"
+	"github.com/pys2i/pys2i/internal/envlist"
 )
 
 // pipCacheDir is the host directory that keeps pip's cache between builds of
@@ -42,7 +43,7 @@ func pipCacheRoot(graphRoot string) string {
 // (an incremental build).
 func pipCacheMount(root, hostDir, state string, env []string, uid, gid int, incremental bool) (_ []sandbox.Mount, release func() error, err error) {
 	release = func() error { return nil }
-	if envValue(env, contract.EnvNoCache) != "" || incremental {
+	if envlist.Get(env, contract.EnvNoCache) != "" || incremental {
 		return nil, release, nil
 	}
 	held, err := cacheprune.Use(hostDir)

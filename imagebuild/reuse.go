@@ -24,6 +24,7 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/options"
 	"github.com/pys2i/pys2i/imagebuild/source"
 	"github.com/pys2i/pys2i/internal/contract"
+	"github.com/pys2i/pys2i/internal/envlist"
 )
 
 // lineage is what a previous image's dependency layer must have been made
@@ -233,7 +234,7 @@ func recordedFingerprint(root, stateDir string) (string, error) {
 
 // stateDir is assemble's state directory in the image (PYS2I_STATE_DIR).
 func stateDir(env []string) string {
-	if d := envValue(env, contract.EnvStateDir); d != "" {
+	if d := envlist.Get(env, contract.EnvStateDir); d != "" {
 		return d
 	}
 	return contract.DefaultStateDir

@@ -31,6 +31,7 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/source"
 	"github.com/pys2i/pys2i/imagebuild/source/s2iscripts"
 	"github.com/pys2i/pys2i/internal/contract"
+	"github.com/pys2i/pys2i/internal/envlist"
 )
 
 // runtimeImage is the runtime image of an extended build (--runtime-image):
@@ -188,7 +189,7 @@ type runtimeInput struct {
 func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in runtimeInput, logf func(string, ...any)) (Result, error) {
 	o := req.Options
 	host := builderPaths(in.CtrRoot, rt.origin)
-	home := envValue(in.BuilderEnv, "HOME")
+	home := envlist.Get(in.BuilderEnv, "HOME")
 	if home == "" {
 		home = contract.DefaultHome
 	}
@@ -284,7 +285,7 @@ func (rt *runtimeImage) check(in runtimeInput, host func(string) (string, error)
 	}
 	if rt.asmRuntime == nil {
 		finalEnv := processEnv(rt.cfg.Config.Env, in.BuildEnv, "")
-		probs, err := elfdeps.Check(view, dests, elfdeps.Options{LibraryPath: splitList(envValue(finalEnv, "LD_LIBRARY_PATH"))})
+		probs, err := elfdeps.Check(view, dests, elfdeps.Options{LibraryPath: splitList(envlist.Get(finalEnv, "LD_LIBRARY_PATH"))})
 		if err != nil {
 			return fmt.Errorf("check the runtime image %s: %w", rt.name, err)
 		}

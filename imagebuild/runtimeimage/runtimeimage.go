@@ -14,6 +14,7 @@ import (
 
 	"github.com/pys2i/pys2i/imagebuild/options"
 	"github.com/pys2i/pys2i/internal/contract"
+	"github.com/pys2i/pys2i/internal/envlist"
 )
 
 // Labels of the runtime image that s2i reads.
@@ -56,7 +57,7 @@ func Plan(flag []options.Artifact, labels map[string]string, builderEnv []string
 		}
 	}
 	if len(list) == 0 {
-		root := envValue(builderEnv, "APP_ROOT")
+		root := envlist.Get(builderEnv, "APP_ROOT")
 		if root == "" {
 			root = contract.DefaultAppRoot
 		}
@@ -132,14 +133,4 @@ func Parents(copies []Copy, exists func(dir string) bool) []string {
 		}
 	}
 	return out
-}
-
-func envValue(env []string, name string) string {
-	v := ""
-	for _, kv := range env {
-		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
-			v = val
-		}
-	}
-	return v
 }
