@@ -111,7 +111,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		return res, err
 	}
 
-	builder, err := im.Builder(ctx, o.Builder, images.PullPolicy(o.PullPolicy))
+	builder, err := im.Builder(ctx, o.Builder, o.PullPolicy)
 	if err != nil {
 		return res, fmt.Errorf("builder: %w", err)
 	}

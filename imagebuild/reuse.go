@@ -170,7 +170,7 @@ func previousImage(ctx context.Context, im *images.Images, o options.Options) (*
 	}
 	policy := images.PullNever
 	if o.Incremental {
-		policy = images.PullPolicy(o.IncrementalPullPolicy)
+		policy = o.IncrementalPullPolicy
 	}
 	l, err := im.Previous(ctx, name, policy)
 	if err != nil {

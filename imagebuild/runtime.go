@@ -76,7 +76,7 @@ func openRuntime(ctx context.Context, im *images.Images, o options.Options) (rt 
 		return nil, nil
 	}
 	rt = &runtimeImage{name: o.RuntimeImage}
-	if rt.local, err = im.Builder(ctx, o.RuntimeImage, images.PullPolicy(o.RuntimePullPolicy)); err != nil {
+	if rt.local, err = im.Builder(ctx, o.RuntimeImage, o.RuntimePullPolicy); err != nil {
 		return nil, fmt.Errorf("runtime image: %w", err)
 	}
 	if rt.cfg, rt.digest, err = images.ReadConfig(ctx, im.SystemContext(), rt.local.Ref); err != nil {

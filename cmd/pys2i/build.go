@@ -92,9 +92,9 @@ file (pull-policy: never). Flags beat variables, which beat the file.`,
 	f.String("assemble-user", "", "user that runs assemble (default: the builder's io.openshift.s2i.assemble-user label, else its USER)")
 	f.String("assemble-runtime-user", "", "user that runs assemble-runtime in the runtime image")
 	f.StringP("allowed-uids", "u", "", "UIDs the assemble user must be in: ranges such as 1-, -100, 100-200, 1000 (exit 15 if not)")
-	f.StringP("pull-policy", "p", string(options.PullIfNotPresent), "when to pull the builder: always, never, if-not-present")
-	f.String("incremental-pull-policy", string(options.PullIfNotPresent), "when to pull the previous image")
-	f.String("runtime-pull-policy", string(options.PullIfNotPresent), "when to pull the runtime image")
+	f.StringP("pull-policy", "p", string(images.PullIfNotPresent), "when to pull the builder: always, never, if-not-present")
+	f.String("incremental-pull-policy", string(images.PullIfNotPresent), "when to pull the previous image")
+	f.String("runtime-pull-policy", string(images.PullIfNotPresent), "when to pull the runtime image")
 	f.Bool("tls-verify", true, "require HTTPS and verify certificates when talking to registries")
 	f.Bool("incremental", false, "reuse the artifacts of the previous image (TAG)")
 	f.String("incremental-from", "", "image to take the artifacts of an incremental build from (default TAG)")
@@ -149,7 +149,7 @@ func gatherOptions(cmd *cobra.Command, args []string) (options.Options, error) {
 	}
 	for _, p := range []struct {
 		key string
-		dst *options.PullPolicy
+		dst *images.PullPolicy
 	}{{"pull-policy", &o.PullPolicy}, {"incremental-pull-policy", &o.IncrementalPullPolicy}, {"runtime-pull-policy", &o.RuntimePullPolicy}} {
 		if *p.dst, err = options.ParsePullPolicy(v.GetString(p.key)); err != nil {
 			return o, fmt.Errorf("--%s: %w", p.key, err)
