@@ -5,7 +5,8 @@
 // and both sides use it.
 package contract
 
-// Variables pys2i build gives assemble. Each is on when non-empty.
+// Variables pys2i build gives assemble (or a user gives it with -e). A
+// switch is on when its value is non-empty.
 const (
 	// EnvStateDir is assemble's state directory (the fingerprint and pip's
 	// cache), outside $APP_ROOT; DefaultStateDir when unset.
@@ -21,7 +22,7 @@ const (
 	EnvDepsInPlace = "PYS2I_DEPS_IN_PLACE"
 )
 
-// On is the value pys2i build gives a variable it turns on.
+// On is the value pys2i build gives a switch it turns on.
 const On = "1"
 
 // Labels on a built image that let the next build reuse its dependency
