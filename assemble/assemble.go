@@ -12,6 +12,7 @@ import (
 	"github.com/pys2i/pys2i/assemble/buildpaths"
 	"github.com/pys2i/pys2i/builder"
 	"github.com/pys2i/pys2i/fixperms"
+	"github.com/pys2i/pys2i/internal/envlist"
 	"github.com/pys2i/pys2i/internal/redact"
 )
 
@@ -56,7 +57,7 @@ func Main(ctx context.Context, env []string, stdout, stderr io.Writer) int {
 		owner = uid
 	}
 	a := &Assembler{
-		Cfg: ConfigFromEnv(func(k string) string { return builder.Getenv(env, k) }),
+		Cfg: ConfigFromEnv(func(k string) string { return envlist.Get(env, k) }),
 		Env: env, Dir: dir, Stdout: out, Stderr: errw, Owner: owner,
 	}
 	code, err := a.Run(ctx)
@@ -295,7 +296,7 @@ func (a *Assembler) collectstatic(ctx context.Context, x *builder.Exec) error {
 		fmt.Fprintf(a.Stderr, "cd: %s: No such file or directory\n", appHome)
 		return fmt.Errorf("APP_HOME %s is not a directory", appHome)
 	}
-	env := builder.SetEnv(x.Env, "PYTHONPATH", PythonPathFor(a.Dir, a.Cfg.PythonPath))
+	env := envlist.Set(x.Env, "PYTHONPATH", PythonPathFor(a.Dir, a.Cfg.PythonPath))
 	if _, err := os.Stat(filepath.Join(appHome, "manage.py")); err != nil {
 		fmt.Fprintln(a.Stdout, "WARNING: seems that you're using Django, but we could not find a 'manage.py' file.")
 		fmt.Fprintln(a.Stdout, "'manage.py collectstatic' ignored.")
@@ -316,7 +317,7 @@ func (a *Assembler) collectstatic(ctx context.Context, x *builder.Exec) error {
 // build directories to fixed ones as they compile. Without it, scrubbing
 // afterwards still applies.
 func (a *Assembler) wrapCompilers(ctx context.Context, x *builder.Exec) {
-	if builder.Getenv(x.Env, "CC") != "" && builder.Getenv(x.Env, "CXX") != "" {
+	if envlist.Get(x.Env, "CC") != "" && envlist.Get(x.Env, "CXX") != "" {
 		return // the build's own: WrapCompilers would keep them anyway
 	}
 	self, err := os.Executable()

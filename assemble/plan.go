@@ -11,7 +11,8 @@ import (
 	"strings"
 
 	"github.com/pys2i/pys2i/assemble/artifacts"
-	"github.com/pys2i/pys2i/builder"
+	"github.com/pys2i/pys2i/internal/contract"
+	"github.com/pys2i/pys2i/internal/envlist"
 	"github.com/pys2i/pys2i/internal/redact"
 )
 
@@ -46,9 +47,6 @@ type Config struct {
 	SourceDateEpoch string
 }
 
-// DefaultAppRoot is the images' APP_ROOT and the venv upstream hard-codes.
-const DefaultAppRoot = "/opt/app-root"
-
 // PipIniPath is where upstream appends the index URL (a file pip on Linux
 // does not read; see the spec, section 2.2 step 4).
 const PipIniPath = "/opt/app-root/src/pip.ini"
@@ -72,17 +70,17 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		Source:               "/tmp/src",
 		Artifacts:            "/tmp/artifacts",
 		PipIni:               PipIniPath,
-		StateDir:             getenv("PYS2I_STATE_DIR"),
-		NoCache:              on("PYS2I_NO_CACHE"),
-		KeepCache:            on("PYS2I_KEEP_CACHE"),
-		DepsInPlace:          on("PYS2I_DEPS_IN_PLACE"),
+		StateDir:             getenv(contract.EnvStateDir),
+		NoCache:              on(contract.EnvNoCache),
+		KeepCache:            on(contract.EnvKeepCache),
+		DepsInPlace:          on(contract.EnvDepsInPlace),
 		SourceDateEpoch:      getenv("SOURCE_DATE_EPOCH"),
 	}
 	if c.StateDir == "" {
-		c.StateDir = artifacts.DefaultStateDir
+		c.StateDir = contract.DefaultStateDir
 	}
 	if c.AppRoot == "" {
-		c.AppRoot = DefaultAppRoot
+		c.AppRoot = contract.DefaultAppRoot
 	}
 	if c.Home == "" {
 		c.Home = c.AppRoot + "/src"
@@ -185,10 +183,10 @@ func WrapCompilers(env, wrapper []string, cc, cxx string) []string {
 		}
 	}
 	for _, v := range [][2]string{{"CC", cc}, {"CXX", cxx}} {
-		if v[1] == "" || builder.Getenv(env, v[0]) != "" {
+		if v[1] == "" || envlist.Get(env, v[0]) != "" {
 			continue
 		}
-		env = builder.SetEnv(env, v[0], strings.Join(append(append([]string{}, wrapper...), v[1]), " "))
+		env = envlist.Set(env, v[0], strings.Join(append(append([]string{}, wrapper...), v[1]), " "))
 	}
 	return env
 }
@@ -211,17 +209,8 @@ func PythonPathFor(cwd, old string) string {
 // does: VIRTUAL_ENV set, appRoot/bin first in PATH, PYTHONHOME unset.
 func ActivatedEnv(env []string, appRoot string) []string {
 	bin := filepath.Join(appRoot, "bin")
-	var out []string
-	path := ""
-	for _, kv := range env {
-		switch {
-		case strings.HasPrefix(kv, "PATH="):
-			path = kv[len("PATH="):]
-		case strings.HasPrefix(kv, "VIRTUAL_ENV="), strings.HasPrefix(kv, "PYTHONHOME="):
-		default:
-			out = append(out, kv)
-		}
-	}
+	path := envlist.Get(env, "PATH")
+	out := envlist.Unset(env, "PATH", "VIRTUAL_ENV", "PYTHONHOME")
 	if path == "" {
 		path = bin + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	} else if first, _, _ := strings.Cut(path, ":"); filepath.Clean(first) != bin {
@@ -239,12 +228,7 @@ func ChildEnv(c Config, env []string) []string {
 	if c.NoCache {
 		return env
 	}
-	out := env[:0:0]
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, "PIP_NO_CACHE_DIR=") && !strings.HasPrefix(kv, "PIP_CACHE_DIR=") && !strings.HasPrefix(kv, "PIPENV_CACHE_DIR=") {
-			out = append(out, kv)
-		}
-	}
+	out := envlist.Unset(env, "PIP_NO_CACHE_DIR", "PIP_CACHE_DIR", "PIPENV_CACHE_DIR")
 	return append(out,
 		"PIP_CACHE_DIR="+filepath.Join(c.StateDir, artifacts.CacheDir),
 		"PIPENV_CACHE_DIR="+filepath.Join(c.StateDir, artifacts.PipenvCacheDir))

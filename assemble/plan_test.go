@@ -5,13 +5,14 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/pys2i/pys2i/builder"
+	"github.com/pys2i/pys2i/internal/contract"
+	"github.com/pys2i/pys2i/internal/envlist"
 )
 
 func TestConfigFromEnv(t *testing.T) {
 	env := map[string]string{"ENABLE_PIPENV": "false", "DISABLE_COLLECTSTATIC": "0", "HOME": "/h", "PIN_PIPENV_VERSION": "2022.12.19"}
 	c := ConfigFromEnv(func(k string) string { return env[k] })
-	if !c.EnablePipenv || !c.DisableCollectstatic || c.EnableMicropipenv || c.Home != "/h" || c.AppRoot != DefaultAppRoot || c.PinPipenvVersion != "2022.12.19" {
+	if !c.EnablePipenv || !c.DisableCollectstatic || c.EnableMicropipenv || c.Home != "/h" || c.AppRoot != contract.DefaultAppRoot || c.PinPipenvVersion != "2022.12.19" {
 		t.Errorf("%+v", c)
 	}
 	c = ConfigFromEnv(func(string) string { return "" })
@@ -133,10 +134,10 @@ func TestWrapCompilers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := WrapCompilers(tt.env, tt.wrapper, tt.cc, tt.cxx)
-			if got := builder.Getenv(env, "CC"); got != tt.wantCC {
+			if got := envlist.Get(env, "CC"); got != tt.wantCC {
 				t.Errorf("CC = %q, want %q", got, tt.wantCC)
 			}
-			if got := builder.Getenv(env, "CXX"); got != tt.wantCXX {
+			if got := envlist.Get(env, "CXX"); got != tt.wantCXX {
 				t.Errorf("CXX = %q, want %q", got, tt.wantCXX)
 			}
 		})

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/pys2i/pys2i/internal/envlist"
 )
 
 func TestLineWriter(t *testing.T) {
@@ -64,7 +66,7 @@ func TestEnvHelpers(t *testing.T) {
 	if Getenv(env, "A") != "2" || Getenv(env, "B") != "" {
 		t.Error("Getenv")
 	}
-	env = SetEnv(env, "A", "3")
+	env = envlist.Set(env, "A", "3")
 	if len(env) != 2 || Getenv(env, "A") != "3" {
 		t.Errorf("SetEnv %q", env)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/pys2i/pys2i/internal/envlist"
 	"github.com/pys2i/pys2i/internal/execpath"
 	"github.com/pys2i/pys2i/internal/redact"
 )
@@ -44,26 +45,9 @@ func (e *CmdError) Error() string {
 // ExitCode is the status assemble exits with after this failure.
 func (e *CmdError) ExitCode() int { return e.Code }
 
-// Getenv reads a variable from the child environment.
-func Getenv(env []string, key string) string {
-	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
-			return v
-		}
-	}
-	return ""
-}
-
-// SetEnv returns env with key set to value (replacing every earlier entry).
-func SetEnv(env []string, key, value string) []string {
-	out := make([]string, 0, len(env)+1)
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, key+"=") {
-			out = append(out, kv)
-		}
-	}
-	return append(out, key+"="+value)
-}
+// Getenv reads a variable from the child environment (envlist.Get: the last
+// value wins).
+func Getenv(env []string, key string) string { return envlist.Get(env, key) }
 
 // LookPath finds name in the PATH of env (not the caller's); a name with a
 // slash must itself be an executable.

@@ -17,6 +17,8 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/sandbox"
 	"github.com/pys2i/pys2i/imagebuild/source"
 	"github.com/pys2i/pys2i/imagebuild/source/s2iscripts"
+	"github.com/pys2i/pys2i/internal/contract"
+	"github.com/pys2i/pys2i/internal/envlist"
 )
 
 // AssembleRuntimeError reports that assemble-runtime ran and failed.
@@ -92,7 +94,7 @@ func (rt *runtimeImage) assembleRuntime(ctx context.Context, req Request, in run
 		return outside, home, fmt.Errorf("assemble-runtime: %w", err)
 	}
 	finalEnv := processEnv(rt.cfg.Config.Env, in.BuildEnv, "")
-	probs, err := elfdeps.Check(elfdeps.Dir(ctr.Root), dests, elfdeps.Options{LibraryPath: splitList(envValue(finalEnv, "LD_LIBRARY_PATH"))})
+	probs, err := elfdeps.Check(elfdeps.Dir(ctr.Root), dests, elfdeps.Options{LibraryPath: splitList(envlist.Get(finalEnv, "LD_LIBRARY_PATH"))})
 	if err != nil {
 		return outside, home, fmt.Errorf("check the runtime image %s: %w", rt.name, err)
 	}
@@ -109,9 +111,9 @@ func (rt *runtimeImage) assembleRuntime(ctx context.Context, req Request, in run
 		diff.Close()
 		return outside, home, fmt.Errorf("temp dir: %w", err)
 	}
-	homeDir := envValue(in.BuilderEnv, "HOME")
+	homeDir := envlist.Get(in.BuilderEnv, "HOME")
 	if homeDir == "" {
-		homeDir = DefaultHome
+		homeDir = contract.DefaultHome
 	}
 	var skip map[string]bool
 	if reused {

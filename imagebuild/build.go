@@ -33,11 +33,10 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/sandbox"
 	"github.com/pys2i/pys2i/imagebuild/source"
 	"github.com/pys2i/pys2i/imagebuild/source/s2iscripts"
+	"github.com/pys2i/pys2i/internal/contract"
+	"github.com/pys2i/pys2i/internal/envlist"
 	"github.com/pys2i/pys2i/internal/redact"
 )
-
-// DefaultHome is $HOME when the builder's Env has none: the S2I images' app root.
-const DefaultHome = "/opt/app-root/src"
 
 // defaultPath is the PATH a container runtime gives an image without one.
 const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -112,7 +111,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		return res, err
 	}
 
-	builder, err := im.Builder(ctx, o.Builder, images.PullPolicy(o.PullPolicy))
+	builder, err := im.Builder(ctx, o.Builder, o.PullPolicy)
 	if err != nil {
 		return res, fmt.Errorf("builder: %w", err)
 	}
@@ -203,9 +202,9 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err := rt.plan(o, baseCfg.Config.Env); err != nil {
 		return res, err
 	}
-	home := envValue(baseCfg.Config.Env, "HOME")
+	home := envlist.Get(baseCfg.Config.Env, "HOME")
 	if home == "" {
-		home = DefaultHome
+		home = contract.DefaultHome
 	}
 	lin := rt.lineage(baseCfg.RootFS.DiffIDs)
 	preEnv := processEnv(baseCfg.Config.Env, env.Strings(), user.Home)
@@ -266,7 +265,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	procEnv := processEnv(baseCfg.Config.Env, env.Strings(), user.Home)
 	procEnv = append(procEnv, epochEnv(procEnv, epoch)...)
 	if reuse != nil {
-		procEnv = append(procEnv, EnvDepsInPlace)
+		procEnv = append(procEnv, contract.EnvDepsInPlace+"="+contract.On)
 	}
 	state := stateDir(procEnv)
 	cacheMounts, releaseCache, err := pipCacheMount(ctr.Root, pipCacheDir(store.GraphRoot(), o.Tag), state, procEnv, owner.UID, owner.GID, o.Incremental)
@@ -275,7 +274,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	}
 	defer releaseCache()
 	if cacheMounts != nil {
-		procEnv = append(procEnv, EnvKeepCache)
+		procEnv = append(procEnv, contract.EnvKeepCache+"="+contract.On)
 		prunePipCaches(store.GraphRoot(), o, time.Now(), logf)
 	}
 	if o.Incremental && reuse == nil && prev != nil {
@@ -430,13 +429,13 @@ func processEnv(image, build []string, home string) []string {
 	}
 	env = buildenv.Merge(env)
 	out := env.Strings()
-	if envValue(out, "HOME") == "" {
+	if envlist.Get(out, "HOME") == "" {
 		if home == "" {
 			home = "/"
 		}
 		out = append(out, "HOME="+home)
 	}
-	if envValue(out, "PATH") == "" {
+	if envlist.Get(out, "PATH") == "" {
 		out = append(out, defaultPath)
 	}
 	return out
@@ -482,16 +481,6 @@ func sandboxArtifact(rel string) bool {
 		return true
 	}
 	return strings.HasPrefix(rel, "dev/") || strings.HasPrefix(rel, "proc/") || strings.HasPrefix(rel, "sys/")
-}
-
-func envValue(env []string, name string) string {
-	v := ""
-	for _, kv := range env {
-		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
-			v = val
-		}
-	}
-	return v
 }
 
 func orDiscard(w io.Writer) io.Writer {

@@ -16,11 +16,9 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/cacheprune"
 	"github.com/pys2i/pys2i/imagebuild/options"
 	"github.com/pys2i/pys2i/imagebuild/sandbox"
+	"github.com/pys2i/pys2i/internal/contract"
+	"github.com/pys2i/pys2i/internal/envlist"
 )
-
-// EnvKeepCache keeps assemble from emptying pip's cache at its end: the
-// cache is the host's mount, never part of the image.
-const EnvKeepCache = "PYS2I_KEEP_CACHE=1"
 
 // pipCacheDir is the host directory that keeps pip's cache between builds of
 // one output name, as a BuildKit cache mount does: next to the image store
@@ -45,7 +43,7 @@ func pipCacheRoot(graphRoot string) string {
 // (an incremental build).
 func pipCacheMount(root, hostDir, state string, env []string, uid, gid int, incremental bool) (_ []sandbox.Mount, release func() error, err error) {
 	release = func() error { return nil }
-	if envValue(env, "PYS2I_NO_CACHE") != "" || incremental {
+	if envlist.Get(env, contract.EnvNoCache) != "" || incremental {
 		return nil, release, nil
 	}
 	held, err := cacheprune.Use(hostDir)

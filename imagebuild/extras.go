@@ -38,9 +38,7 @@ func prepareExtras(o options.Options, root, workdir string, uid, gid int) (*extr
 	if ex.caps, err = capability.Numbers(o.CapDrop); err != nil {
 		return nil, fmt.Errorf("--cap-drop: %w", err)
 	}
-	for _, h := range o.AddHosts {
-		ex.hosts = append(ex.hosts, sandbox.HostEntry{Name: h.Name, IP: h.IP})
-	}
+	ex.hosts = append(ex.hosts, o.AddHosts...)
 	for _, v := range o.Volumes {
 		if _, err := os.Stat(v.Source); err != nil {
 			return nil, fmt.Errorf("--volume %s:%s: %w", v.Source, v.Target, err)
@@ -54,7 +52,7 @@ func prepareExtras(o options.Options, root, workdir string, uid, gid int) (*extr
 			// part of the image.
 			ex.drop = append(ex.drop, created)
 		}
-		ex.mounts = append(ex.mounts, sandbox.Mount{Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly})
+		ex.mounts = append(ex.mounts, v)
 	}
 	if len(o.Injections) == 0 {
 		return ex, nil

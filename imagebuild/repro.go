@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pys2i/pys2i/internal/envlist"
 )
 
 // DefaultEpoch is the creation time of a built image, and the cap on its new
@@ -33,7 +35,7 @@ func sourceDateEpoch(v string) (time.Time, error) {
 // nothing if the environment sets SOURCE_DATE_EPOCH already. It goes into
 // the sandbox only, never into the image config.
 func epochEnv(env []string, epoch time.Time) []string {
-	if envValue(env, "SOURCE_DATE_EPOCH") != "" {
+	if envlist.Get(env, "SOURCE_DATE_EPOCH") != "" {
 		return nil
 	}
 	return []string{"SOURCE_DATE_EPOCH=" + strconv.FormatInt(epoch.Unix(), 10)}
@@ -46,7 +48,7 @@ func buildEpoch(req Request, buildEnv []string) (time.Time, error) {
 	if req.Now != nil {
 		return req.Now().UTC().Truncate(time.Second), nil
 	}
-	v := envValue(buildEnv, "SOURCE_DATE_EPOCH")
+	v := envlist.Get(buildEnv, "SOURCE_DATE_EPOCH")
 	if v == "" {
 		v = req.SourceDateEpoch
 	}

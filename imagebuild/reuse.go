@@ -23,45 +23,14 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/images"
 	"github.com/pys2i/pys2i/imagebuild/options"
 	"github.com/pys2i/pys2i/imagebuild/source"
-)
-
-// Labels on a built image that let the next build reuse its dependency
-// layer. Fingerprint values are sha256 hashes: no variable's value is in
-// them, and URL credentials are left out before hashing (artifacts.Compute),
-// so none can be confirmed from them either.
-const (
-	// LabelDepsLayer is the DiffID of the layer that holds the dependencies
-	// (the venv and the fingerprint assemble recorded), right above the
-	// builder's layers.
-	LabelDepsLayer = "io.pys2i.build.deps-layer"
-	// LabelDepsFingerprint is the fingerprint (JSON) assemble recorded in it.
-	LabelDepsFingerprint = "io.pys2i.build.deps-fingerprint"
-	// LabelDepsUser is the uid:gid that assemble ran as: the owner of the
-	// dependency layer's files.
-	LabelDepsUser = "io.pys2i.build.deps-user"
-)
-
-// EnvDepsInPlace tells assemble, in the sandbox only, that the previous
-// dependency layer is the container's: it checks the fingerprint recorded
-// there and skips pip when it matches (assemble.Config.DepsInPlace).
-const EnvDepsInPlace = "PYS2I_DEPS_IN_PLACE=1"
-
-// Labels that tie a --runtime-image result's dependency layer to how it
-// was made: its first layers are the runtime image's, so the builder and
-// the copies are recorded apart.
-const (
-	// LabelDepsBuilder is the ChainID of the builder's layers, where
-	// assemble installed the dependencies.
-	LabelDepsBuilder = "io.pys2i.build.deps-builder"
-	// LabelDepsArtifacts is what was copied from the builder to where in
-	// the runtime image (runtimeimage.Copy, as JSON).
-	LabelDepsArtifacts = "io.pys2i.build.deps-artifacts"
+	"github.com/pys2i/pys2i/internal/contract"
+	"github.com/pys2i/pys2i/internal/envlist"
 )
 
 // lineage is what a previous image's dependency layer must have been made
 // on to be reused: the layers it sits on (the builder's; with
 // --runtime-image, the runtime image's), and for a runtime-image build the
-// builder and the copies (its LabelDepsBuilder and LabelDepsArtifacts).
+// builder and the copies (its LabelDepsBuilder and LabelDepsArtifacts labels).
 type lineage struct {
 	base      []digest.Digest
 	builder   string // "" for a plain build
@@ -73,7 +42,7 @@ func (l lineage) labels() map[string]string {
 	if l.builder == "" {
 		return nil
 	}
-	return map[string]string{LabelDepsBuilder: l.builder, LabelDepsArtifacts: l.artifacts}
+	return map[string]string{contract.LabelDepsBuilder: l.builder, contract.LabelDepsArtifacts: l.artifacts}
 }
 
 // reuseDecision is whether a previous image's dependency layer can be the
@@ -107,15 +76,15 @@ func decideReuse(l lineage, prev *v1.Image, current artifacts.Fingerprint, user 
 		return no("%s", why)
 	}
 	ids := prev.RootFS.DiffIDs
-	deps := digest.Digest(prev.Config.Labels[LabelDepsLayer])
+	deps := digest.Digest(prev.Config.Labels[contract.LabelDepsLayer])
 	if deps == "" || ids[len(l.base)] != deps {
-		return no("the previous image has no dependency layer recorded (label %s)", LabelDepsLayer)
+		return no("the previous image has no dependency layer recorded (label %s)", contract.LabelDepsLayer)
 	}
 	var recorded artifacts.Fingerprint
-	if err := json.Unmarshal([]byte(prev.Config.Labels[LabelDepsFingerprint]), &recorded); err != nil || len(recorded) == 0 {
-		return no("the previous image has no dependency fingerprint (label %s)", LabelDepsFingerprint)
+	if err := json.Unmarshal([]byte(prev.Config.Labels[contract.LabelDepsFingerprint]), &recorded); err != nil || len(recorded) == 0 {
+		return no("the previous image has no dependency fingerprint (label %s)", contract.LabelDepsFingerprint)
 	}
-	if u := prev.Config.Labels[LabelDepsUser]; u != user {
+	if u := prev.Config.Labels[contract.LabelDepsUser]; u != user {
 		return no("the previous image's dependencies were installed as %q, this build's assemble user is %s", u, user)
 	}
 	if current == nil {
@@ -136,7 +105,7 @@ func decideReuse(l lineage, prev *v1.Image, current artifacts.Fingerprint, user 
 func (l lineage) mismatch(prev *v1.Image) string {
 	ids := prev.RootFS.DiffIDs
 	onBase := len(ids) >= len(l.base)+2 && slices.Equal(ids[:len(l.base)], l.base)
-	prevBuilder := prev.Config.Labels[LabelDepsBuilder]
+	prevBuilder := prev.Config.Labels[contract.LabelDepsBuilder]
 	if l.builder == "" {
 		switch {
 		case !onBase:
@@ -152,9 +121,9 @@ func (l lineage) mismatch(prev *v1.Image) string {
 	case prevBuilder == "":
 		return "the previous image was not built with --runtime-image (its dependencies were installed on the runtime image itself)"
 	case prevBuilder != l.builder:
-		return "the previous image's dependencies were installed on another builder (label " + LabelDepsBuilder + ")"
-	case prev.Config.Labels[LabelDepsArtifacts] != l.artifacts:
-		return "the previous image copied other runtime artifacts (label " + LabelDepsArtifacts + ")"
+		return "the previous image's dependencies were installed on another builder (label " + contract.LabelDepsBuilder + ")"
+	case prev.Config.Labels[contract.LabelDepsArtifacts] != l.artifacts:
+		return "the previous image copied other runtime artifacts (label " + contract.LabelDepsArtifacts + ")"
 	}
 	return ""
 }
@@ -201,7 +170,7 @@ func previousImage(ctx context.Context, im *images.Images, o options.Options) (*
 	}
 	policy := images.PullNever
 	if o.Incremental {
-		policy = images.PullPolicy(o.IncrementalPullPolicy)
+		policy = o.IncrementalPullPolicy
 	}
 	l, err := im.Previous(ctx, name, policy)
 	if err != nil {
@@ -265,10 +234,10 @@ func recordedFingerprint(root, stateDir string) (string, error) {
 
 // stateDir is assemble's state directory in the image (PYS2I_STATE_DIR).
 func stateDir(env []string) string {
-	if d := envValue(env, "PYS2I_STATE_DIR"); d != "" {
+	if d := envlist.Get(env, contract.EnvStateDir); d != "" {
 		return d
 	}
-	return artifacts.DefaultStateDir
+	return contract.DefaultStateDir
 }
 
 // ancestors are the directories above each path (rel, no leading "/").
@@ -324,7 +293,7 @@ func planReuse(ctx context.Context, im *images.Images, store storage.Store, o op
 	}
 	logf("pys2i: reusing the dependency layer %.19s of %s: %s", d.Layer, name, d.Reason)
 	return local, &depsReuse{storeLayer: sl.ID, layer: commit.Layer{DiffID: d.Layer, Size: sl.UncompressedSize},
-		fingerprint: prev.Config.Labels[LabelDepsFingerprint]}, nil
+		fingerprint: prev.Config.Labels[contract.LabelDepsFingerprint]}, nil
 }
 
 // rebase replaces the build container old (on the builder) with one on the
@@ -363,7 +332,7 @@ func depsLabels(recorded string, reuse *depsReuse, outside commit.Layer, user st
 		}
 		deps = reuse.layer.DiffID
 	}
-	labels := map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: recorded, LabelDepsUser: user}
+	labels := map[string]string{contract.LabelDepsLayer: deps.String(), contract.LabelDepsFingerprint: recorded, contract.LabelDepsUser: user}
 	maps.Copy(labels, l.labels())
 	return labels
 }

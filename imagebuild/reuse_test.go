@@ -12,6 +12,7 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/commit"
 	"github.com/pys2i/pys2i/imagebuild/options"
 	"github.com/pys2i/pys2i/imagebuild/runtimeimage"
+	"github.com/pys2i/pys2i/internal/contract"
 )
 
 func TestDecideReuse(t *testing.T) {
@@ -25,7 +26,7 @@ func TestDecideReuse(t *testing.T) {
 		i.Config.Labels = labels
 		return i
 	}
-	good := map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: label(fp), LabelDepsUser: "1001:0"}
+	good := map[string]string{contract.LabelDepsLayer: deps.String(), contract.LabelDepsFingerprint: label(fp), contract.LabelDepsUser: "1001:0"}
 	cur := artifacts.Fingerprint{"schema": "s", "file:requirements.txt": "r1", "env:PIP_INDEX_URL": "i"} // the host has no "python"
 	for _, tc := range []struct {
 		name    string
@@ -39,12 +40,12 @@ func TestDecideReuse(t *testing.T) {
 		{"no previous image", nil, cur, false, "no previous image"},
 		{"another builder", img([]digest.Digest{b1, other, deps, home}, good), cur, false, "another builder"},
 		{"fewer layers", img([]digest.Digest{b1, b2, deps}, good), cur, false, "another builder"},
-		{"not labelled", img([]digest.Digest{b1, b2, deps, home}, nil), cur, false, LabelDepsLayer},
-		{"label names another layer", img([]digest.Digest{b1, b2, other, home}, good), cur, false, LabelDepsLayer},
-		{"no fingerprint", img([]digest.Digest{b1, b2, deps, home}, map[string]string{LabelDepsLayer: deps.String(), LabelDepsUser: "1001:0"}), cur, false, LabelDepsFingerprint},
-		{"corrupt fingerprint", img([]digest.Digest{b1, b2, deps, home}, map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: "{", LabelDepsUser: "1001:0"}), cur, false, LabelDepsFingerprint},
-		{"another assemble user", img([]digest.Digest{b1, b2, deps, home}, map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: label(fp), LabelDepsUser: "1002:0"}), cur, false, "installed as"},
-		{"no user recorded", img([]digest.Digest{b1, b2, deps, home}, map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: label(fp)}), cur, false, "installed as"},
+		{"not labelled", img([]digest.Digest{b1, b2, deps, home}, nil), cur, false, contract.LabelDepsLayer},
+		{"label names another layer", img([]digest.Digest{b1, b2, other, home}, good), cur, false, contract.LabelDepsLayer},
+		{"no fingerprint", img([]digest.Digest{b1, b2, deps, home}, map[string]string{contract.LabelDepsLayer: deps.String(), contract.LabelDepsUser: "1001:0"}), cur, false, contract.LabelDepsFingerprint},
+		{"corrupt fingerprint", img([]digest.Digest{b1, b2, deps, home}, map[string]string{contract.LabelDepsLayer: deps.String(), contract.LabelDepsFingerprint: "{", contract.LabelDepsUser: "1001:0"}), cur, false, contract.LabelDepsFingerprint},
+		{"another assemble user", img([]digest.Digest{b1, b2, deps, home}, map[string]string{contract.LabelDepsLayer: deps.String(), contract.LabelDepsFingerprint: label(fp), contract.LabelDepsUser: "1002:0"}), cur, false, "installed as"},
+		{"no user recorded", img([]digest.Digest{b1, b2, deps, home}, map[string]string{contract.LabelDepsLayer: deps.String(), contract.LabelDepsFingerprint: label(fp)}), cur, false, "installed as"},
 		{"requirements changed", img([]digest.Digest{b1, b2, deps, home}, good),
 			artifacts.Fingerprint{"schema": "s", "file:requirements.txt": "r2", "env:PIP_INDEX_URL": "i"}, false, "changed: file:requirements.txt"},
 		{"variable added", img([]digest.Digest{b1, b2, deps, home}, good),
@@ -75,7 +76,7 @@ func TestDecideReuseRuntimeImage(t *testing.T) {
 	label, _ := json.Marshal(fp)
 	lin := lineage{base: []digest.Digest{r1}, builder: "sha256:b", artifacts: `[{"Source":"/opt/app-root","Dest":"/opt/app-root"}]`}
 	labels := func(extra map[string]string) map[string]string {
-		l := map[string]string{LabelDepsLayer: deps.String(), LabelDepsFingerprint: string(label), LabelDepsUser: "1001:0"}
+		l := map[string]string{contract.LabelDepsLayer: deps.String(), contract.LabelDepsFingerprint: string(label), contract.LabelDepsUser: "1001:0"}
 		for k, v := range extra {
 			if v == "" {
 				delete(l, k)
@@ -90,7 +91,7 @@ func TestDecideReuseRuntimeImage(t *testing.T) {
 		i.RootFS.DiffIDs, i.Config.Labels = ids, labels
 		return i
 	}
-	same := map[string]string{LabelDepsBuilder: lin.builder, LabelDepsArtifacts: lin.artifacts}
+	same := map[string]string{contract.LabelDepsBuilder: lin.builder, contract.LabelDepsArtifacts: lin.artifacts}
 	for _, tc := range []struct {
 		name  string
 		lin   lineage
@@ -100,8 +101,8 @@ func TestDecideReuseRuntimeImage(t *testing.T) {
 	}{
 		{"reused", lin, img([]digest.Digest{r1, deps, home}, labels(same)), true, "unchanged"},
 		{"another runtime image", lin, img([]digest.Digest{other, deps, home}, labels(same)), false, "another runtime image"},
-		{"another builder", lin, img([]digest.Digest{r1, deps, home}, labels(map[string]string{LabelDepsBuilder: "sha256:c", LabelDepsArtifacts: lin.artifacts})), false, "installed on another builder"},
-		{"other artifacts", lin, img([]digest.Digest{r1, deps, home}, labels(map[string]string{LabelDepsBuilder: lin.builder, LabelDepsArtifacts: "[]"})), false, "other runtime artifacts"},
+		{"another builder", lin, img([]digest.Digest{r1, deps, home}, labels(map[string]string{contract.LabelDepsBuilder: "sha256:c", contract.LabelDepsArtifacts: lin.artifacts})), false, "installed on another builder"},
+		{"other artifacts", lin, img([]digest.Digest{r1, deps, home}, labels(map[string]string{contract.LabelDepsBuilder: lin.builder, contract.LabelDepsArtifacts: "[]"})), false, "other runtime artifacts"},
 		{"a plain build on the runtime image", lin, img([]digest.Digest{r1, deps, home}, labels(nil)), false, "not built with --runtime-image"},
 		{"a plain build after a runtime-image one", lineage{base: []digest.Digest{r1}}, img([]digest.Digest{r1, deps, home}, labels(same)), false, "was built with --runtime-image"},
 	} {
@@ -151,10 +152,10 @@ func TestDepsLabels(t *testing.T) {
 		{"no fingerprint (not pys2i's assemble)", "", nil, out, ""},
 	} {
 		got := depsLabels(tc.recorded, tc.reuse, tc.outside, "1001:0", lineage{})
-		if got[LabelDepsLayer] != tc.layer || (tc.layer != "" && (got[LabelDepsFingerprint] != tc.recorded || got[LabelDepsUser] != "1001:0")) {
+		if got[contract.LabelDepsLayer] != tc.layer || (tc.layer != "" && (got[contract.LabelDepsFingerprint] != tc.recorded || got[contract.LabelDepsUser] != "1001:0")) {
 			t.Errorf("%s: %v, want layer %q", tc.name, got, tc.layer)
 		}
-		if _, ok := got[LabelDepsBuilder]; ok {
+		if _, ok := got[contract.LabelDepsBuilder]; ok {
 			t.Errorf("%s: a plain build's labels name a builder: %v", tc.name, got)
 		}
 	}
@@ -164,7 +165,7 @@ func TestDepsLabelsRuntimeImage(t *testing.T) {
 	out := commit.Layer{DiffID: digest.FromString("out"), Entries: 3}
 	lin := lineage{builder: "sha256:b", artifacts: "[]"}
 	got := depsLabels(`{"a":"1"}`, nil, out, "1001:0", lin)
-	if got[LabelDepsBuilder] != lin.builder || got[LabelDepsArtifacts] != lin.artifacts || got[LabelDepsLayer] != out.DiffID.String() {
+	if got[contract.LabelDepsBuilder] != lin.builder || got[contract.LabelDepsArtifacts] != lin.artifacts || got[contract.LabelDepsLayer] != out.DiffID.String() {
 		t.Errorf("labels %v lack the lineage %+v", got, lin)
 	}
 }

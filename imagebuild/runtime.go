@@ -30,6 +30,8 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/runtimeimage/elfdeps"
 	"github.com/pys2i/pys2i/imagebuild/source"
 	"github.com/pys2i/pys2i/imagebuild/source/s2iscripts"
+	"github.com/pys2i/pys2i/internal/contract"
+	"github.com/pys2i/pys2i/internal/envlist"
 )
 
 // runtimeImage is the runtime image of an extended build (--runtime-image):
@@ -74,7 +76,7 @@ func openRuntime(ctx context.Context, im *images.Images, o options.Options) (rt 
 		return nil, nil
 	}
 	rt = &runtimeImage{name: o.RuntimeImage}
-	if rt.local, err = im.Builder(ctx, o.RuntimeImage, images.PullPolicy(o.RuntimePullPolicy)); err != nil {
+	if rt.local, err = im.Builder(ctx, o.RuntimeImage, o.RuntimePullPolicy); err != nil {
 		return nil, fmt.Errorf("runtime image: %w", err)
 	}
 	if rt.cfg, rt.digest, err = images.ReadConfig(ctx, im.SystemContext(), rt.local.Ref); err != nil {
@@ -187,9 +189,9 @@ type runtimeInput struct {
 func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in runtimeInput, logf func(string, ...any)) (Result, error) {
 	o := req.Options
 	host := builderPaths(in.CtrRoot, rt.origin)
-	home := envValue(in.BuilderEnv, "HOME")
+	home := envlist.Get(in.BuilderEnv, "HOME")
 	if home == "" {
-		home = DefaultHome
+		home = contract.DefaultHome
 	}
 	layers := filepath.Join(in.Tmp, "layers")
 	if err := os.Mkdir(layers, 0o700); err != nil {
@@ -283,7 +285,7 @@ func (rt *runtimeImage) check(in runtimeInput, host func(string) (string, error)
 	}
 	if rt.asmRuntime == nil {
 		finalEnv := processEnv(rt.cfg.Config.Env, in.BuildEnv, "")
-		probs, err := elfdeps.Check(view, dests, elfdeps.Options{LibraryPath: splitList(envValue(finalEnv, "LD_LIBRARY_PATH"))})
+		probs, err := elfdeps.Check(view, dests, elfdeps.Options{LibraryPath: splitList(envlist.Get(finalEnv, "LD_LIBRARY_PATH"))})
 		if err != nil {
 			return fmt.Errorf("check the runtime image %s: %w", rt.name, err)
 		}

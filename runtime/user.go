@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/pys2i/pys2i/internal/contract"
+	"github.com/pys2i/pys2i/internal/envlist"
 )
 
 // UserSetup is the result of SetupUser.
@@ -50,17 +53,10 @@ func SetupUser(root string, uid, gid int, env []string) UserSetup {
 	if uid == 0 || uid == 1001 && hasUID(passwd, uid) {
 		return res
 	}
-	get := func(k string) string {
-		for _, kv := range env {
-			if v, ok := strings.CutPrefix(kv, k+"="); ok {
-				return v
-			}
-		}
-		return ""
-	}
+	get := func(k string) string { return envlist.Get(env, k) }
 	home, appRoot := get("HOME"), get("APP_ROOT")
 	if appRoot == "" {
-		appRoot = "/opt/app-root"
+		appRoot = contract.DefaultAppRoot
 	}
 	entry := fmt.Sprintf("default:x:%d:%d:Default Application User:%s:/bin/bash\n", uid, gid, home)
 
@@ -84,7 +80,7 @@ func SetupUser(root string, uid, gid int, env []string) UserSetup {
 			if old := get("LD_PRELOAD"); old != "" {
 				preload += " " + old
 			}
-			res.Env = setEnv(setEnv(setEnv(env, "NSS_WRAPPER_PASSWD", out), "NSS_WRAPPER_GROUP", "/etc/group"), "LD_PRELOAD", preload)
+			res.Env = envlist.Set(envlist.Set(envlist.Set(env, "NSS_WRAPPER_PASSWD", out), "NSS_WRAPPER_GROUP", "/etc/group"), "LD_PRELOAD", preload)
 			res.How = "nss_wrapper"
 			return res
 		}
@@ -136,25 +132,6 @@ func hasUID(passwd []byte, uid int) bool {
 		}
 	}
 	return false
-}
-
-func setEnv(env []string, k, v string) []string {
-	out := make([]string, 0, len(env)+1)
-	done := false
-	for _, kv := range env {
-		if strings.HasPrefix(kv, k+"=") {
-			if !done {
-				out = append(out, k+"="+v)
-				done = true
-			}
-			continue
-		}
-		out = append(out, kv)
-	}
-	if !done {
-		out = append(out, k+"="+v)
-	}
-	return out
 }
 
 // writeGroupFile writes data to path, creating its directory, and leaves

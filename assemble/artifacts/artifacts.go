@@ -25,9 +25,6 @@ import (
 	"github.com/pys2i/pys2i/internal/redact"
 )
 
-// DefaultStateDir holds the fingerprint and the pip cache, outside $APP_ROOT.
-const DefaultStateDir = "/tmp/pys2i"
-
 // Layout of the state and of the tar (under Root).
 const (
 	Root            = "pys2i-artifacts"

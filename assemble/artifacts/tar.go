@@ -17,7 +17,7 @@ import (
 type Paths struct {
 	AppRoot  string // the venv, /opt/app-root
 	Home     string // the source, /opt/app-root/src (not saved)
-	StateDir string // DefaultStateDir
+	StateDir string // contract.DefaultStateDir
 }
 
 // Save writes the dependency state as a tar to w: the fingerprint, the venv

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,7 +13,6 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/pys2i/pys2i/imagebuild"
-	"github.com/pys2i/pys2i/imagebuild/assembleuser"
 	"github.com/pys2i/pys2i/imagebuild/dockerfile"
 	"github.com/pys2i/pys2i/imagebuild/images"
 	"github.com/pys2i/pys2i/imagebuild/options"
@@ -92,9 +89,9 @@ file (pull-policy: never). Flags beat variables, which beat the file.`,
 	f.String("assemble-user", "", "user that runs assemble (default: the builder's io.openshift.s2i.assemble-user label, else its USER)")
 	f.String("assemble-runtime-user", "", "user that runs assemble-runtime in the runtime image")
 	f.StringP("allowed-uids", "u", "", "UIDs the assemble user must be in: ranges such as 1-, -100, 100-200, 1000 (exit 15 if not)")
-	f.StringP("pull-policy", "p", string(options.PullIfNotPresent), "when to pull the builder: always, never, if-not-present")
-	f.String("incremental-pull-policy", string(options.PullIfNotPresent), "when to pull the previous image")
-	f.String("runtime-pull-policy", string(options.PullIfNotPresent), "when to pull the runtime image")
+	f.StringP("pull-policy", "p", string(images.PullIfNotPresent), "when to pull the builder: always, never, if-not-present")
+	f.String("incremental-pull-policy", string(images.PullIfNotPresent), "when to pull the previous image")
+	f.String("runtime-pull-policy", string(images.PullIfNotPresent), "when to pull the runtime image")
 	f.Bool("tls-verify", true, "require HTTPS and verify certificates when talking to registries")
 	f.Bool("incremental", false, "reuse the artifacts of the previous image (TAG)")
 	f.String("incremental-from", "", "image to take the artifacts of an incremental build from (default TAG)")
@@ -116,66 +113,21 @@ file (pull-policy: never). Flags beat variables, which beat the file.`,
 // gatherOptions gathers the build options from flags, PYS2I_* variables and the
 // config file, in that precedence.
 func gatherOptions(cmd *cobra.Command, args []string) (options.Options, error) {
-	var o options.Options
 	v, err := settings(cmd)
 	if err != nil {
-		return o, err
+		return options.Options{}, err
 	}
-	o.Source, o.Builder = args[0], args[1]
-	if len(args) == 3 {
-		o.Tag = args[2]
-	}
-	o.Ref = v.GetString("ref")
-	if o.Ref == "" && source.Classify(o.Source) == source.Remote {
-		// s2i drops a URL's #fragment unless --ref is given; git would choke on it.
-		o.Source, _, _ = strings.Cut(o.Source, "#")
-	}
-	o.ContextDir = v.GetString("context-dir")
-	if ex := v.GetString("exclude"); ex != "" {
-		if o.Exclude, err = regexp.Compile(ex); err != nil {
-			return o, fmt.Errorf("invalid --exclude: %w", err)
-		}
-	}
-	o.IgnoreSubmodules = v.GetBool("ignore-submodules")
-	o.Env = list(cmd.Flags(), v, "env")
-	o.EnvFiles = list(cmd.Flags(), v, "environment-file")
-	o.ScriptsURL = v.GetString("scripts-url")
-	o.ImageScriptsURL = v.GetString("image-scripts-url")
-	o.Destination = v.GetString("destination")
-	o.AssembleUser = v.GetString("assemble-user")
-	o.AssembleRuntimeUser = v.GetString("assemble-runtime-user")
-	if o.AllowedUIDs, err = assembleuser.ParseRanges(v.GetString("allowed-uids")); err != nil {
-		return o, fmt.Errorf("invalid --allowed-uids: %w", err)
-	}
-	for _, p := range []struct {
-		key string
-		dst *options.PullPolicy
-	}{{"pull-policy", &o.PullPolicy}, {"incremental-pull-policy", &o.IncrementalPullPolicy}, {"runtime-pull-policy", &o.RuntimePullPolicy}} {
-		if *p.dst, err = options.ParsePullPolicy(v.GetString(p.key)); err != nil {
-			return o, fmt.Errorf("--%s: %w", p.key, err)
-		}
-	}
-	o.TLSVerify = v.GetBool("tls-verify")
-	o.Incremental = v.GetBool("incremental")
-	o.IncrementalFrom = v.GetString("incremental-from")
-	o.RemovePrevious = v.GetBool("rm")
-	o.RuntimeImage = v.GetString("runtime-image")
-	if o.RuntimeArtifacts, err = options.ParseArtifacts(list(cmd.Flags(), v, "runtime-artifact")); err != nil {
-		return o, err
-	}
-	o.AsDockerfile = v.GetString("as-dockerfile")
-	o.AppName = v.GetString("application-name")
-	o.Description = v.GetString("description")
-	o.Quiet = v.GetBool("quiet")
-	o.LogLevel = v.GetInt("loglevel")
-	if err := sandboxOptions(cmd.Flags(), v, &o); err != nil {
-		return o, err
-	}
-	if err := cacheOptions(v, &o); err != nil {
-		return o, err
-	}
-	return o, nil
+	return options.FromSettings(args, layered{v, cmd.Flags()})
 }
+
+// layered are the settings of a command: viper's layers, with the
+// repeatable flags read by list.
+type layered struct {
+	*viper.Viper
+	fs *pflag.FlagSet
+}
+
+func (l layered) List(name string) []string { return list(l.fs, l.Viper, name) }
 
 // list reads a repeatable flag: its own values when given (viper would
 // split them again), else the variable or config file list.
@@ -203,22 +155,7 @@ func (a *app) runBuild(ctx context.Context, o options.Options) error {
 	if o.AsDockerfile == "" {
 		return a.buildImage(ctx, o)
 	}
-	req := dockerfile.Request{
-		Path: o.AsDockerfile,
-		Source: source.Options{Source: o.Source, Ref: o.Ref, ContextDir: o.ContextDir,
-			Exclude: o.Exclude, IgnoreSubmodules: o.IgnoreSubmodules},
-		Builder:    o.Builder,
-		ScriptsURL: o.ScriptsURL, ImageScriptsURL: o.ImageScriptsURL, Destination: o.Destination,
-		AssembleUser: o.AssembleUser, AllowedUIDs: o.AllowedUIDs,
-		EnvFlags: o.Env, EnvFiles: o.EnvFiles,
-		Tag: o.Tag, AppName: o.AppName, Description: o.Description,
-	}
-	if o.Incremental {
-		req.IncrementalFrom = o.IncrementalFrom
-		if req.IncrementalFrom == "" {
-			req.IncrementalFrom = o.Tag
-		}
-	}
+	req := dockerfile.RequestFrom(o)
 	// As in s2i, the builder's labels are only a refinement here: without
 	// them the defaults apply.
 	inspector := a.inspector

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 
 	"github.com/pys2i/pys2i/imagebuild"
 	"github.com/pys2i/pys2i/imagebuild/callback"
@@ -30,41 +28,6 @@ func addSandboxFlags(f *pflag.FlagSet) {
 func addCacheFlags(f *pflag.FlagSet) {
 	f.String("pip-cache-max-age", options.DefaultPipCacheMaxAge, "remove pip caches (one per TAG) not used for this long: days (30d) or a duration (12h); 0 for no bound")
 	f.String("pip-cache-max-size", options.DefaultPipCacheMaxSize, "then remove the least recently used pip caches while all of them take more than this (10GiB, 512M); 0 for no bound")
-}
-
-// cacheOptions reads the flags of addCacheFlags into o.
-func cacheOptions(v *viper.Viper, o *options.Options) error {
-	var err error
-	if o.PipCacheMaxAge, err = options.ParseAge(v.GetString("pip-cache-max-age")); err != nil {
-		return fmt.Errorf("--pip-cache-max-age: %w", err)
-	}
-	if o.PipCacheMaxSize, err = options.ParseSize(v.GetString("pip-cache-max-size")); err != nil {
-		return fmt.Errorf("--pip-cache-max-size: %w", err)
-	}
-	return nil
-}
-
-// sandboxOptions reads the flags of addSandboxFlags into o.
-func sandboxOptions(fs *pflag.FlagSet, v *viper.Viper, o *options.Options) error {
-	var err error
-	if o.Injections, err = options.ParseInjections(list(fs, v, "inject")); err != nil {
-		return err
-	}
-	if o.Volumes, err = options.ParseVolumes(list(fs, v, "volume")); err != nil {
-		return err
-	}
-	if o.Network, err = options.ParseNetwork(v.GetString("network")); err != nil {
-		return err
-	}
-	if o.CapDrop, err = options.ParseCapDrop(list(fs, v, "cap-drop")); err != nil {
-		return err
-	}
-	if o.AddHosts, err = options.ParseAddHosts(list(fs, v, "add-host")); err != nil {
-		return err
-	}
-	o.CallbackURL = v.GetString("callback-url")
-	o.DockerCfgPath = v.GetString("dockercfg-path")
-	return nil
 }
 
 // checkAuthFile refuses a --dockercfg-path that cannot be used.

@@ -15,7 +15,9 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/pys2i/pys2i/imagebuild/assembleuser"
+	"github.com/pys2i/pys2i/imagebuild/images"
 	"github.com/pys2i/pys2i/imagebuild/options"
+	"github.com/pys2i/pys2i/imagebuild/sandbox"
 	"github.com/pys2i/pys2i/imagebuild/source"
 	"github.com/pys2i/pys2i/internal/exitcode"
 )
@@ -25,7 +27,7 @@ func defaults() options.Options {
 		Source: "src", Builder: "builder",
 		Exclude:         regexp.MustCompile(source.DefaultExclude),
 		ImageScriptsURL: "image:///usr/libexec/s2i",
-		PullPolicy:      options.PullIfNotPresent, IncrementalPullPolicy: options.PullIfNotPresent, RuntimePullPolicy: options.PullIfNotPresent,
+		PullPolicy:      images.PullIfNotPresent, IncrementalPullPolicy: images.PullIfNotPresent, RuntimePullPolicy: images.PullIfNotPresent,
 		TLSVerify: true, Network: options.NetworkHost,
 		PipCacheMaxAge: 30 * 24 * time.Hour, PipCacheMaxSize: 10 << 30,
 	}
@@ -61,7 +63,7 @@ func TestBuildOptions(t *testing.T) {
 				o.Tag, o.Ref, o.ContextDir, o.Exclude = "localhost/app:1", "main", "web", nil
 				o.Env, o.EnvFiles = []string{"A=1", "B=x,y=z"}, []string{"env1", "env2"}
 				o.ScriptsURL, o.Destination, o.AssembleUser = "image:///opt/s2i", "/opt/dest", "1002"
-				o.AllowedUIDs, o.PullPolicy, o.TLSVerify = ranges("1-"), options.PullNever, false
+				o.AllowedUIDs, o.PullPolicy, o.TLSVerify = ranges("1-"), images.PullNever, false
 				o.Incremental, o.IncrementalFrom, o.RemovePrevious = true, "localhost/app:0", true
 				o.AppName, o.Description, o.Quiet, o.LogLevel, o.IgnoreSubmodules = "App", "Desc", true, 3, true
 			},
@@ -70,7 +72,7 @@ func TestBuildOptions(t *testing.T) {
 			name: "runtime image and artifacts",
 			args: []string{"build", "src", "builder", "--runtime-image", "localhost/min", "-a", "/opt/app-root:app;/etc/x", "--runtime-pull-policy", "always"},
 			want: func(o *options.Options) {
-				o.RuntimeImage, o.RuntimePullPolicy = "localhost/min", options.PullAlways
+				o.RuntimeImage, o.RuntimePullPolicy = "localhost/min", images.PullAlways
 				o.RuntimeArtifacts = []options.Artifact{{Source: "/opt/app-root", Destination: "app"}, {Source: "/etc/x"}}
 			},
 		},
@@ -81,9 +83,9 @@ func TestBuildOptions(t *testing.T) {
 				"--add-host", "index.test:127.0.0.1", "--add-host", "v6:::1", "--callback-url", "http://u:p@127.0.0.1:9/cb", "--dockercfg-path", "/auth.json"},
 			want: func(o *options.Options) {
 				o.Injections = []options.Injection{{Source: "/etc/secret", Destination: "/tmp"}, {Source: "conf"}, {Source: "/x", Destination: "/y"}}
-				o.Volumes = []options.Volume{{Source: "/srv/cache", Target: "/cache", ReadOnly: true}, {Source: "/a", Target: "/b"}}
+				o.Volumes = []sandbox.Mount{{Source: "/srv/cache", Target: "/cache", ReadOnly: true}, {Source: "/a", Target: "/b"}}
 				o.Network, o.CapDrop = options.NetworkNone, []string{"CAP_NET_RAW", "CAP_CHOWN", "CAP_SYS_ADMIN"}
-				o.AddHosts = []options.HostEntry{{Name: "index.test", IP: "127.0.0.1"}, {Name: "v6", IP: "::1"}}
+				o.AddHosts = []sandbox.HostEntry{{Name: "index.test", IP: "127.0.0.1"}, {Name: "v6", IP: "::1"}}
 				o.CallbackURL, o.DockerCfgPath = "http://u:p@127.0.0.1:9/cb", "/auth.json"
 			},
 		},
@@ -94,8 +96,8 @@ func TestBuildOptions(t *testing.T) {
 			config: "volume: [/srv/c:/c]\ninject: [\"/s:/t\"]\n",
 			want: func(o *options.Options) {
 				o.CapDrop, o.Network = []string{"ALL"}, options.NetworkNone
-				o.AddHosts = []options.HostEntry{{Name: "a", IP: "1.2.3.4"}, {Name: "b", IP: "5.6.7.8"}}
-				o.Volumes = []options.Volume{{Source: "/srv/c", Target: "/c"}}
+				o.AddHosts = []sandbox.HostEntry{{Name: "a", IP: "1.2.3.4"}, {Name: "b", IP: "5.6.7.8"}}
+				o.Volumes = []sandbox.Mount{{Source: "/srv/c", Target: "/c"}}
 				o.Injections = []options.Injection{{Source: "/s", Destination: "/t"}}
 			},
 		},
@@ -109,7 +111,7 @@ func TestBuildOptions(t *testing.T) {
 			args: []string{"build", "src", "builder"},
 			env:  map[string]string{"PYS2I_PULL_POLICY": "always", "PYS2I_TLS_VERIFY": "false", "PYS2I_ENV": "A=1 B=2", "PYS2I_CONTEXT_DIR": "web", "PYS2I_LOGLEVEL": "2"},
 			want: func(o *options.Options) {
-				o.PullPolicy, o.TLSVerify, o.Env, o.ContextDir, o.LogLevel = options.PullAlways, false, []string{"A=1", "B=2"}, "web", 2
+				o.PullPolicy, o.TLSVerify, o.Env, o.ContextDir, o.LogLevel = images.PullAlways, false, []string{"A=1", "B=2"}, "web", 2
 			},
 		},
 		{
@@ -117,7 +119,7 @@ func TestBuildOptions(t *testing.T) {
 			args:   []string{"build", "src", "builder", "app"},
 			config: "pull-policy: never\nenv:\n  - A=hello world\n  - B=2\nallowed-uids: \"1000-2000\"\nincremental: true\nloglevel: 1\n",
 			want: func(o *options.Options) {
-				o.Tag, o.PullPolicy, o.Env, o.AllowedUIDs, o.Incremental, o.LogLevel = "app", options.PullNever, []string{"A=hello world", "B=2"}, ranges("1000-2000"), true, 1
+				o.Tag, o.PullPolicy, o.Env, o.AllowedUIDs, o.Incremental, o.LogLevel = "app", images.PullNever, []string{"A=hello world", "B=2"}, ranges("1000-2000"), true, 1
 			},
 		},
 		{
@@ -138,7 +140,7 @@ func TestBuildOptions(t *testing.T) {
 			env:    map[string]string{"PYS2I_PULL_POLICY": "never", "PYS2I_DESTINATION": "/from/env"},
 			config: "pull-policy: if-not-present\ndestination: /from/file\ndescription: from file\nenv: [A=file]\n",
 			want: func(o *options.Options) {
-				o.PullPolicy, o.Destination, o.Description, o.Env = options.PullAlways, "/from/env", "from file", []string{"A=flag"}
+				o.PullPolicy, o.Destination, o.Description, o.Env = images.PullAlways, "/from/env", "from file", []string{"A=flag"}
 			},
 		},
 		{name: "missing explicit config", args: []string{"build", "--config", "/nonexistent.yaml", "src", "builder"}, wantErr: "config file: stat /nonexistent.yaml", code: 1},

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pys2i/pys2i/imagebuild/images"
 	"github.com/pys2i/pys2i/imagebuild/options"
 	"github.com/pys2i/pys2i/imagebuild/options/s2iconfig"
 )
@@ -28,7 +29,7 @@ func TestUseConfig(t *testing.T) {
 		t.Errorf("arguments from the file: %q %q %q", o.Source, o.Builder, o.Tag)
 	}
 	// The command line beats the file (-p, and -e replaces the saved env).
-	if o.PullPolicy != options.PullAlways || o.Description != "from file" || !reflect.DeepEqual(o.Env, []string{"PIP_INDEX_URL=http://u:s3cret@index/simple"}) {
+	if o.PullPolicy != images.PullAlways || o.Description != "from file" || !reflect.DeepEqual(o.Env, []string{"PIP_INDEX_URL=http://u:s3cret@index/simple"}) {
 		t.Errorf("flags: pull %q, description %q, env %q", o.PullPolicy, o.Description, o.Env)
 	}
 	if !strings.Contains(stderr, "flag --run is not a pys2i build flag: ignored") || !strings.Contains(stderr, "--env not saved") || strings.Contains(stderr, "s3cret") {

@@ -7,12 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"strings"
 	"time"
 
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/pys2i/pys2i/imagebuild/source"
+	"github.com/pys2i/pys2i/internal/envlist"
 	"github.com/pys2i/pys2i/internal/redact"
 )
 
@@ -179,17 +179,9 @@ func MetadataLabels(b []byte) (map[string]string, error) {
 // place and takes the new value; new names follow in build order. Values
 // have URL credentials masked.
 func mergeEnv(base, env []string) []string {
-	out := make([]string, 0, len(base)+len(env))
-	at := map[string]int{}
-	for _, kv := range append(clone(base), env...) {
-		name, _, _ := strings.Cut(kv, "=")
-		kv = redact.URL(kv)
-		if i, ok := at[name]; ok {
-			out[i] = kv
-			continue
-		}
-		at[name] = len(out)
-		out = append(out, kv)
+	out := envlist.Merge(base, env)
+	for i, kv := range out {
+		out[i] = redact.URL(kv)
 	}
 	return out
 }

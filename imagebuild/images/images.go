@@ -43,7 +43,8 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/output"
 )
 
-// PullPolicy says when a builder named without a transport is pulled.
+// PullPolicy says when an image named without a transport is pulled (the
+// --pull-policy flags, options.ParsePullPolicy).
 type PullPolicy string
 
 const (

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/pys2i/pys2i/imagebuild/sandbox"
 	"github.com/pys2i/pys2i/imagebuild/sandbox/capability"
 	"github.com/pys2i/pys2i/internal/redact"
 )
@@ -40,24 +41,18 @@ func ParseInjections(values []string) ([]Injection, error) {
 	return out, nil
 }
 
-// Volume is one -v/--volume: a host path bind-mounted into assemble's
-// sandbox.
-type Volume struct {
-	Source, Target string
-	ReadOnly       bool
-}
-
-// ParseVolumes parses Docker's "src:dst[:opts]" bind mounts. src must be
+// ParseVolumes parses -v/--volume, host paths bind-mounted into assemble's
+// sandbox: Docker's "src:dst[:opts]" bind mounts. src must be
 // an absolute host path (there are no named volumes here), dst absolute,
 // opts "ro" or "rw".
-func ParseVolumes(values []string) ([]Volume, error) {
-	var out []Volume
+func ParseVolumes(values []string) ([]sandbox.Mount, error) {
+	var out []sandbox.Mount
 	for _, v := range values {
 		parts := strings.Split(v, ":")
 		if len(parts) < 2 || len(parts) > 3 {
 			return nil, fmt.Errorf("invalid --volume %q: want SOURCE:TARGET[:ro|rw]", v)
 		}
-		vol := Volume{Source: parts[0], Target: parts[1]}
+		vol := sandbox.Mount{Source: parts[0], Target: parts[1]}
 		if !path.IsAbs(vol.Source) {
 			return nil, fmt.Errorf("invalid --volume %q: the source must be an absolute host path (named volumes are not supported)", v)
 		}
@@ -126,17 +121,13 @@ func ParseCapDrop(values []string) ([]string, error) {
 	return out, nil
 }
 
-// HostEntry is one --add-host: NAME resolves to IP in assemble.
-type HostEntry struct {
-	Name, IP string
-}
-
 var hostNameRE = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$`)
 
-// ParseAddHosts parses Docker's "host:ip" values (split at the first ':',
-// so that "h:::1" is an IPv6 address).
-func ParseAddHosts(values []string) ([]HostEntry, error) {
-	var out []HostEntry
+// ParseAddHosts parses --add-host, NAME resolving to IP in assemble: Docker's
+// "host:ip" values (split at the first ':', so that "h:::1" is an IPv6
+// address).
+func ParseAddHosts(values []string) ([]sandbox.HostEntry, error) {
+	var out []sandbox.HostEntry
 	for _, v := range values {
 		name, ip, ok := strings.Cut(v, ":")
 		if !ok {
@@ -148,7 +139,7 @@ func ParseAddHosts(values []string) ([]HostEntry, error) {
 		if net.ParseIP(ip) == nil {
 			return nil, fmt.Errorf("invalid --add-host %q: %q is not an IP address", v, ip)
 		}
-		out = append(out, HostEntry{Name: name, IP: ip})
+		out = append(out, sandbox.HostEntry{Name: name, IP: ip})
 	}
 	return out, nil
 }

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pys2i/pys2i/imagebuild/sandbox"
 )
 
 func TestParseInjections(t *testing.T) {
@@ -29,10 +31,10 @@ func TestParseInjections(t *testing.T) {
 func TestParseVolumes(t *testing.T) {
 	tests := []struct {
 		in      []string
-		want    []Volume
+		want    []sandbox.Mount
 		wantErr string
 	}{
-		{in: []string{"/srv/cache:/cache", "/etc/x/:/opt/x/:ro", "/a:/b:rw"}, want: []Volume{{"/srv/cache", "/cache", false}, {"/etc/x", "/opt/x", true}, {"/a", "/b", false}}},
+		{in: []string{"/srv/cache:/cache", "/etc/x/:/opt/x/:ro", "/a:/b:rw"}, want: []sandbox.Mount{{Source: "/srv/cache", Target: "/cache"}, {Source: "/etc/x", Target: "/opt/x", ReadOnly: true}, {Source: "/a", Target: "/b"}}},
 		{in: []string{"cache:/cache"}, wantErr: "absolute host path"},
 		{in: []string{"/a:b"}, wantErr: "target must be an absolute path"},
 		{in: []string{"/a:/"}, wantErr: "other than /"},
@@ -79,10 +81,10 @@ func TestParseCapDrop(t *testing.T) {
 func TestParseAddHosts(t *testing.T) {
 	tests := []struct {
 		in      []string
-		want    []HostEntry
+		want    []sandbox.HostEntry
 		wantErr string
 	}{
-		{in: []string{"index.example.com:127.0.0.1", "v6:::1", "my_host:10.0.0.2"}, want: []HostEntry{{"index.example.com", "127.0.0.1"}, {"v6", "::1"}, {"my_host", "10.0.0.2"}}},
+		{in: []string{"index.example.com:127.0.0.1", "v6:::1", "my_host:10.0.0.2"}, want: []sandbox.HostEntry{{Name: "index.example.com", IP: "127.0.0.1"}, {Name: "v6", IP: "::1"}, {Name: "my_host", IP: "10.0.0.2"}}},
 		{in: []string{"host"}, wantErr: "want HOST:IP"},
 		{in: []string{"host:1.2.3"}, wantErr: "not an IP address"},
 		{in: []string{"bad host:1.2.3.4"}, wantErr: "not a host name"},

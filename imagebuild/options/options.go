@@ -14,24 +14,17 @@ import (
 	"go.podman.io/image/v5/docker/reference"
 
 	"github.com/pys2i/pys2i/imagebuild/assembleuser"
+	"github.com/pys2i/pys2i/imagebuild/images"
 	"github.com/pys2i/pys2i/imagebuild/options/buildenv"
+	"github.com/pys2i/pys2i/imagebuild/sandbox"
 	"github.com/pys2i/pys2i/imagebuild/source"
 	"github.com/pys2i/pys2i/internal/redact"
 )
 
-// PullPolicy says when an image is pulled.
-type PullPolicy string
-
-const (
-	PullAlways       PullPolicy = "always"
-	PullNever        PullPolicy = "never"
-	PullIfNotPresent PullPolicy = "if-not-present"
-)
-
 // ParsePullPolicy accepts s2i's three values.
-func ParsePullPolicy(s string) (PullPolicy, error) {
-	switch p := PullPolicy(s); p {
-	case PullAlways, PullNever, PullIfNotPresent:
+func ParsePullPolicy(s string) (images.PullPolicy, error) {
+	switch p := images.PullPolicy(s); p {
+	case images.PullAlways, images.PullNever, images.PullIfNotPresent:
 		return p, nil
 	}
 	return "", fmt.Errorf("invalid pull policy %q: want always, never or if-not-present", s)
@@ -93,7 +86,7 @@ type Options struct {
 	AssembleUser, AssembleRuntimeUser        string
 	AllowedUIDs                              assembleuser.Ranges
 
-	PullPolicy, IncrementalPullPolicy, RuntimePullPolicy PullPolicy
+	PullPolicy, IncrementalPullPolicy, RuntimePullPolicy images.PullPolicy
 	TLSVerify                                            bool
 
 	Incremental     bool
@@ -110,13 +103,13 @@ type Options struct {
 	LogLevel             int
 
 	// Sandbox and integration flags (flags.go).
-	Injections    []Injection // --inject
-	Volumes       []Volume    // --volume
-	Network       Network     // --network; "" is host
-	CapDrop       []string    // --cap-drop, canonical names or ALL
-	AddHosts      []HostEntry // --add-host
-	CallbackURL   string      // --callback-url
-	DockerCfgPath string      // --dockercfg-path: the registry auth file
+	Injections    []Injection         // --inject
+	Volumes       []sandbox.Mount     // --volume
+	Network       Network             // --network; "" is host
+	CapDrop       []string            // --cap-drop, canonical names or ALL
+	AddHosts      []sandbox.HostEntry // --add-host
+	CallbackURL   string              // --callback-url
+	DockerCfgPath string              // --dockercfg-path: the registry auth file
 
 	// Bounds of the per-TAG pip caches, 0 for none: caches unused for
 	// longer are removed, then the oldest while the total is larger.

@@ -4,6 +4,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pys2i/pys2i/imagebuild/images"
+	"github.com/pys2i/pys2i/imagebuild/sandbox"
 )
 
 func TestCheckImageRef(t *testing.T) {
@@ -70,7 +73,7 @@ func TestParsePullPolicy(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	ok := Options{Source: ".", Builder: "localhost/builder", Tag: "localhost/app", PullPolicy: PullIfNotPresent}
+	ok := Options{Source: ".", Builder: "localhost/builder", Tag: "localhost/app", PullPolicy: images.PullIfNotPresent}
 	tests := []struct {
 		name    string
 		mutate  func(*Options)
@@ -93,10 +96,10 @@ func TestValidate(t *testing.T) {
 		{name: "option-like ref", mutate: func(o *Options) { o.Ref = "--upload-pack=x" }, wantErr: "cannot start with '-'"},
 		{name: "loglevel", mutate: func(o *Options) { o.LogLevel = 9 }, wantErr: "--loglevel"},
 		{name: "callback url", mutate: func(o *Options) { o.CallbackURL = "file:///x" }, wantErr: "invalid --callback-url"},
-		{name: "volume with dockerfile", mutate: func(o *Options) { o.AsDockerfile = "x/"; o.Volumes = []Volume{{"/a", "/b", false}} }, wantErr: "cannot be used with --as-dockerfile"},
+		{name: "volume with dockerfile", mutate: func(o *Options) { o.AsDockerfile = "x/"; o.Volumes = []sandbox.Mount{{Source: "/a", Target: "/b"}} }, wantErr: "cannot be used with --as-dockerfile"},
 		{name: "inject with dockerfile", mutate: func(o *Options) { o.AsDockerfile = "x/"; o.Injections = []Injection{{"/a", "/b"}} }, wantErr: "--inject with --as-dockerfile"},
 		{name: "network none and the rest", mutate: func(o *Options) {
-			o.Network, o.CapDrop, o.AddHosts, o.Volumes = NetworkNone, []string{"ALL"}, []HostEntry{{"h", "1.2.3.4"}}, []Volume{{"/a", "/b", true}}
+			o.Network, o.CapDrop, o.AddHosts, o.Volumes = NetworkNone, []string{"ALL"}, []sandbox.HostEntry{{Name: "h", IP: "1.2.3.4"}}, []sandbox.Mount{{Source: "/a", Target: "/b", ReadOnly: true}}
 		}},
 		{
 			name:    "every problem at once",

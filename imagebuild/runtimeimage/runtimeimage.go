@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/pys2i/pys2i/imagebuild/options"
+	"github.com/pys2i/pys2i/internal/contract"
+	"github.com/pys2i/pys2i/internal/envlist"
 )
 
 // Labels of the runtime image that s2i reads.
@@ -20,9 +22,6 @@ const (
 	LabelInputFiles          = "io.openshift.s2i.assemble-input-files"
 	LabelAssembleRuntimeUser = "io.openshift.s2i.assemble-runtime-user"
 )
-
-// DefaultAppRoot is $APP_ROOT when the builder's Env has none.
-const DefaultAppRoot = "/opt/app-root"
 
 // Copy is one artifact: Source in the builder container, copied to Dest
 // in the runtime image (both absolute and clean).
@@ -58,9 +57,9 @@ func Plan(flag []options.Artifact, labels map[string]string, builderEnv []string
 		}
 	}
 	if len(list) == 0 {
-		root := envValue(builderEnv, "APP_ROOT")
+		root := envlist.Get(builderEnv, "APP_ROOT")
 		if root == "" {
-			root = DefaultAppRoot
+			root = contract.DefaultAppRoot
 		}
 		root = path.Clean(root)
 		if !path.IsAbs(root) || root == "/" {
@@ -134,14 +133,4 @@ func Parents(copies []Copy, exists func(dir string) bool) []string {
 		}
 	}
 	return out
-}
-
-func envValue(env []string, name string) string {
-	v := ""
-	for _, kv := range env {
-		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
-			v = val
-		}
-	}
-	return v
 }

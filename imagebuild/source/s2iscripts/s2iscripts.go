@@ -10,6 +10,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/pys2i/pys2i/internal/contract"
+	"github.com/pys2i/pys2i/internal/envlist"
 	"github.com/pys2i/pys2i/internal/exitcode"
 	"github.com/pys2i/pys2i/internal/redact"
 )
@@ -34,7 +36,7 @@ const (
 )
 
 // DefaultImageScriptsURL is s2i's --image-scripts-url default.
-const DefaultImageScriptsURL = "image:///usr/libexec/s2i"
+const DefaultImageScriptsURL = "image://" + contract.ScriptsDir
 
 // Origin says where a script was found.
 type Origin string
@@ -189,7 +191,7 @@ func labelScriptsURL(labels map[string]string, env []string) (string, string) {
 			return v, l
 		}
 	}
-	if v := envValue(env, EnvScriptsURL); v != "" {
+	if v := envlist.Get(env, EnvScriptsURL); v != "" {
 		return v, EnvScriptsURL
 	}
 	return "", ""
@@ -199,22 +201,12 @@ func labelScriptsURL(labels map[string]string, env []string) (string, string) {
 // order: --destination, the io.openshift.s2i.destination label, the
 // deprecated io.s2i.destination label and STI_LOCATION variable, /tmp.
 func Destination(flag string, labels map[string]string, env []string) string {
-	for _, v := range []string{flag, labels[LabelDestination], labels[LabelDestinationOld], envValue(env, EnvLocation)} {
+	for _, v := range []string{flag, labels[LabelDestination], labels[LabelDestinationOld], envlist.Get(env, EnvLocation)} {
 		if v != "" {
 			return v
 		}
 	}
 	return "/tmp"
-}
-
-func envValue(env []string, name string) string {
-	v := ""
-	for _, e := range env {
-		if k, val, ok := strings.Cut(e, "="); ok && k == name {
-			v = val // the last wins, as in a process environment built from a list
-		}
-	}
-	return v
 }
 
 func orDefault(v, def string) string {
