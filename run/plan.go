@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/pys2i/pys2i/internal/envlist"
 )
 
 // Stream is where a message goes.
@@ -617,30 +619,15 @@ func isIdentifier(s string) bool {
 	return s != ""
 }
 
-// envList is an environment in order; set replaces in place or appends.
+// envList is an environment in order, read and changed by envlist's rule.
 type envList struct{ kv []string }
 
 func newEnvList(env []string) *envList { return &envList{kv: append([]string(nil), env...)} }
 
-func (e *envList) lookup(k string) (string, bool) {
-	for _, kv := range e.kv {
-		if v, ok := strings.CutPrefix(kv, k+"="); ok {
-			return v, true
-		}
-	}
-	return "", false
-}
+func (e *envList) lookup(k string) (string, bool) { return envlist.Lookup(e.kv, k) }
 
-func (e *envList) get(k string) string { v, _ := e.lookup(k); return v }
+func (e *envList) get(k string) string { return envlist.Get(e.kv, k) }
 
-func (e *envList) set(k, v string) {
-	for i, kv := range e.kv {
-		if strings.HasPrefix(kv, k+"=") {
-			e.kv[i] = k + "=" + v
-			return
-		}
-	}
-	e.kv = append(e.kv, k+"="+v)
-}
+func (e *envList) set(k, v string) { e.kv = envlist.Set(e.kv, k, v) }
 
 func (e *envList) list() []string { return append([]string(nil), e.kv...) }
