@@ -3,7 +3,6 @@ package imagebuild
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -15,6 +14,7 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/options"
 	"github.com/pys2i/pys2i/imagebuild/sandbox"
 	"github.com/pys2i/pys2i/imagebuild/sandbox/capability"
+	"github.com/pys2i/pys2i/internal/copyfile"
 )
 
 // extras are what the sandbox and integration flags add to a build:
@@ -210,22 +210,14 @@ func (ex *extras) copyFile(r *os.Root, from, rel string, uid, gid int) error {
 	if st, err := r.Lstat(rel); err == nil && !st.Mode().IsRegular() {
 		return fmt.Errorf("/%s exists in the builder image and is not a regular file", rel)
 	}
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := r.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	ex.injected = append(ex.injected, rel)
-	ex.drop = append(ex.drop, rel)
-	_, err = io.Copy(out, in)
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := copyfile.Copy(from, false, func() (*os.File, error) {
+		out, err := r.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err == nil {
+			ex.injected = append(ex.injected, rel)
+			ex.drop = append(ex.drop, rel)
+		}
+		return out, err
+	}); err != nil {
 		return err
 	}
 	if err := r.Chmod(rel, 0o600); err != nil {

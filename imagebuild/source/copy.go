@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/pys2i/pys2i/imagebuild/layer"
+	"github.com/pys2i/pys2i/internal/copyfile"
 )
 
 // copyTree copies root/ctxDir into dst as described in the package comment and
@@ -137,20 +136,9 @@ func copyTree(ctx context.Context, root, ctxDir, dst string, opt Options) ([]Spe
 func copyFile(src, dst string, fi fs.FileInfo) error {
 	// O_NOFOLLOW: if src became a symlink since it was listed, fail rather
 	// than read what it points to.
-	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Close(); err != nil {
+	if err := copyfile.Copy(src, true, func() (*os.File, error) {
+		return os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	}); err != nil {
 		return err
 	}
 	if err := os.Chmod(dst, fi.Mode().Perm()); err != nil {
