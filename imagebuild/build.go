@@ -22,14 +22,11 @@ import (
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
-	"go.podman.io/image/v5/signature"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
 
 	"github.com/pys2i/pys2i/imagebuild/assembleuser"
-	"github.com/pys2i/pys2i/imagebuild/commit"
 	"github.com/pys2i/pys2i/imagebuild/container"
-	"github.com/pys2i/pys2i/imagebuild/imageconfig"
 	"github.com/pys2i/pys2i/imagebuild/images"
 	"github.com/pys2i/pys2i/imagebuild/options"
 	"github.com/pys2i/pys2i/imagebuild/options/buildenv"
@@ -149,14 +146,11 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err := b.assemble(ctx); err != nil {
 		return b.res, err
 	}
-	if b.rt != nil {
-		return b.rt.finish(ctx, b.req, b.res, runtimeInput{
-			CtrRoot: b.ctr.Root, Tmp: b.tmp, BuilderEnv: b.baseCfg.Config.Env, BuilderDigest: b.baseDigest,
-			BuildEnv: b.env.Strings(), Source: b.info, Owner: *b.owner, Start: b.cStart, Epoch: b.epoch,
-			Recorded: b.recorded, User: userKey(b.user), Lineage: b.lin,
-		}, b.logf)
+	added, err := b.collector().collect(ctx)
+	if err != nil {
+		return b.res, err
 	}
-	err = b.commit(ctx)
+	err = b.write(ctx, added)
 	return b.res, err
 }
 
@@ -479,83 +473,6 @@ func (b *build) assemble(ctx context.Context) error {
 		return err
 	}
 	b.recorded = recorded
-	return nil
-}
-
-// commit splits the container's changes into two layers and writes the
-// image on the builder's to TAG.
-func (b *build) commit(ctx context.Context) error {
-	o, im, reuse, home := b.o, b.im, b.reuse, b.home
-	// The changes are read from the driver's own files while the root is
-	// still mounted (assemble is gone: nothing changes them), so that a
-	// whiteout entry can be told from a file named like one.
-	diff, err := b.ctr.Diff()
-	if err != nil {
-		return err
-	}
-	layers := filepath.Join(b.tmp, "layers")
-	if err := os.Mkdir(layers, 0o700); err != nil {
-		diff.Close()
-		return fmt.Errorf("temp dir: %w", err)
-	}
-	dropSrc := strings.Trim(b.srcIn, "/")
-	outside, homeLayer, meta, err := commit.Split(diff, layers, commit.SplitOptions{
-		Home:     home,
-		Capture:  imageconfig.MetadataPath,
-		Clamp:    b.epoch,
-		SkipDirs: skipDirs(reuse, home, b.srcIn, b.state),
-		Whiteout: namedLikeWhiteouts(b.ctr.Root, "assemble"),
-		Drop: func(rel string) bool {
-			// The injected source is an input: what assemble left of it is
-			// not part of the image (its copy in $HOME is).
-			return rel == dropSrc || strings.HasPrefix(rel, dropSrc+"/") || sandboxArtifact(rel) || b.ex.dropped(rel) ||
-				dropInput(rel, b.cacheMounts, o.Incremental, b.dest)
-		},
-	})
-	if cerr := diff.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("read container changes: %w", cerr)
-	}
-	if err != nil {
-		return err
-	}
-	if err := b.ctr.Unmount(); err != nil {
-		return err
-	}
-
-	b.debugf("changes split: %d + %d bytes", outside.Size, homeLayer.Size)
-	created := b.epoch
-	cfg, ann, err := imageconfig.Build(*b.baseCfg, imageconfig.Facts{
-		RunScript: b.scripts[s2iscripts.Run].PathIn(b.dest),
-		BuildEnv:  b.env.Strings(), Source: b.info,
-		BuilderName: o.Builder, BuilderDigest: b.baseDigest,
-		Tag: o.Tag, AppName: o.AppName, Description: o.Description,
-		Created: created, Metadata: meta, ExtraLabels: depsLabels(b.recorded, reuse, outside, userKey(b.user), b.lin),
-	})
-	if err != nil {
-		return err
-	}
-	b.res.Labels = cfg.Config.Labels
-	ref, err := commit.Image(ctx, commit.Input{
-		Base: b.baseSrc, Config: cfg, Annotations: ann,
-		Outside: outside, Home: homeLayer, HomeDir: home, Created: created,
-		Deps: reuse.reused(),
-	})
-	if err != nil {
-		return err
-	}
-	b.logf("pys2i: writing %s", o.Tag)
-	// The source is the image just built here: the signature policy is for
-	// images from elsewhere.
-	accept := &signature.Policy{Default: signature.PolicyRequirements{signature.NewPRInsecureAcceptAnything()}}
-	if err := im.Copy(ctx, b.outRef, ref, accept); err != nil {
-		return fmt.Errorf("write the image to %s: %w", o.Tag, err)
-	}
-	b.debugf("image written")
-	if o.Incremental && o.RemovePrevious && b.prev != nil {
-		removePrevious(b.store, *b.prev, b.outRef, b.logf)
-	}
-	b.res.Tag = o.Tag
-	b.res.Commit = time.Since(b.cStart)
 	return nil
 }
 
