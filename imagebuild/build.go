@@ -127,7 +127,8 @@ type build struct {
 	recorded    string    // the dependency fingerprint assemble left, "" for none
 }
 
-// Run does the build.
+// Run does the build, phase by phase; whatever happens, close then undoes
+// what the phases set up (containers, mounts, temp dir), the last first.
 func Run(ctx context.Context, req Request) (res Result, err error) {
 	b := newBuild(req)
 	defer func() { err = b.close(err) }()
