@@ -12,6 +12,7 @@ import (
 	"go.podman.io/storage/pkg/chrootarchive"
 
 	"github.com/pys2i/pys2i/imagebuild/commit"
+	"github.com/pys2i/pys2i/imagebuild/container"
 	"github.com/pys2i/pys2i/imagebuild/runtimeimage"
 	"github.com/pys2i/pys2i/imagebuild/runtimeimage/elfdeps"
 	"github.com/pys2i/pys2i/imagebuild/sandbox"
@@ -46,28 +47,13 @@ func (rt *runtimeImage) assembleRuntime(ctx context.Context, req Request, in run
 	if reused {
 		ctr = rt.deps.ctr
 	}
-	for _, l := range arts {
-		f, err := os.Open(l.Path)
-		if err != nil {
-			return outside, home, fmt.Errorf("runtime artifacts: %w", err)
-		}
-		err = chrootarchive.UntarUncompressed(f, ctr.Root, &archive.TarOptions{})
-		f.Close()
-		if err != nil {
-			return outside, home, fmt.Errorf("lay the artifacts on the runtime container: %w", err)
-		}
+	if err := layArtifacts(ctr.Root, arts); err != nil {
+		return outside, home, err
 	}
 	workDir := rt.workDir
-	spec := o.AssembleRuntimeUser
-	if spec == "" {
-		spec = rt.cfg.Config.Labels[runtimeimage.LabelAssembleRuntimeUser]
-	}
-	if spec == "" {
-		spec = rt.cfg.Config.User
-	}
-	user, err := lookupUser(ctr.Root, spec)
+	user, err := rt.assembleRuntimeUser(o.AssembleRuntimeUser, ctr.Root)
 	if err != nil {
-		return outside, home, fmt.Errorf("assemble-runtime user: %w", err)
+		return outside, home, err
 	}
 	script := rt.asmRuntime.PathIn(workDir)
 	if rt.asmRuntime.External() {
@@ -101,7 +87,46 @@ func (rt *runtimeImage) assembleRuntime(ctx context.Context, req Request, in run
 	if len(probs) > 0 {
 		return outside, home, rt.cannotRun(probs, elfdeps.Dir(in.CtrRoot), o.Builder)
 	}
-	// Read while mounted, as in Run: whiteout entries are checked there.
+	return runtimeChanges(ctr, in, reused)
+}
+
+// layArtifacts extracts the artifact layers into the runtime container's root.
+func layArtifacts(root string, arts []commit.Layer) error {
+	for _, l := range arts {
+		f, err := os.Open(l.Path)
+		if err != nil {
+			return fmt.Errorf("runtime artifacts: %w", err)
+		}
+		err = chrootarchive.UntarUncompressed(f, root, &archive.TarOptions{})
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("lay the artifacts on the runtime container: %w", err)
+		}
+	}
+	return nil
+}
+
+// assembleRuntimeUser resolves the user assemble-runtime runs as
+// (--assemble-runtime-user, else the label, else the image's USER).
+func (rt *runtimeImage) assembleRuntimeUser(flag, root string) (User, error) {
+	spec := flag
+	if spec == "" {
+		spec = rt.cfg.Config.Labels[runtimeimage.LabelAssembleRuntimeUser]
+	}
+	if spec == "" {
+		spec = rt.cfg.Config.User
+	}
+	user, err := lookupUser(root, spec)
+	if err != nil {
+		return User{}, fmt.Errorf("assemble-runtime user: %w", err)
+	}
+	return user, nil
+}
+
+// runtimeChanges splits the runtime container's changes as a normal
+// build's, and unmounts it.
+func runtimeChanges(ctr *container.Container, in runtimeInput, reused bool) (outside, home commit.Layer, err error) {
+	// Read while mounted, as in containerChanges: whiteout entries are checked there.
 	diff, err := ctr.Diff()
 	if err != nil {
 		return outside, home, err

@@ -21,12 +21,12 @@ import (
 	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
-	"go.podman.io/image/v5/signature"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/image/v5/types"
+	"go.podman.io/storage"
 
 	"github.com/pys2i/pys2i/imagebuild/assembleuser"
-	"github.com/pys2i/pys2i/imagebuild/commit"
 	"github.com/pys2i/pys2i/imagebuild/container"
-	"github.com/pys2i/pys2i/imagebuild/imageconfig"
 	"github.com/pys2i/pys2i/imagebuild/images"
 	"github.com/pys2i/pys2i/imagebuild/options"
 	"github.com/pys2i/pys2i/imagebuild/options/buildenv"
@@ -77,325 +77,403 @@ func (e *AssembleError) Error() string {
 	return fmt.Sprintf("assemble failed with exit status %d", e.Code)
 }
 
-// Run does the build.
+// build is one build's state, filled in by Run's phases in order.
+type build struct {
+	req          Request
+	o            options.Options
+	im           *images.Images
+	start        time.Time
+	res          Result
+	logf, debugf func(string, ...any)
+	// cleanups undo what the phases set up, the last first (close); each
+	// gets and returns the build's error, as a deferred function would.
+	cleanups []func(error) error
+
+	// resolve
+	given      buildenv.Env
+	outRef     types.ImageReference
+	builder    images.Local
+	baseSrc    types.ImageSource
+	baseCfg    *v1.Image
+	baseDigest string
+	labels     map[string]string
+	userSpec   string
+	rt         *runtimeImage // --runtime-image; nil without
+	// openContainer
+	tmp   string
+	store storage.Store
+	ctr   *container.Container
+	// prepareSource
+	user                 User
+	owner                *source.Owner
+	dest, srcIn, srcHost string
+	srcOpts              source.Options
+	info                 source.Info
+	env                  buildenv.Env
+	home                 string
+	lin                  lineage
+	prev                 *images.Local
+	reuse                *depsReuse
+	// placeScripts
+	scripts map[string]s2iscripts.Script
+	// assemble
+	ex          *extras
+	epoch       time.Time
+	procEnv     []string
+	state       string
+	cacheMounts []sandbox.Mount
+	cStart      time.Time // of the commit phase
+	recorded    string    // the dependency fingerprint assemble left, "" for none
+}
+
+// Run does the build, phase by phase; whatever happens, close then undoes
+// what the phases set up (containers, mounts, temp dir), the last first.
 func Run(ctx context.Context, req Request) (res Result, err error) {
-	start := time.Now()
-	o := req.Options
+	b := newBuild(req)
+	defer func() { err = b.close(err) }()
+	if err := b.resolve(ctx); err != nil {
+		return b.res, err
+	}
+	if err := b.openContainer(); err != nil {
+		return b.res, err
+	}
+	if err := b.prepareSource(ctx); err != nil {
+		return b.res, err
+	}
+	if err := b.placeScripts(); err != nil {
+		return b.res, err
+	}
+	if err := b.assemble(ctx); err != nil {
+		return b.res, err
+	}
+	added, err := b.collector().collect(ctx)
+	if err != nil {
+		return b.res, err
+	}
+	err = b.write(ctx, added)
+	return b.res, err
+}
+
+func newBuild(req Request) *build {
+	b := &build{req: req, o: req.Options, im: req.Images, start: time.Now()}
 	logw := orDiscard(req.Log)
-	logf := func(format string, args ...any) {
+	b.logf = func(format string, args ...any) {
 		fmt.Fprintln(logw, redact.URL(fmt.Sprintf(format, args...)))
 	}
-	debugf := func(format string, args ...any) {
-		if o.LogLevel >= 2 {
-			logf("pys2i: %v: "+format, append([]any{time.Since(start).Round(time.Millisecond)}, args...)...)
+	b.debugf = func(format string, args ...any) {
+		if b.o.LogLevel >= 2 {
+			b.logf("pys2i: %v: "+format, append([]any{time.Since(b.start).Round(time.Millisecond)}, args...)...)
 		}
 	}
+	return b
+}
+
+// onClose adds a cleanup, run before those added earlier.
+func (b *build) onClose(f func(error) error) { b.cleanups = append(b.cleanups, f) }
+
+// close runs the cleanups, the last added first, and returns err with
+// their errors.
+func (b *build) close(err error) error {
+	for i := len(b.cleanups) - 1; i >= 0; i-- {
+		err = b.cleanups[i](err)
+	}
+	return err
+}
+
+// resolve checks the request and brings the builder (and runtime image)
+// into reach: everything that can fail before a container exists.
+func (b *build) resolve(ctx context.Context) error {
+	o := b.o
 	if o.Tag == "" {
-		return res, errors.New("a TAG is needed: pys2i does not write untagged images")
+		return errors.New("a TAG is needed: pys2i does not write untagged images")
 	}
 	if _, err := source.Check(o.Source); err != nil {
-		return res, err
+		return err
 	}
-	given, err := checkEnvEarly(o, logf)
+	given, err := checkEnvEarly(o, b.logf)
 	if err != nil {
-		return res, err
+		return err
 	}
-	im := req.Images
+	b.given = given
+	im := b.im
 	outRef, err := im.OutputRef(o.Tag)
 	if err != nil {
-		return res, fmt.Errorf("invalid TAG: %w", err)
+		return fmt.Errorf("invalid TAG: %w", err)
 	}
+	b.outRef = outRef
 	// Before any work: an output that cannot be written fails now, not
 	// after assemble.
 	if err := im.CheckOutput(ctx, outRef); err != nil {
-		return res, err
+		return err
 	}
-
-	builder, err := im.Builder(ctx, o.Builder, o.PullPolicy)
-	if err != nil {
-		return res, fmt.Errorf("builder: %w", err)
+	if err := b.openBuilder(ctx); err != nil {
+		return err
 	}
-	baseSrc, err := builder.Ref.NewImageSource(ctx, im.SystemContext())
-	if err != nil {
-		return res, fmt.Errorf("builder %s: %w", o.Builder, err)
-	}
-	defer baseSrc.Close()
-	baseCfg, baseDigest, err := images.ReadConfig(ctx, im.SystemContext(), builder.Ref)
-	if err != nil {
-		return res, fmt.Errorf("builder %s: %w", o.Builder, err)
-	}
-	labels := baseCfg.Config.Labels
-
-	userSpec := assembleuser.Resolve(o.AssembleUser, labels, baseCfg.Config.User)
-	onBuild, err := builderOnBuild(ctx, im.SystemContext(), builder.Ref, o.AllowedUIDs, logf)
-	if err != nil {
-		return res, err
-	}
-	if err := assembleuser.Check(o.AllowedUIDs, o.Builder, o.AssembleUser, labels, baseCfg.Config.User, onBuild); err != nil {
-		return res, err
-	}
-
 	rt, err := openRuntime(ctx, im, o) // runtime.go: --runtime-image
 	if err != nil {
-		return res, err
+		return err
 	}
-	defer func() { err = errors.Join(err, rt.Close()) }()
+	b.rt = rt
+	b.onClose(func(err error) error { return errors.Join(err, rt.Close()) })
+	return nil
+}
 
+// openBuilder pulls (by policy) and inspects the builder, and checks its
+// assemble user and ONBUILD instructions against --allowed-uids.
+func (b *build) openBuilder(ctx context.Context) error {
+	o, im := b.o, b.im
+	builder, err := im.Builder(ctx, o.Builder, o.PullPolicy)
+	if err != nil {
+		return fmt.Errorf("builder: %w", err)
+	}
+	b.builder = builder
+	baseSrc, err := builder.Ref.NewImageSource(ctx, im.SystemContext())
+	if err != nil {
+		return fmt.Errorf("builder %s: %w", o.Builder, err)
+	}
+	b.baseSrc = baseSrc
+	b.onClose(func(err error) error { baseSrc.Close(); return err })
+	baseCfg, baseDigest, err := images.ReadConfig(ctx, im.SystemContext(), builder.Ref)
+	if err != nil {
+		return fmt.Errorf("builder %s: %w", o.Builder, err)
+	}
+	b.baseCfg, b.baseDigest = baseCfg, baseDigest
+	labels := baseCfg.Config.Labels
+	b.labels = labels
+
+	b.userSpec = assembleuser.Resolve(o.AssembleUser, labels, baseCfg.Config.User)
+	onBuild, err := builderOnBuild(ctx, im.SystemContext(), builder.Ref, o.AllowedUIDs, b.logf)
+	if err != nil {
+		return err
+	}
+	return assembleuser.Check(o.AllowedUIDs, o.Builder, o.AssembleUser, labels, baseCfg.Config.User, onBuild)
+}
+
+// openContainer makes the temp dir and the build container (and the
+// runtime image's), each removed by close.
+func (b *build) openContainer() error {
 	tmp, err := os.MkdirTemp("", "pys2i-build-")
 	if err != nil {
-		return res, fmt.Errorf("temp dir: %w", err)
+		return fmt.Errorf("temp dir: %w", err)
 	}
-	defer func() {
+	b.tmp = tmp
+	b.onClose(func(err error) error {
 		if rerr := os.RemoveAll(tmp); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("remove temp dir: %w", rerr))
 		}
-	}()
+		return err
+	})
 
-	store, err := im.Store()
+	store, err := b.im.Store()
 	if err != nil {
-		return res, err
+		return err
 	}
-	sweepStale(store, logf)
-	if err := rt.mount(filepath.Base(tmp)); err != nil {
-		return res, err
+	b.store = store
+	sweepStale(store, b.logf)
+	if err := b.rt.mount(filepath.Base(tmp)); err != nil {
+		return err
 	}
-	ctr, err := container.Create(store, builder.Image.ID, filepath.Base(tmp)) // "pys2i-build-…", as its temp dir
+	ctr, err := container.Create(store, b.builder.Image.ID, filepath.Base(tmp)) // "pys2i-build-…", as its temp dir
 	if err != nil {
-		return res, err
+		return err
 	}
-	defer func() {
-		if rerr := ctr.Remove(); rerr != nil {
+	b.ctr = ctr
+	// b.ctr, not ctr: a reused dependency layer replaces the container.
+	b.onClose(func(err error) error {
+		if rerr := b.ctr.Remove(); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
-	}()
-	logf("pys2i: building with %s (%s) in container %.12s", o.Builder, baseDigest, ctr.ID)
+		return err
+	})
+	b.logf("pys2i: building with %s (%s) in container %.12s", b.o.Builder, b.baseDigest, ctr.ID)
+	return nil
+}
 
-	user, err := lookupUser(ctr.Root, userSpec)
+// prepareSource resolves the assemble user, copies the source into the
+// container, reads the build env, and plans (and lays) a reused
+// dependency layer.
+func (b *build) prepareSource(ctx context.Context) error {
+	o, baseCfg := b.o, b.baseCfg
+	user, err := lookupUser(b.ctr.Root, b.userSpec)
 	if err != nil {
-		return res, err
+		return err
 	}
-	dest := s2iscripts.Destination(o.Destination, labels, baseCfg.Config.Env)
-	srcIn := path.Join(dest, "src")
-	srcHost, err := securejoin.SecureJoin(ctr.Root, srcIn)
+	b.user = user
+	b.dest = s2iscripts.Destination(o.Destination, b.labels, baseCfg.Config.Env)
+	b.srcIn = path.Join(b.dest, "src")
+	srcHost, err := securejoin.SecureJoin(b.ctr.Root, b.srcIn)
 	if err != nil {
-		return res, fmt.Errorf("source destination %s: %w", srcIn, err)
+		return fmt.Errorf("source destination %s: %w", b.srcIn, err)
 	}
-	owner := &source.Owner{UID: int(user.UID), GID: int(user.GID)}
-	srcOpts := source.Options{
+	b.srcHost = srcHost
+	b.owner = &source.Owner{UID: int(user.UID), GID: int(user.GID)}
+	b.srcOpts = source.Options{
 		Source: o.Source, Ref: o.Ref, ContextDir: o.ContextDir, Exclude: o.Exclude,
-		IgnoreSubmodules: o.IgnoreSubmodules, Owner: owner,
+		IgnoreSubmodules: o.IgnoreSubmodules, Owner: b.owner,
 	}
-	info, err := source.Prepare(ctx, srcOpts, srcHost)
+	info, err := source.Prepare(ctx, b.srcOpts, srcHost)
 	if err != nil {
-		return res, err
+		return err
 	}
+	b.info = info
 	for _, s := range info.Skipped {
-		logf("warning: source file %s is a %s: left out of the build (an image layer holds no such files)", s.Path, s.Kind)
+		b.logf("warning: source file %s is a %s: left out of the build (an image layer holds no such files)", s.Path, s.Kind)
 	}
-	env, warns, err := buildenv.WithSource(srcHost, given)
+	env, warns, err := buildenv.WithSource(srcHost, b.given)
 	for _, w := range warns {
-		logf("warning: %s", w)
+		b.logf("warning: %s", w)
 	}
 	if err != nil {
-		return res, err
+		return err
 	}
+	b.env = env
+	return b.reuseDeps(ctx)
+}
+
+// reuseDeps decides whether a previous image's dependency layer is reused
+// and, if so, lays it into the runtime image's container or rebases the
+// build container on it.
+func (b *build) reuseDeps(ctx context.Context) error {
+	o, baseCfg, rt := b.o, b.baseCfg, b.rt
 	if err := rt.plan(o, baseCfg.Config.Env); err != nil {
-		return res, err
+		return err
 	}
 	home := envlist.Get(baseCfg.Config.Env, "HOME")
 	if home == "" {
 		home = contract.DefaultHome
 	}
-	lin := rt.lineage(baseCfg.RootFS.DiffIDs)
-	preEnv := processEnv(baseCfg.Config.Env, env.Strings(), user.Home)
-	prev, reuse, err := planReuse(ctx, im, store, o, lin, rt.topLayer(builder.Image.TopLayer), srcHost, preEnv, userKey(user), logf)
+	b.home = home
+	b.lin = rt.lineage(baseCfg.RootFS.DiffIDs)
+	preEnv := processEnv(baseCfg.Config.Env, b.env.Strings(), b.user.Home)
+	prev, reuse, err := planReuse(ctx, b.im, b.store, o, b.lin, rt.topLayer(b.builder.Image.TopLayer), b.srcHost, preEnv, userKey(b.user), b.logf)
 	if err != nil {
-		return res, err
+		return err
 	}
+	b.prev, b.reuse = prev, reuse
 	switch {
 	case reuse != nil && rt != nil:
 		// The dependency layer is the runtime image's: it is laid back into
 		// the builder container.
-		if err := rt.restoreDeps(reuse, filepath.Base(tmp), ctr.Root, home, stateDir(preEnv), *owner); err != nil {
-			return res, err
+		if err := rt.restoreDeps(reuse, filepath.Base(b.tmp), b.ctr.Root, home, stateDir(preEnv), *b.owner); err != nil {
+			return err
 		}
 	case reuse != nil:
-		c, h, i, err := reuse.rebase(ctx, store, ctr, filepath.Base(tmp), srcIn, srcOpts)
+		c, h, i, err := reuse.rebase(ctx, b.store, b.ctr, filepath.Base(b.tmp), b.srcIn, b.srcOpts)
 		if err != nil {
-			return res, err
+			return err
 		}
-		ctr, srcHost, info = c, h, i
+		b.ctr, b.srcHost, b.info = c, h, i
 	}
-	srcScripts, err := s2iscripts.ListSource(srcHost)
+	return nil
+}
+
+// placeScripts locates the S2I scripts and injects the uploaded ones.
+func (b *build) placeScripts() error {
+	o := b.o
+	srcScripts, err := s2iscripts.ListSource(b.srcHost)
 	if err != nil {
-		return res, err
+		return err
 	}
 	scripts, warns, err := s2iscripts.Locate(s2iscripts.Input{
 		ScriptsURL: o.ScriptsURL, ImageScriptsURL: o.ImageScriptsURL,
-		Labels: labels, ImageEnv: baseCfg.Config.Env, SourceScripts: srcScripts,
+		Labels: b.labels, ImageEnv: b.baseCfg.Config.Env, SourceScripts: srcScripts,
 		HostFileExists: func(p string) bool { fi, err := os.Stat(p); return err == nil && fi.Mode().IsRegular() },
 	}, scriptNames(o.Incremental), []string{s2iscripts.Assemble, s2iscripts.Run})
 	for _, w := range warns {
-		logf("warning: %s", w)
+		b.logf("warning: %s", w)
 	}
 	if err != nil {
-		return res, err
+		return err
 	}
-	if rt != nil {
-		if err := rt.scripts(o, srcHost, srcScripts); err != nil {
-			return res, err
+	b.scripts = scripts
+	if b.rt != nil {
+		if err := b.rt.scripts(o, b.srcHost, srcScripts); err != nil {
+			return err
 		}
 	}
 	for _, s := range scripts {
 		if s.External() {
-			if err := injectScript(ctr.Root, srcHost, dest, s, owner); err != nil {
-				return res, err
+			if err := injectScript(b.ctr.Root, b.srcHost, b.dest, s, b.owner); err != nil {
+				return err
 			}
 		}
 	}
+	return nil
+}
 
-	ex, err := prepareExtras(o, ctr.Root, baseCfg.Config.WorkingDir, owner.UID, owner.GID)
+// assembleEnv prepares what assemble runs with: the flags' extras, the
+// epoch, its environment and the pip cache mount (released by close).
+func (b *build) assembleEnv() error {
+	o, owner := b.o, b.owner
+	ex, err := prepareExtras(o, b.ctr.Root, b.baseCfg.Config.WorkingDir, owner.UID, owner.GID)
 	if err != nil {
-		return res, err
+		return err
 	}
-	epoch, err := buildEpoch(req, env.Strings())
+	b.ex = ex
+	epoch, err := buildEpoch(b.req, b.env.Strings())
 	if err != nil {
-		return res, err
+		return err
 	}
-	procEnv := processEnv(baseCfg.Config.Env, env.Strings(), user.Home)
+	b.epoch = epoch
+	procEnv := processEnv(b.baseCfg.Config.Env, b.env.Strings(), b.user.Home)
 	procEnv = append(procEnv, epochEnv(procEnv, epoch)...)
-	if reuse != nil {
+	if b.reuse != nil {
 		procEnv = append(procEnv, contract.EnvDepsInPlace+"="+contract.On)
 	}
 	state := stateDir(procEnv)
-	cacheMounts, releaseCache, err := pipCacheMount(ctr.Root, pipCacheDir(store.GraphRoot(), o.Tag), state, procEnv, owner.UID, owner.GID, o.Incremental)
+	b.state = state
+	cacheMounts, releaseCache, err := pipCacheMount(b.ctr.Root, pipCacheDir(b.store.GraphRoot(), o.Tag), state, procEnv, owner.UID, owner.GID, o.Incremental)
 	if err != nil {
-		return res, err
+		return err
 	}
-	defer releaseCache()
+	b.onClose(func(err error) error { releaseCache(); return err })
 	if cacheMounts != nil {
 		procEnv = append(procEnv, contract.EnvKeepCache+"="+contract.On)
-		prunePipCaches(store.GraphRoot(), o, time.Now(), logf)
+		prunePipCaches(b.store.GraphRoot(), o, time.Now(), b.logf)
 	}
-	if o.Incremental && reuse == nil && prev != nil {
-		if err := (saveArtifactsRun{store: store, prev: *prev, script: scripts[s2iscripts.SaveArtifacts], dest: dest,
-			env: procEnv, dir: baseCfg.Config.WorkingDir, uid: user.UID, gid: user.GID, srcHost: srcHost, tmp: tmp,
-			stderr: req.Stderr, logf: logf}).run(ctx, ctr.Root); err != nil {
-			return res, err
+	b.procEnv, b.cacheMounts = procEnv, cacheMounts
+	return nil
+}
+
+// assemble runs save-artifacts (incremental) and assemble, and reads the
+// dependency fingerprint assemble recorded.
+func (b *build) assemble(ctx context.Context) error {
+	if err := b.assembleEnv(); err != nil {
+		return err
+	}
+	o, user, dir := b.o, b.user, b.baseCfg.Config.WorkingDir
+	if o.Incremental && b.reuse == nil && b.prev != nil {
+		if err := (saveArtifactsRun{store: b.store, prev: *b.prev, script: b.scripts[s2iscripts.SaveArtifacts], dest: b.dest,
+			env: b.procEnv, dir: dir, uid: user.UID, gid: user.GID, srcHost: b.srcHost, tmp: b.tmp,
+			stderr: b.req.Stderr, logf: b.logf}).run(ctx, b.ctr.Root); err != nil {
+			return err
 		}
 	}
-	dir := baseCfg.Config.WorkingDir
-	stdout := req.Stdout
+	stdout := b.req.Stdout
 	if o.Quiet {
 		stdout = nil
 	}
-	logf("pys2i: running %s as %d:%d", scripts[s2iscripts.Assemble].PathIn(dest), user.UID, user.GID)
+	script := b.scripts[s2iscripts.Assemble].PathIn(b.dest)
+	b.logf("pys2i: running %s as %d:%d", script, user.UID, user.GID)
 	aStart := time.Now()
-	res.Setup = aStart.Sub(start)
-	spec := sandbox.Spec{
-		RootFS: ctr.Root, Writable: true,
-		Args: []string{scripts[s2iscripts.Assemble].PathIn(dest)},
-		Env:  procEnv, Dir: dir, UID: user.UID, GID: user.GID,
-		Stdout: stdout, Stderr: req.Stderr, TempDir: tmp, Mounts: cacheMounts,
-	}
-	ex.apply(&spec)
-	err = sandbox.Run(ctx, spec)
-	if terr := ex.truncateInjected(); terr != nil {
-		err = errors.Join(err, terr)
-	}
-	res.Assemble = time.Since(aStart)
-	cStart := time.Now()
-	var ee *sandbox.ExitError
-	if errors.As(err, &ee) {
-		return res, &AssembleError{Code: ee.Code}
-	}
+	b.res.Setup = aStart.Sub(b.start)
+	err := b.assembleRunner().Run(ctx, assembleSpec{
+		Script: script, Env: b.procEnv, Dir: dir, UID: user.UID, GID: user.GID,
+		Stdout: stdout, Stderr: b.req.Stderr, Mounts: b.cacheMounts,
+	})
+	b.res.Assemble = time.Since(aStart)
+	b.cStart = time.Now()
 	if err != nil {
-		return res, fmt.Errorf("assemble: %w", err)
+		return err
 	}
 
-	debugf("assemble done")
-	recorded, err := recordedFingerprint(ctr.Root, state)
+	b.debugf("assemble done")
+	recorded, err := recordedFingerprint(b.ctr.Root, b.state)
 	if err != nil {
-		return res, err
+		return err
 	}
-	if rt != nil {
-		return rt.finish(ctx, req, res, runtimeInput{
-			CtrRoot: ctr.Root, Tmp: tmp, BuilderEnv: baseCfg.Config.Env, BuilderDigest: baseDigest,
-			BuildEnv: env.Strings(), Source: info, Owner: *owner, Start: cStart, Epoch: epoch,
-			Recorded: recorded, User: userKey(user), Lineage: lin,
-		}, logf)
-	}
-	// The changes are read from the driver's own files while the root is
-	// still mounted (assemble is gone: nothing changes them), so that a
-	// whiteout entry can be told from a file named like one.
-	diff, err := ctr.Diff()
-	if err != nil {
-		return res, err
-	}
-	layers := filepath.Join(tmp, "layers")
-	if err := os.Mkdir(layers, 0o700); err != nil {
-		diff.Close()
-		return res, fmt.Errorf("temp dir: %w", err)
-	}
-	dropSrc := strings.Trim(srcIn, "/")
-	outside, homeLayer, meta, err := commit.Split(diff, layers, commit.SplitOptions{
-		Home:     home,
-		Capture:  imageconfig.MetadataPath,
-		Clamp:    epoch,
-		SkipDirs: skipDirs(reuse, home, srcIn, state),
-		Whiteout: namedLikeWhiteouts(ctr.Root, "assemble"),
-		Drop: func(rel string) bool {
-			// The injected source is an input: what assemble left of it is
-			// not part of the image (its copy in $HOME is).
-			return rel == dropSrc || strings.HasPrefix(rel, dropSrc+"/") || sandboxArtifact(rel) || ex.dropped(rel) ||
-				dropInput(rel, cacheMounts, o.Incremental, dest)
-		},
-	})
-	if cerr := diff.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("read container changes: %w", cerr)
-	}
-	if err != nil {
-		return res, err
-	}
-	if err := ctr.Unmount(); err != nil {
-		return res, err
-	}
-
-	debugf("changes split: %d + %d bytes", outside.Size, homeLayer.Size)
-	created := epoch
-	cfg, ann, err := imageconfig.Build(*baseCfg, imageconfig.Facts{
-		RunScript: scripts[s2iscripts.Run].PathIn(dest),
-		BuildEnv:  env.Strings(), Source: info,
-		BuilderName: o.Builder, BuilderDigest: baseDigest,
-		Tag: o.Tag, AppName: o.AppName, Description: o.Description,
-		Created: created, Metadata: meta, ExtraLabels: depsLabels(recorded, reuse, outside, userKey(user), lin),
-	})
-	if err != nil {
-		return res, err
-	}
-	res.Labels = cfg.Config.Labels
-	ref, err := commit.Image(ctx, commit.Input{
-		Base: baseSrc, Config: cfg, Annotations: ann,
-		Outside: outside, Home: homeLayer, HomeDir: home, Created: created,
-		Deps: reuse.reused(),
-	})
-	if err != nil {
-		return res, err
-	}
-	logf("pys2i: writing %s", o.Tag)
-	// The source is the image just built here: the signature policy is for
-	// images from elsewhere.
-	accept := &signature.Policy{Default: signature.PolicyRequirements{signature.NewPRInsecureAcceptAnything()}}
-	if err := im.Copy(ctx, outRef, ref, accept); err != nil {
-		return res, fmt.Errorf("write the image to %s: %w", o.Tag, err)
-	}
-	debugf("image written")
-	if o.Incremental && o.RemovePrevious && prev != nil {
-		removePrevious(store, *prev, outRef, logf)
-	}
-	res.Tag = o.Tag
-	res.Commit = time.Since(cStart)
-	return res, nil
+	b.recorded = recorded
+	return nil
 }
 
 // checkEnvEarly checks the build env before anything is pulled or created

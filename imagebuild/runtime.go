@@ -16,7 +16,6 @@ import (
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
-	"go.podman.io/image/v5/signature"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
 
@@ -167,27 +166,17 @@ func (rt *runtimeImage) exists(p string) bool {
 
 // runtimeInput is what the extended build's second stage needs from the first.
 type runtimeInput struct {
-	CtrRoot       string // the builder container after assemble, mounted
-	Tmp           string // the build's temp dir
-	BuilderEnv    []string
-	BuilderDigest string
-	BuildEnv      []string
-	Source        source.Info
-	Owner         source.Owner // the assemble user: owns an uploaded run script
-	Start         time.Time    // of the commit phase
-	Epoch         time.Time    // SOURCE_DATE_EPOCH: caps mtimes, the image's created time
-	// Recorded is the dependency fingerprint assemble recorded ("" for
-	// none), User the assemble user (uid:gid) and Lineage the build's: the
-	// labels that let the next build reuse the dependency layer.
-	Recorded, User string
-	Lineage        lineage
+	CtrRoot    string // the builder container after assemble, mounted
+	Tmp        string // the build's temp dir
+	BuilderEnv []string
+	BuildEnv   []string
+	Owner      source.Owner // the assemble user: owns an uploaded run script
+	Epoch      time.Time    // SOURCE_DATE_EPOCH: caps mtimes, the image's created time
 }
 
-// finish lays the artifacts from the builder container onto the runtime
-// image, checks that it can run them, and writes the image to TAG; nothing
-// is written if any step fails.
-func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in runtimeInput, logf func(string, ...any)) (Result, error) {
-	o := req.Options
+// collect lays the artifacts from the builder container onto the runtime
+// image and checks that it can run them: the layers write commits on it.
+func (rt *runtimeImage) collect(ctx context.Context, req Request, in runtimeInput, logf func(string, ...any)) (collected, error) {
 	host := builderPaths(in.CtrRoot, rt.origin)
 	home := envlist.Get(in.BuilderEnv, "HOME")
 	if home == "" {
@@ -195,46 +184,68 @@ func (rt *runtimeImage) finish(ctx context.Context, req Request, res Result, in 
 	}
 	layers := filepath.Join(in.Tmp, "layers")
 	if err := os.Mkdir(layers, 0o700); err != nil {
-		return res, fmt.Errorf("temp dir: %w", err)
+		return collected{}, fmt.Errorf("temp dir: %w", err)
 	}
 	deps, outside, err := rt.depsLayer(in, host, home, layers, logf)
 	if err != nil {
-		return res, err
+		return collected{}, err
 	}
-	// A reused dependency layer passed the check when it was made, on the
-	// same runtime image: only the application is checked again.
-	checked := rt.dests()
-	if deps != nil {
-		checked = nil
-		for _, p := range homeOnly(rt.copies, home) {
-			checked = append(checked, p.Dest)
+	if err := rt.check(in, host, rt.checked(deps != nil, home), req.Options.Builder, logf); err != nil {
+		return collected{}, err
+	}
+	runCmd, homeLayer, err := rt.homeLayer(in, host, home, layers)
+	if err != nil {
+		return collected{}, err
+	}
+	if rt.asmRuntime != nil {
+		outside, homeLayer, err = rt.assembleRuntime(ctx, req, in, deps != nil, []commit.Layer{outside, homeLayer}, rt.dests(), logf)
+		if err != nil {
+			return collected{}, err
 		}
 	}
-	if err := rt.check(in, host, checked, o.Builder, logf); err != nil {
-		return res, err
+	meta, err := readMetadata(in.CtrRoot)
+	if err != nil {
+		return collected{}, err
 	}
+	return collected{
+		layers:  commit.Input{Base: rt.src, Outside: outside, Home: homeLayer, HomeDir: home, Deps: deps.reused()},
+		baseCfg: rt.cfg, runScript: runCmd, meta: meta, deps: deps, runtime: rt,
+	}, nil
+}
+
+// checked are the paths the runtime image is checked on. A reused
+// dependency layer passed the check when it was made, on the same runtime
+// image: only the application is checked again.
+func (rt *runtimeImage) checked(reused bool, home string) []string {
+	if !reused {
+		return rt.dests()
+	}
+	var checked []string
+	for _, p := range homeOnly(rt.copies, home) {
+		checked = append(checked, p.Dest)
+	}
+	return checked
+}
+
+// homeLayer is the application layer: the copies' parts in $HOME, and an
+// uploaded run script; runCmd is the committed Cmd.
+func (rt *runtimeImage) homeLayer(in runtimeInput, host func(string) (string, error), home, layers string) (string, commit.Layer, error) {
 	runCmd, runPart, err := rt.runScript(in)
 	if err != nil {
-		return res, err
+		return "", commit.Layer{}, err
 	}
 	homeDirs, err := rt.dirParts(host, homeOnly(rt.copies, home), home, in.CtrRoot, newPresentInRuntime(rt.root), false)
 	if err != nil {
-		return res, err
+		return "", commit.Layer{}, err
 	}
 	if runPart != nil {
 		homeDirs = append(homeDirs, *runPart)
 	}
 	homeLayer, err := commit.DirLayer(filepath.Join(layers, "home.tar"), nil, homeDirs, in.Epoch)
 	if err != nil {
-		return res, fmt.Errorf("runtime artifacts: %w", err)
+		return "", commit.Layer{}, fmt.Errorf("runtime artifacts: %w", err)
 	}
-	if rt.asmRuntime != nil {
-		outside, homeLayer, err = rt.assembleRuntime(ctx, req, in, deps != nil, []commit.Layer{outside, homeLayer}, rt.dests(), logf)
-		if err != nil {
-			return res, err
-		}
-	}
-	return rt.write(ctx, req, res, in, runCmd, deps, commit.Input{Outside: outside, Home: homeLayer, HomeDir: home, Deps: deps.reused()}, logf)
+	return runCmd, homeLayer, nil
 }
 
 // builderPaths returns where a path of the builder container is on the
@@ -421,48 +432,6 @@ func (rt *runtimeImage) dirParts(host func(string) (string, error), parts []runt
 		out = append(out, part)
 	}
 	return out, nil
-}
-
-// write commits the image on the runtime image's layers, with the
-// config, labels and annotations of the build, and writes it to TAG.
-func (rt *runtimeImage) write(ctx context.Context, req Request, res Result, in runtimeInput, runCmd string, deps *depsReuse,
-	layers commit.Input, logf func(string, ...any)) (Result, error) {
-	o := req.Options
-	meta, err := readMetadata(in.CtrRoot)
-	if err != nil {
-		return res, err
-	}
-	created := in.Epoch
-	cfg, ann, err := imageconfig.Build(*rt.cfg, imageconfig.Facts{
-		RunScript: runCmd, BuildEnv: in.BuildEnv, Source: in.Source,
-		BuilderName: o.Builder, BuilderDigest: in.BuilderDigest,
-		Tag: o.Tag, AppName: o.AppName, Description: o.Description,
-		Created: created, Metadata: meta,
-		ExtraLabels: depsLabels(in.Recorded, deps, layers.Outside, in.User, in.Lineage),
-	})
-	if err != nil {
-		return res, err
-	}
-	res.Labels = cfg.Config.Labels
-	// The layers below are the runtime image's.
-	ann[v1.AnnotationBaseImageName], ann[v1.AnnotationBaseImageDigest] = rt.name, rt.digest
-	layers.Base, layers.Config, layers.Annotations, layers.Created = rt.src, cfg, ann, created
-	ref, err := commit.Image(ctx, layers)
-	if err != nil {
-		return res, err
-	}
-	outRef, err := req.Images.OutputRef(o.Tag)
-	if err != nil {
-		return res, fmt.Errorf("invalid TAG: %w", err)
-	}
-	logf("pys2i: writing %s (on %s)", o.Tag, rt.name)
-	accept := &signature.Policy{Default: signature.PolicyRequirements{signature.NewPRInsecureAcceptAnything()}}
-	if err := req.Images.Copy(ctx, outRef, ref, accept); err != nil {
-		return res, fmt.Errorf("write the image to %s: %w", o.Tag, err)
-	}
-	res.Tag = o.Tag
-	res.Commit = time.Since(in.Start)
-	return res, nil
 }
 
 // cannotRun is the error naming what the runtime image lacks, what needs
