@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
-	"go.podman.io/image/v5/signature"
 	"go.podman.io/image/v5/types"
 
 	"github.com/pys2i/pys2i/imagebuild/commit"
@@ -45,16 +45,12 @@ func (b *build) write(ctx context.Context, c collected) error {
 	} else {
 		b.logf("pys2i: writing %s", o.Tag)
 	}
-	if err := b.copyOut(ctx, ref); err != nil {
+	if err := b.copyOut(ctx, ref, in.NewDiffIDs()); err != nil {
 		return err
 	}
-	// As before, the runtime image's build logs no more here and keeps the
-	// previous image (no --rm).
-	if c.runtime == nil {
-		b.debugf("image written")
-		if o.Incremental && o.RemovePrevious && b.prev != nil {
-			removePrevious(b.store, *b.prev, b.outRef, b.logf)
-		}
+	b.debugf("image written")
+	if o.Incremental && o.RemovePrevious && b.prev != nil {
+		removePrevious(b.store, *b.prev, b.outRef, b.logf)
 	}
 	b.res.Tag = o.Tag
 	b.res.Commit = time.Since(b.cStart)
@@ -62,11 +58,8 @@ func (b *build) write(ctx context.Context, c collected) error {
 }
 
 // copyOut copies the committed image to the output reference.
-func (b *build) copyOut(ctx context.Context, ref types.ImageReference) error {
-	// The source is the image just built here: the signature policy is for
-	// images from elsewhere.
-	accept := &signature.Policy{Default: signature.PolicyRequirements{signature.NewPRInsecureAcceptAnything()}}
-	if err := b.im.Copy(ctx, b.outRef, ref, accept); err != nil {
+func (b *build) copyOut(ctx context.Context, ref types.ImageReference, diffIDs []digest.Digest) error {
+	if err := b.im.WriteBuilt(ctx, b.outRef, ref, diffIDs); err != nil {
 		return fmt.Errorf("write the image to %s: %w", b.o.Tag, err)
 	}
 	return nil

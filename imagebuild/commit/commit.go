@@ -38,6 +38,16 @@ type Input struct {
 	Deps *Layer
 }
 
+// NewDiffIDs are the diffIDs of the layers the committed image adds to
+// its base, in order.
+func (in Input) NewDiffIDs() []digest.Digest {
+	var ids []digest.Digest
+	for _, l := range newLayers(in) {
+		ids = append(ids, l.DiffID)
+	}
+	return ids
+}
+
 // Image returns a reference to the committed image, readable as long as
 // in.Base is open and the layer files exist.
 func Image(ctx context.Context, in Input) (types.ImageReference, error) {

@@ -27,6 +27,7 @@ import (
 	"go.podman.io/image/v5/pkg/shortnames"
 	"go.podman.io/image/v5/signature"
 	istorage "go.podman.io/image/v5/storage"
+
 	// The transports a BUILDER or TAG may name; registering them is what
 	// importing them does. Not alltransports: docker-daemon, sif and
 	// openshift would pull in a daemon client nobody here uses.
@@ -315,14 +316,7 @@ func (im *Images) Copy(ctx context.Context, dst, src types.ImageReference, polic
 			}
 		}()
 	}
-	sw, err := im.beginStoreWrite(ctx, dst, src)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	if err := im.copyRetrying(ctx, pc, dst, src, what, attempts); err != nil {
-		return errors.Join(err, sw.rollback())
-	}
-	return nil
+	return im.copyRetrying(ctx, pc, dst, src, what, attempts)
 }
 
 // copyRetrying is copy.Image, tried up to attempts times.

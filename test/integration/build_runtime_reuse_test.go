@@ -147,6 +147,23 @@ func TestBuildRuntimeImageReuseCombined(t *testing.T) {
 			t.Errorf("in the image: %q, want six and its dist-info under deps/lib, and the new wsgi.py", out)
 		}
 	})
+	t.Run("incremental --rm", func(t *testing.T) {
+		// --rm removes the previous image after an incremental build on
+		// the runtime image too, as after a plain one.
+		tag := "localhost/pys2i-test/runtime-reuse-rm:latest"
+		reuseFresh(t, tag)
+		src := reuseApp(t, "rm v1", "six\n")
+		runtimeReuseBuild(t, src, minimal, minimal, tag, "--incremental")
+		first := buildPodman(t, "image", "inspect", "--format", "{{.Id}}", tag)
+		reuseSetBody(t, src, "rm v2")
+		r := runtimeReuseBuild(t, src, minimal, minimal, tag, "--incremental", "--rm")
+		if buildImageExists(t, first) {
+			t.Errorf("--rm left the previous image %s\n%s", first, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "removed the previous image") {
+			t.Errorf("no word of the removal:\n%s", r.stderr)
+		}
+	})
 	t.Run("assemble-runtime", func(t *testing.T) {
 		rt := "localhost/pys2i-test/runtime-reuse-assemble-runtime:latest"
 		buildImageFromFiles(t, rt, map[string]string{
