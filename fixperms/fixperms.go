@@ -197,6 +197,15 @@ func (f *fixer) visit(dfd int, name, path string, follow bool, ancestors []devIn
 		return
 	}
 	f.visited.Add(1)
+	f.fix(dfd, name, path, flags, st)
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		f.visitChildren(dfd, name, path, follow, devIno{st.Dev, st.Ino}, ancestors)
+	}
+}
+
+// fix changes the group and mode of one entry as Decide says, as chgrp and
+// chmod would (their messages on failure).
+func (f *fixer) fix(dfd int, name, path string, flags int, st unix.Stat_t) {
 	c := Decide(st.Uid, st.Gid, st.Mode, f.opt.Owner)
 	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 	if c.Chgrp && st.Mode&unix.S_IFMT == unix.S_IFLNK {
@@ -233,10 +242,11 @@ func (f *fixer) visit(dfd int, name, path string, follow bool, ancestors []devIn
 			f.chmod.Add(1)
 		}
 	}
-	if !isDir {
-		return
-	}
-	id := devIno{st.Dev, st.Ino}
+}
+
+// visitChildren visits the entries of the directory name (id), the
+// subdirectories on other goroutines while the semaphore has room.
+func (f *fixer) visitChildren(dfd int, name, path string, follow bool, id devIno, ancestors []devIno) {
 	for _, a := range ancestors {
 		if a == id {
 			f.errorf("find: File system loop detected; '%s' is part of the same file system loop as an ancestor.", path)

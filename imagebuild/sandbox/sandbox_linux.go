@@ -59,26 +59,9 @@ type config struct {
 // Start starts spec's command in a new sandbox. It returns once the command
 // has started, or with the setup error if the sandbox could not be built.
 func Start(spec Spec) (*Process, error) {
-	cfg, rootInfo, err := newConfig(spec)
+	cfg, cleanup, err := prepare(spec)
 	if err != nil {
 		return nil, err
-	}
-	tmp, err := os.MkdirTemp(spec.TempDir, "pys2i-sandbox-")
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: create temp dir: %w", err)
-	}
-	cleanup := func() error { return removeTemp(tmp) }
-	if err := makeDirs(&cfg, rootInfo, spec.StateDir, tmp); err != nil {
-		return nil, errors.Join(err, cleanup())
-	}
-	if len(spec.ExtraHosts) > 0 {
-		if cfg.HostsFile, err = writeHosts(tmp, spec.ExtraHosts); err != nil {
-			return nil, errors.Join(err, cleanup())
-		}
-	}
-	cloneflags := uintptr(syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC)
-	if spec.IsolateNetwork {
-		cloneflags |= syscall.CLONE_NEWNET
 	}
 	data, err := json.Marshal(cfg)
 	if err != nil {
@@ -94,7 +77,51 @@ func Start(spec Spec) (*Process, error) {
 		specW.Close()
 		return nil, errors.Join(fmt.Errorf("sandbox: pipe: %w", err), cleanup())
 	}
-	cmd := &exec.Cmd{
+	l := &launch{
+		cmd:   initCmd(spec, specR, statusW),
+		data:  data,
+		specR: specR, specW: specW, statusR: statusR, statusW: statusW,
+		cleanup: cleanup,
+	}
+	p := &Process{done: make(chan struct{})}
+	started := make(chan error, 1)
+	go l.run(p, started)
+	if err := <-started; err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// prepare makes the sandbox's config and its temp dir (removed by cleanup).
+func prepare(spec Spec) (config, func() error, error) {
+	cfg, rootInfo, err := newConfig(spec)
+	if err != nil {
+		return cfg, nil, err
+	}
+	tmp, err := os.MkdirTemp(spec.TempDir, "pys2i-sandbox-")
+	if err != nil {
+		return cfg, nil, fmt.Errorf("sandbox: create temp dir: %w", err)
+	}
+	cleanup := func() error { return removeTemp(tmp) }
+	if err := makeDirs(&cfg, rootInfo, spec.StateDir, tmp); err != nil {
+		return cfg, nil, errors.Join(err, cleanup())
+	}
+	if len(spec.ExtraHosts) > 0 {
+		if cfg.HostsFile, err = writeHosts(tmp, spec.ExtraHosts); err != nil {
+			return cfg, nil, errors.Join(err, cleanup())
+		}
+	}
+	return cfg, cleanup, nil
+}
+
+// initCmd is the sandbox's init: this binary re-executed in new
+// namespaces, reading its config from specR and reporting on statusW.
+func initCmd(spec Spec, specR, statusW *os.File) *exec.Cmd {
+	cloneflags := uintptr(syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC)
+	if spec.IsolateNetwork {
+		cloneflags |= syscall.CLONE_NEWNET
+	}
+	return &exec.Cmd{
 		Path:       "/proc/self/exe",
 		Args:       []string{initMarker},
 		Env:        []string{}, // the init needs none; the command gets cfg.Env
@@ -109,61 +136,68 @@ func Start(spec Spec) (*Process, error) {
 			Pdeathsig: syscall.SIGKILL,
 		},
 	}
+}
 
-	p := &Process{done: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		// Pdeathsig fires when the thread that forked the child exits, not
-		// the process: keep this goroutine on its thread until the child is gone.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
+// launch is one start of the init, with the pipes it talks over.
+type launch struct {
+	cmd                            *exec.Cmd
+	data                           []byte // the config for the init
+	specR, specW, statusR, statusW *os.File
+	cleanup                        func() error
+}
 
-		err := cmd.Start()
-		specR.Close() // the init has its own copies
-		statusW.Close()
-		if err != nil {
-			specW.Close()
-			statusR.Close()
-			if errors.Is(err, syscall.EPERM) {
-				err = fmt.Errorf("%w (creating namespaces requires root)", err)
-			}
-			started <- errors.Join(fmt.Errorf("sandbox: start init: %w", err), cleanup())
-			return
+// run starts the init, sends its config, reports on started whether the
+// command started, then waits for the sandbox to end. Pdeathsig fires when
+// the thread that forked the child exits, not the process: this goroutine
+// stays on its thread until the child is gone.
+func (l *launch) run(p *Process, started chan<- error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	err := l.cmd.Start()
+	l.specR.Close() // the init has its own copies
+	l.statusW.Close()
+	if err != nil {
+		l.specW.Close()
+		l.statusR.Close()
+		if errors.Is(err, syscall.EPERM) {
+			err = fmt.Errorf("%w (creating namespaces requires root)", err)
 		}
-		p.proc = cmd.Process
-
-		// The init reads the config, then either writes a setup error and
-		// exits, or starts the command and closes the status pipe (which the
-		// command never inherits): either way the read below ends.
-		_, werr := specW.Write(data)
-		specW.Close()
-		msg, rerr := io.ReadAll(io.LimitReader(statusR, 4096))
-		statusR.Close()
-		var setupErr error
-		switch {
-		case len(msg) > 0:
-			line, _, _ := strings.Cut(string(msg), "\n")
-			setupErr = errors.New(line)
-		case werr != nil:
-			setupErr = fmt.Errorf("sandbox: send spec to init: %w", werr)
-		case rerr != nil:
-			setupErr = fmt.Errorf("sandbox: read init status: %w", rerr)
-		}
-		if setupErr != nil {
-			_ = cmd.Process.Kill() // already exiting unless the pipes broke
-			_ = cmd.Wait()
-			started <- errors.Join(setupErr, cleanup())
-			return
-		}
-		started <- nil
-
-		p.err = errors.Join(exitError(cmd.Wait()), cleanup())
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
-		return nil, err
+		started <- errors.Join(fmt.Errorf("sandbox: start init: %w", err), l.cleanup())
+		return
 	}
-	return p, nil
+	p.proc = l.cmd.Process
+	if setupErr := l.handshake(); setupErr != nil {
+		_ = l.cmd.Process.Kill() // already exiting unless the pipes broke
+		_ = l.cmd.Wait()
+		started <- errors.Join(setupErr, l.cleanup())
+		return
+	}
+	started <- nil
+
+	p.err = errors.Join(exitError(l.cmd.Wait()), l.cleanup())
+	close(p.done)
+}
+
+// handshake sends the config and reads the init's status. The init reads
+// the config, then either writes a setup error and exits, or starts the
+// command and closes the status pipe (which the command never inherits):
+// either way the read ends.
+func (l *launch) handshake() error {
+	_, werr := l.specW.Write(l.data)
+	l.specW.Close()
+	msg, rerr := io.ReadAll(io.LimitReader(l.statusR, 4096))
+	l.statusR.Close()
+	switch {
+	case len(msg) > 0:
+		line, _, _ := strings.Cut(string(msg), "\n")
+		return errors.New(line)
+	case werr != nil:
+		return fmt.Errorf("sandbox: send spec to init: %w", werr)
+	case rerr != nil:
+		return fmt.Errorf("sandbox: read init status: %w", rerr)
+	}
+	return nil
 }
 
 // Signal sends sig to the command through the init. SIGKILL kills the whole

@@ -27,108 +27,139 @@ func copyTree(ctx context.Context, root, ctxDir, dst string, opt Options) ([]Spe
 	if err != nil {
 		return nil, err
 	}
-	if err := checkNotInside(dst, from); err != nil {
+	if err := emptyDest(dst, from); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return nil, fmt.Errorf("create %s: %w", dst, err)
-	}
-	if ents, err := os.ReadDir(dst); err != nil {
-		return nil, fmt.Errorf("read %s: %w", dst, err)
-	} else if len(ents) > 0 {
-		return nil, fmt.Errorf("copy source into %s: the directory is not empty", dst)
-	}
-	type dirMeta struct {
-		path  string
-		mode  fs.FileMode
-		mtime time.Time
-	}
-	var dirs []dirMeta
-	var skipped []Special
-	var whiteouts []named // checked once .s2iignore has had its say
-	err = filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(from, path)
-		if err != nil {
-			return err
-		}
-		slash := filepath.ToSlash(rel)
-		if rel != "." && opt.Exclude != nil && opt.Exclude.MatchString(slash) {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		fi, err := d.Info() // Lstat: WalkDir never follows links
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		fromSource := filepath.ToSlash(filepath.Join(ctxDir, rel)) // as the user knows it
-		if rel != "." && layer.IsWhiteout(d.Name()) {
-			whiteouts = append(whiteouts, named{target, fromSource})
-		}
-		switch {
-		case fi.IsDir():
-			if rel != "." {
-				// Owner-writable while we fill it; the real mode comes after.
-				if err := os.Mkdir(target, 0o700); err != nil {
-					return err
-				}
-			}
-			dirs = append(dirs, dirMeta{target, fi.Mode(), fi.ModTime()})
-		case fi.Mode()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			if err := os.Symlink(link, target); err != nil {
-				return err
-			}
-		case fi.Mode().IsRegular():
-			if err := copyFile(path, target, fi); err != nil {
-				return err
-			}
-		default:
-			skipped = append(skipped, Special{Path: fromSource, Kind: specialKind(fi.Mode())})
-			return nil
-		}
-		if opt.Owner != nil {
-			if err := os.Lchown(target, opt.Owner.UID, opt.Owner.GID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return skipped, fmt.Errorf("copy source %s: %w", from, err)
+	c := &treeCopy{ctx: ctx, from: from, ctxDir: ctxDir, dst: dst, opt: opt}
+	if err := filepath.WalkDir(from, c.visit); err != nil {
+		return c.skipped, fmt.Errorf("copy source %s: %w", from, err)
 	}
 	if err := applyIgnore(dst); err != nil {
-		return skipped, err
+		return c.skipped, err
 	}
-	if err := refuseWhiteouts(whiteouts); err != nil {
-		return skipped, err
+	if err := refuseWhiteouts(c.whiteouts); err != nil {
+		return c.skipped, err
 	}
-	// Children first, so setting a parent's mtime is the last touch.
-	for i := len(dirs) - 1; i >= 0; i-- {
-		d := dirs[i]
+	return c.skipped, c.finishDirs()
+}
+
+// emptyDest makes dst, which must not be inside from and must be empty.
+func emptyDest(dst, from string) error {
+	if err := checkNotInside(dst, from); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dst, err)
+	}
+	if ents, err := os.ReadDir(dst); err != nil {
+		return fmt.Errorf("read %s: %w", dst, err)
+	} else if len(ents) > 0 {
+		return fmt.Errorf("copy source into %s: the directory is not empty", dst)
+	}
+	return nil
+}
+
+// treeCopy is one copy of the source tree from from to dst.
+type treeCopy struct {
+	ctx               context.Context
+	from, ctxDir, dst string
+	opt               Options
+	dirs              []dirMeta
+	skipped           []Special
+	whiteouts         []named // checked once .s2iignore has had its say
+}
+
+// dirMeta is a copied directory's mode and mtime, set once it is filled.
+type dirMeta struct {
+	path  string
+	mode  fs.FileMode
+	mtime time.Time
+}
+
+// visit copies one entry of the walk (never following a link).
+func (c *treeCopy) visit(path string, d fs.DirEntry, err error) error {
+	if err != nil {
+		return err
+	}
+	if err := c.ctx.Err(); err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(c.from, path)
+	if err != nil {
+		return err
+	}
+	slash := filepath.ToSlash(rel)
+	if rel != "." && c.opt.Exclude != nil && c.opt.Exclude.MatchString(slash) {
+		if d.IsDir() {
+			return filepath.SkipDir
+		}
+		return nil
+	}
+	fi, err := d.Info() // Lstat: WalkDir never follows links
+	if err != nil {
+		return err
+	}
+	target := filepath.Join(c.dst, rel)
+	fromSource := filepath.ToSlash(filepath.Join(c.ctxDir, rel)) // as the user knows it
+	if rel != "." && layer.IsWhiteout(d.Name()) {
+		c.whiteouts = append(c.whiteouts, named{target, fromSource})
+	}
+	copied, err := c.copyEntry(path, target, rel, fi)
+	if err != nil || !copied {
+		if err == nil {
+			c.skipped = append(c.skipped, Special{Path: fromSource, Kind: specialKind(fi.Mode())})
+		}
+		return err
+	}
+	if c.opt.Owner != nil {
+		return os.Lchown(target, c.opt.Owner.UID, c.opt.Owner.GID)
+	}
+	return nil
+}
+
+// copyEntry copies a directory, symlink or regular file; it reports false
+// for anything else (a device, a socket, a FIFO), which is left out.
+func (c *treeCopy) copyEntry(path, target, rel string, fi fs.FileInfo) (bool, error) {
+	switch {
+	case fi.IsDir():
+		if rel != "." {
+			// Owner-writable while we fill it; the real mode comes after.
+			if err := os.Mkdir(target, 0o700); err != nil {
+				return true, err
+			}
+		}
+		c.dirs = append(c.dirs, dirMeta{target, fi.Mode(), fi.ModTime()})
+	case fi.Mode()&fs.ModeSymlink != 0:
+		link, err := os.Readlink(path)
+		if err != nil {
+			return true, err
+		}
+		return true, os.Symlink(link, target)
+	case fi.Mode().IsRegular():
+		return true, copyFile(path, target, fi)
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// finishDirs gives the copied directories their modes and mtimes,
+// children first, so setting a parent's mtime is the last touch.
+func (c *treeCopy) finishDirs() error {
+	for i := len(c.dirs) - 1; i >= 0; i-- {
+		d := c.dirs[i]
 		err := os.Chmod(d.path, d.mode.Perm())
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // deleted by .s2iignore
 		}
 		if err != nil {
-			return skipped, fmt.Errorf("copy source: %w", err)
+			return fmt.Errorf("copy source: %w", err)
 		}
 		if err := os.Chtimes(d.path, d.mtime, d.mtime); err != nil {
-			return skipped, fmt.Errorf("copy source: %w", err)
+			return fmt.Errorf("copy source: %w", err)
 		}
 	}
-	return skipped, nil
+	return nil
 }
 
 // copyFile copies a regular file with its permission bits (not setuid,
