@@ -39,6 +39,8 @@ graphroot = %q
 runroot = %q
 [storage.options]
 additionalimagestores = [%q]
+[storage.options.overlay]
+skip_mount_home = "true"
 `, filepath.Join(dir, "graph"), filepath.Join(dir, "run"), graphRootOf(t, w.Conf.Storage))
 	if err := os.WriteFile(conf.Storage, []byte(body), 0o644); err != nil {
 		t.Fatal(err)

@@ -39,6 +39,10 @@ func (c Conf) Env() []string {
 // writeConf writes the configuration measured to work on these machines:
 // runc (crun fails on cgroup v1 hybrid), explicit ulimits, cgroupfs, file
 // events, overlay in the world's own graphroot, and a plain-HTTP local registry.
+// The overlay directory is not bind-mounted on itself (skip_mount_home): the
+// build tests' stores read this one's layers as lower directories, and a
+// podman here unmounting that bind mount as it exits (it counts only this
+// store's mounts) made their overlay mounts fail ("failed to clone lowerpath").
 func writeConf(root string) (Conf, error) {
 	dir := filepath.Join(root, "conf")
 	c := Conf{
@@ -70,6 +74,8 @@ runtime = "runc"
 driver = "overlay"
 graphroot = %q
 runroot = %q
+[storage.options.overlay]
+skip_mount_home = "true"
 `, filepath.Join(root, "podman", "graph"), filepath.Join(root, "podman", "run")),
 		c.Registries: `unqualified-search-registries = []
 [[registry]]
