@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/pys2i/pys2i/internal/envlist"
 	"github.com/pys2i/pys2i/internal/execpath"
 	"github.com/pys2i/pys2i/run"
 )
@@ -37,7 +38,9 @@ func Execute(p run.Plan, stdout, stderr io.Writer) int {
 	if p.Exec == nil {
 		return p.Exit
 	}
-	path, err := LookPath(p.Exec.Argv[0], p.Exec.Env, p.Exec.Dir)
+	// One entry per name: the child's getenv then sees the PATH LookPath used.
+	env := envlist.Merge(p.Exec.Env)
+	path, err := LookPath(p.Exec.Argv[0], env, p.Exec.Dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "run: %v\n", err)
 		return 127
@@ -47,9 +50,9 @@ func Execute(p run.Plan, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if p.InitWrapper {
-		return Supervise(path, p.Exec.Argv, p.Exec.Env)
+		return Supervise(path, p.Exec.Argv, env)
 	}
-	err = syscall.Exec(path, p.Exec.Argv, p.Exec.Env)
+	err = syscall.Exec(path, p.Exec.Argv, env)
 	fmt.Fprintf(stderr, "run: exec %s: %v\n", p.Exec.Argv[0], err)
 	if errors.Is(err, syscall.ENOENT) {
 		return 127

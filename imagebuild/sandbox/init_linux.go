@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/pys2i/pys2i/internal/envlist"
 	"github.com/pys2i/pys2i/internal/execpath"
 	"github.com/pys2i/pys2i/internal/reap"
 )
@@ -308,12 +309,14 @@ func pivotRoot(root string) error {
 // startCommand starts the command as a child of the init, with the Spec's
 // credentials and environment and the init's stdio.
 func startCommand(c *config) (*os.Process, error) {
-	path, err := lookPath(c.Args[0], c.Env)
+	// One entry per name: the child's getenv then sees the PATH lookPath used.
+	env := envlist.Merge(c.Env)
+	path, err := lookPath(c.Args[0], env)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", c.Args[0], err)
 	}
 	p, err := os.StartProcess(path, c.Args, &os.ProcAttr{
-		Env:   c.Env,
+		Env:   env,
 		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr},
 		Sys: &syscall.SysProcAttr{
 			// No supplementary groups: the init's (the caller's) must not leak.
@@ -327,7 +330,7 @@ func startCommand(c *config) (*os.Process, error) {
 }
 
 // lookPath resolves file as a shell in the sandbox would: against the PATH in
-// env (the first PATH=, as getenv does), never the host's.
+// env, never the host's.
 func lookPath(file string, env []string) (string, error) {
 	if p, ok := execpath.Find(file, env, ""); ok {
 		return p, nil

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/pys2i/pys2i/internal/envlist"
 )
 
 // Find resolves file: as is when it holds a slash (the exec reports a
@@ -32,12 +34,9 @@ func Find(file string, env []string, dir string) (string, bool) {
 	return "", false
 }
 
-// Path is env's PATH: the first PATH=, as getenv reads it.
+// Path is env's PATH by envlist's rule (the last PATH= wins), which is the
+// one os/exec applies too. Callers that exec without os/exec pass the child
+// envlist.Merge(env), so the child's getenv sees the same PATH as Find.
 func Path(env []string) string {
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			return v
-		}
-	}
-	return ""
+	return envlist.Get(env, "PATH")
 }

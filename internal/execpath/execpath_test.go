@@ -33,7 +33,7 @@ func TestFind(t *testing.T) {
 		{"a directory is not a command", "subdir", []string{"PATH=" + bin}, "/", "", false},
 		{"relative entry against dir", "tool", []string{"PATH=bin"}, dir, filepath.Join(bin, "tool"), true},
 		{"empty entry is dir", "tool", []string{"PATH=:/nonexistent"}, bin, filepath.Join(bin, "tool"), true},
-		{"first PATH= only", "tool", []string{"PATH=" + other, "PATH=" + bin}, "/", filepath.Join(other, "tool"), true},
+		{"the last PATH= (envlist's rule, os/exec's)", "tool", []string{"PATH=" + other, "PATH=" + bin}, "/", filepath.Join(bin, "tool"), true},
 		{"no PATH", "tool", []string{"HOME=/"}, "/", "", false},
 		{"a slash: as is", "./x.sh", nil, "/", "./x.sh", true},
 	}
