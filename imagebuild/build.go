@@ -70,7 +70,9 @@ type Result struct {
 // Outside is the time the build spent outside assemble.
 func (r Result) Outside() time.Duration { return r.Setup + r.Commit }
 
-// AssembleError reports that assemble ran and failed with Code.
+// AssembleError reports that assemble ran and failed with Code. The build
+// then exits 1, as any failure: s2i always says 13, while the status in the
+// message is what helps.
 type AssembleError struct{ Code int }
 
 func (e *AssembleError) Error() string {
@@ -127,10 +129,14 @@ type build struct {
 }
 
 // Run does the build, phase by phase; whatever happens, close then undoes
-// what the phases set up (containers, mounts, temp dir), the last first.
+// what the phases set up (containers, mounts, temp dir), the last first,
+// and report sends the outcome to --callback-url.
 func Run(ctx context.Context, req Request) (res Result, err error) {
 	b := newBuild(req)
-	defer func() { err = b.close(err) }()
+	defer func() {
+		err = b.close(err)
+		b.report(ctx, err)
+	}()
 	if err := b.resolve(ctx); err != nil {
 		return b.res, err
 	}
@@ -500,13 +506,7 @@ func checkEnvEarly(o options.Options, logf func(string, ...any)) (buildenv.Env, 
 // processEnv is assemble's environment: the image's Env with the build env
 // over it, plus HOME and PATH as a container runtime adds them when missing.
 func processEnv(image, build []string, home string) []string {
-	env := buildenv.Env{}
-	for _, kv := range append(append([]string{}, image...), build...) {
-		name, val, _ := strings.Cut(kv, "=")
-		env = append(env, buildenv.Var{Name: name, Value: val})
-	}
-	env = buildenv.Merge(env)
-	out := env.Strings()
+	out := envlist.Merge(image, build)
 	if envlist.Get(out, "HOME") == "" {
 		if home == "" {
 			home = "/"

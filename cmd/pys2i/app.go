@@ -5,23 +5,17 @@ import (
 	"fmt"
 	"io"
 
-	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
+	"github.com/pys2i/pys2i/imagebuild/dockerfile"
 	"github.com/pys2i/pys2i/imagebuild/images"
 	"github.com/pys2i/pys2i/imagebuild/options"
 )
 
-// ImageInspector reads an image's config and manifest digest; images.Images
-// implements it.
-type ImageInspector interface {
-	Config(ctx context.Context, ref string) (*v1.Image, string, error)
-}
-
 // app is one run of the command: its streams and collaborators, no globals.
 type app struct {
 	stdout, stderr io.Writer
-	inspector      ImageInspector // nil: one from images, if set
+	inspector      dockerfile.Inspector // nil: one from images, if set
 	// images gives access to images and the store (images.New); nil means
 	// none: builds fail, and --as-dockerfile uses s2i's default labels.
 	images func(images.Options) *images.Images

@@ -18,7 +18,6 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/options"
 	"github.com/pys2i/pys2i/imagebuild/source"
 	"github.com/pys2i/pys2i/imagebuild/source/s2iscripts"
-	"github.com/pys2i/pys2i/internal/exitcode"
 	"github.com/pys2i/pys2i/internal/redact"
 )
 
@@ -155,21 +154,15 @@ func (a *app) runBuild(ctx context.Context, o options.Options) error {
 	if o.AsDockerfile == "" {
 		return a.buildImage(ctx, o)
 	}
-	req := dockerfile.RequestFrom(o)
-	// As in s2i, the builder's labels are only a refinement here: without
-	// them the defaults apply.
 	inspector := a.inspector
 	if inspector == nil && a.images != nil {
 		im := a.images(imageOptions(o, a.stderr))
 		defer im.Close()
 		inspector = im
 	}
-	if inspector == nil {
-		a.warn("the builder's labels cannot be read (no image access); using the defaults")
-	} else if img, _, err := inspector.Config(ctx, o.Builder); err != nil {
-		a.warn("could not inspect the builder image for labels: %v", err)
-	} else {
-		req.BuilderConfig = img
+	req, warning := dockerfile.WithBuilderConfig(ctx, dockerfile.RequestFrom(o), inspector)
+	if warning != "" {
+		a.warn("%s", warning)
 	}
 	res, err := dockerfile.Generate(ctx, req)
 	for _, w := range res.Warnings {
@@ -194,12 +187,6 @@ func (a *app) buildImage(ctx context.Context, o options.Options) error {
 	// The build has removed its container by now: the store can go.
 	if cerr := im.Close(); err == nil {
 		err = cerr
-	}
-	a.sendCallback(ctx, o, res, err)
-	var ae *imagebuild.AssembleError
-	if errors.As(err, &ae) {
-		// s2i always says 13; the real status is what helps.
-		return exitcode.New(exitcode.Generic, "%v", err)
 	}
 	if err != nil {
 		return err

@@ -1,13 +1,8 @@
 package main
 
 import (
-	"context"
-	"time"
-
 	"github.com/spf13/pflag"
 
-	"github.com/pys2i/pys2i/imagebuild"
-	"github.com/pys2i/pys2i/imagebuild/callback"
 	"github.com/pys2i/pys2i/imagebuild/images"
 	"github.com/pys2i/pys2i/imagebuild/options"
 )
@@ -36,22 +31,4 @@ func checkAuthFile(o options.Options) error {
 		return nil
 	}
 	return images.CheckAuthFile(o.DockerCfgPath)
-}
-
-// sendCallback reports the build's result to --callback-url, if set. Its
-// failure is a warning: the build's own result stands (as in s2i).
-func (a *app) sendCallback(ctx context.Context, o options.Options, res imagebuild.Result, buildErr error) {
-	if o.CallbackURL == "" {
-		return
-	}
-	r := callback.Result{Success: buildErr == nil}
-	if r.Success {
-		r.Labels = res.Labels
-	}
-	// Sent even when the build was interrupted, but not for long.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-	defer cancel()
-	if err := callback.Send(ctx, nil, o.CallbackURL, r); err != nil {
-		a.warn("%v", err)
-	}
 }

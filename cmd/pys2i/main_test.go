@@ -15,6 +15,7 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/pys2i/pys2i/imagebuild/assembleuser"
+	"github.com/pys2i/pys2i/imagebuild/dockerfile"
 	"github.com/pys2i/pys2i/imagebuild/images"
 	"github.com/pys2i/pys2i/imagebuild/options"
 	"github.com/pys2i/pys2i/imagebuild/sandbox"
@@ -276,7 +277,7 @@ func TestAsDockerfile(t *testing.T) {
 	}}}
 	tests := []struct {
 		name      string
-		inspector ImageInspector
+		inspector dockerfile.Inspector
 		want      []string // lines of the Containerfile
 		warning   string
 	}{

@@ -1,6 +1,10 @@
 package dockerfile
 
 import (
+	"context"
+	"fmt"
+
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/pys2i/pys2i/imagebuild/options"
 	"github.com/pys2i/pys2i/imagebuild/source"
 )
@@ -27,4 +31,25 @@ func RequestFrom(o options.Options) Request {
 		}
 	}
 	return req
+}
+
+// Inspector reads an image's config and manifest digest; images.Images
+// implements it.
+type Inspector interface {
+	Config(ctx context.Context, ref string) (*v1.Image, string, error)
+}
+
+// WithBuilderConfig returns req with the builder's config as ins reads it
+// (nil: no image access). As in s2i, the labels are only a refinement:
+// when they cannot be read the defaults apply, and the warning says why.
+func WithBuilderConfig(ctx context.Context, req Request, ins Inspector) (Request, string) {
+	if ins == nil {
+		return req, "the builder's labels cannot be read (no image access); using the defaults"
+	}
+	img, _, err := ins.Config(ctx, req.Builder)
+	if err != nil {
+		return req, fmt.Sprintf("could not inspect the builder image for labels: %v", err)
+	}
+	req.BuilderConfig = img
+	return req, ""
 }
