@@ -32,6 +32,9 @@ type Options struct {
 	// root) is left out while its content is still walked: for a layer
 	// laid on a tree that has the directory already. nil omits none.
 	OmitDir func(rel string) bool
+	// Owner, when set, maps an entry's owner to the one the layer records
+	// (a build that ran as another uid than the image's user).
+	Owner func(uid, gid int) (int, int)
 	// Prefix places the tree under this directory of the layer (e.g.
 	// "usr/local/go") with an entry for that directory itself; the
 	// prefix's own parents are not written.
@@ -73,7 +76,7 @@ func WriteDir(w io.Writer, root string, opt Options) error {
 // lacks. Regular files whose metadata match are compared by content.
 func WriteDiff(w io.Writer, lower, upper string, opt Options) error {
 	lw := newWriter(w, opt)
-	if err := lw.walk(upper, "", &lower); err != nil {
+	if err := lw.walk(upper, "", dirLower(lower)); err != nil {
 		return err
 	}
 	return lw.close()
@@ -83,6 +86,8 @@ type writer struct {
 	tw    *tar.Writer
 	opt   Options
 	links map[[2]uint64]string // (dev, inode) of an emitted file -> its name
+	// list, when set, receives each entry's name instead of the tar.
+	list func(name string)
 }
 
 func newWriter(w io.Writer, opt Options) *writer {
@@ -97,8 +102,8 @@ func (lw *writer) close() error {
 }
 
 // walk emits the children of root/rel in name order. With lower set, only
-// what differs from lower/rel is emitted, plus whiteouts.
-func (lw *writer) walk(root, rel string, lower *string) error {
+// what differs from lower at rel is emitted, plus whiteouts.
+func (lw *writer) walk(root, rel string, lower lowerTree) error {
 	dir := filepath.Join(root, filepath.FromSlash(rel))
 	names, err := readNames(dir)
 	if err != nil {
@@ -106,8 +111,8 @@ func (lw *writer) walk(root, rel string, lower *string) error {
 	}
 	var lowerNames []string
 	if lower != nil {
-		lowerNames, err = readNames(filepath.Join(*lower, filepath.FromSlash(rel)))
-		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+		lowerNames, err = lower.names(rel)
+		if err != nil {
 			return err
 		}
 	}
@@ -142,21 +147,15 @@ func (lw *writer) walk(root, rel string, lower *string) error {
 			return fmt.Errorf("layer: %s: a name starting with %q is read as a whiteout in an image layer, "+
 				"where it would delete or hide files instead of being one: rename it", path.Join(lw.opt.Prefix, childRel), WhiteoutPrefix)
 		}
-		var lowerFull string
-		var lowerFI fs.FileInfo
-		if lower != nil {
-			lowerFull = filepath.Join(*lower, filepath.FromSlash(childRel))
-			if lfi, err := os.Lstat(lowerFull); err == nil {
-				lowerFI = lfi
-			}
-		}
+		var lowerIsDir, inLower bool
 		emit := !fi.IsDir() || !lw.opt.omitDir(childRel)
-		if emit && lowerFI != nil {
-			same, err := sameEntry(full, fi, lowerFull, lowerFI)
+		if lower != nil {
+			var same bool
+			same, inLower, lowerIsDir, err = lower.same(childRel, full, fi)
 			if err != nil {
 				return err
 			}
-			emit = !same
+			emit = emit && !same
 		}
 		if emit {
 			if err := lw.entry(full, childRel, fi); err != nil {
@@ -165,11 +164,8 @@ func (lw *writer) walk(root, rel string, lower *string) error {
 		}
 		if fi.IsDir() {
 			sub := lower
-			if lowerFI != nil && !lowerFI.IsDir() {
-				// A file replaced by a directory: the whole directory is new.
-				sub = nil
-			}
-			if lower != nil && lowerFI == nil {
+			if !inLower || !lowerIsDir {
+				// New, or a file replaced by a directory: all of it is new.
 				sub = nil
 			}
 			if err := lw.walk(root, childRel, sub); err != nil {
@@ -209,7 +205,44 @@ func mergeNames(a, b []string) []string {
 	return out
 }
 
+// lowerTree is what a diff is taken against: a directory (dirLower) or a
+// record of one as it was (Snapshot).
+type lowerTree interface {
+	// names lists rel's children, sorted; none when rel is absent or not
+	// a directory.
+	names(rel string) ([]string, error)
+	// same reports whether the entry at rel (full, fi: as it is now) is
+	// unchanged, whether rel was there, and whether it was a directory.
+	same(rel, full string, fi fs.FileInfo) (same, there, dir bool, err error)
+}
+
+// dirLower is a directory on disk; regular files whose metadata match are
+// compared by content.
+type dirLower string
+
+func (d dirLower) names(rel string) ([]string, error) {
+	names, err := readNames(filepath.Join(string(d), filepath.FromSlash(rel)))
+	if err != nil && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) {
+		return nil, nil
+	}
+	return names, err
+}
+
+func (d dirLower) same(rel, full string, fi fs.FileInfo) (bool, bool, bool, error) {
+	lowerFull := filepath.Join(string(d), filepath.FromSlash(rel))
+	lfi, err := os.Lstat(lowerFull)
+	if err != nil {
+		return false, false, false, nil
+	}
+	same, err := sameEntry(full, fi, lowerFull, lfi)
+	return same, true, lfi.IsDir(), err
+}
+
 func (lw *writer) whiteout(name string) error {
+	if lw.list != nil {
+		lw.list(path.Join(lw.opt.Prefix, name))
+		return nil
+	}
 	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: path.Join(lw.opt.Prefix, name), Mode: 0o644, Format: tar.FormatPAX}
 	hdr.ModTime = lw.clamp(time.Unix(0, 0))
 	if err := lw.tw.WriteHeader(hdr); err != nil {
@@ -228,6 +261,10 @@ func (lw *writer) clamp(t time.Time) time.Time {
 }
 
 func (lw *writer) entry(full, rel string, fi fs.FileInfo) error {
+	if lw.list != nil {
+		lw.list(path.Join(lw.opt.Prefix, rel))
+		return nil
+	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return fmt.Errorf("layer: %s: no stat data", full)
@@ -254,6 +291,9 @@ func (lw *writer) entry(full, rel string, fi fs.FileInfo) error {
 	}
 	hdr.Format = tar.FormatPAX
 	hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
+	if lw.opt.Owner != nil {
+		hdr.Uid, hdr.Gid = lw.opt.Owner(hdr.Uid, hdr.Gid)
+	}
 	hdr.Uname, hdr.Gname = "", ""
 	hdr.ModTime = lw.clamp(fi.ModTime().Truncate(time.Second))
 	hdr.AccessTime, hdr.ChangeTime = time.Time{}, time.Time{}
