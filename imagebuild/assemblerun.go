@@ -27,9 +27,13 @@ type assembleSpec struct {
 	Mounts         []sandbox.Mount
 }
 
-// assembleRunner is the runner of this build: the sandbox in its container.
+// assembleRunner is the runner of this build: the sandbox in its container,
+// or (--in-place) a child of this process.
 func (b *build) assembleRunner() assembleRunner {
-	return sandboxAssemble{root: b.ctr.Root, tmp: b.tmp, ex: b.ex}
+	if b.ip != nil {
+		return directAssemble{}
+	}
+	return sandboxAssemble{root: b.root, tmp: b.tmp, ex: b.ex}
 }
 
 // sandboxAssemble runs assemble in a sandbox on the build container's root,

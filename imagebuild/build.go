@@ -101,7 +101,9 @@ type build struct {
 	labels     map[string]string
 	userSpec   string
 	rt         *runtimeImage // --runtime-image; nil without
-	// openContainer
+	ip         *inPlace      // --in-place; nil without
+	// openContainer (or openInPlace)
+	root  string // the filesystem assemble runs on: the container's, or "/" in place
 	tmp   string
 	store storage.Store
 	ctr   *container.Container
@@ -140,7 +142,7 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 	if err := b.resolve(ctx); err != nil {
 		return b.res, err
 	}
-	if err := b.openContainer(); err != nil {
+	if err := b.open(); err != nil {
 		return b.res, err
 	}
 	if err := b.prepareSource(ctx); err != nil {
@@ -201,6 +203,9 @@ func (b *build) resolve(ctx context.Context) error {
 		return err
 	}
 	b.given = given
+	if o.InPlace {
+		return b.resolveInPlace(ctx)
+	}
 	im := b.im
 	outRef, err := im.OutputRef(o.Tag)
 	if err != nil {
@@ -255,6 +260,14 @@ func (b *build) openBuilder(ctx context.Context) error {
 	return assembleuser.Check(o.AllowedUIDs, o.Builder, o.AssembleUser, labels, baseCfg.Config.User, onBuild)
 }
 
+// open makes where assemble runs: a container, or this filesystem.
+func (b *build) open() error {
+	if b.o.InPlace {
+		return b.openInPlace()
+	}
+	return b.openContainer()
+}
+
 // openContainer makes the temp dir and the build container (and the
 // runtime image's), each removed by close.
 func (b *build) openContainer() error {
@@ -283,7 +296,7 @@ func (b *build) openContainer() error {
 	if err != nil {
 		return err
 	}
-	b.ctr = ctr
+	b.ctr, b.root = ctr, ctr.Root
 	// b.ctr, not ctr: a reused dependency layer replaces the container.
 	b.onClose(func(err error) error {
 		if rerr := b.ctr.Remove(); rerr != nil {
@@ -300,19 +313,22 @@ func (b *build) openContainer() error {
 // dependency layer.
 func (b *build) prepareSource(ctx context.Context) error {
 	o, baseCfg := b.o, b.baseCfg
-	user, err := lookupUser(b.ctr.Root, b.userSpec)
+	user, err := lookupUser(b.root, b.userSpec)
 	if err != nil {
 		return err
 	}
 	b.user = user
 	b.dest = s2iscripts.Destination(o.Destination, b.labels, baseCfg.Config.Env)
 	b.srcIn = path.Join(b.dest, "src")
-	srcHost, err := securejoin.SecureJoin(b.ctr.Root, b.srcIn)
+	srcHost, err := securejoin.SecureJoin(b.root, b.srcIn)
 	if err != nil {
 		return fmt.Errorf("source destination %s: %w", b.srcIn, err)
 	}
 	b.srcHost = srcHost
 	b.owner = &source.Owner{UID: int(user.UID), GID: int(user.GID)}
+	if b.ip != nil {
+		b.owner = inPlaceOwner()
+	}
 	b.srcOpts = source.Options{
 		Source: o.Source, Ref: o.Ref, ContextDir: o.ContextDir, Exclude: o.Exclude,
 		IgnoreSubmodules: o.IgnoreSubmodules, Owner: b.owner,
@@ -341,14 +357,17 @@ func (b *build) prepareSource(ctx context.Context) error {
 // build container on it.
 func (b *build) reuseDeps(ctx context.Context) error {
 	o, baseCfg, rt := b.o, b.baseCfg, b.rt
-	if err := rt.plan(o, baseCfg.Config.Env); err != nil {
-		return err
-	}
 	home := envlist.Get(baseCfg.Config.Env, "HOME")
 	if home == "" {
 		home = contract.DefaultHome
 	}
 	b.home = home
+	if b.ip != nil {
+		return nil // no store to reuse from (yet)
+	}
+	if err := rt.plan(o, baseCfg.Config.Env); err != nil {
+		return err
+	}
 	b.lin = rt.lineage(baseCfg.RootFS.DiffIDs)
 	preEnv := processEnv(baseCfg.Config.Env, b.env.Strings(), b.user.Home)
 	prev, reuse, err := planReuse(ctx, b.im, b.store, o, b.lin, rt.topLayer(b.builder.Image.TopLayer), b.srcHost, preEnv, userKey(b.user), b.logf)
@@ -368,7 +387,7 @@ func (b *build) reuseDeps(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		b.ctr, b.srcHost, b.info = c, h, i
+		b.ctr, b.root, b.srcHost, b.info = c, c.Root, h, i
 	}
 	return nil
 }
@@ -399,7 +418,7 @@ func (b *build) placeScripts() error {
 	}
 	for _, s := range scripts {
 		if s.External() {
-			if err := injectScript(b.ctr.Root, b.srcHost, b.dest, s, b.owner); err != nil {
+			if err := injectScript(b.root, b.srcHost, b.dest, s, b.owner); err != nil {
 				return err
 			}
 		}
@@ -411,7 +430,7 @@ func (b *build) placeScripts() error {
 // epoch, its environment and the pip cache mount (released by close).
 func (b *build) assembleEnv() error {
 	o, owner := b.o, b.owner
-	ex, err := prepareExtras(o, b.ctr.Root, b.baseCfg.Config.WorkingDir, owner.UID, owner.GID)
+	ex, err := prepareExtras(o, b.root, b.baseCfg.Config.WorkingDir, owner.UID, owner.GID)
 	if err != nil {
 		return err
 	}
@@ -428,6 +447,10 @@ func (b *build) assembleEnv() error {
 	}
 	state := stateDir(procEnv)
 	b.state = state
+	if b.ip != nil {
+		b.procEnv = procEnv
+		return nil // no store to keep a pip cache in
+	}
 	cacheMounts, releaseCache, err := pipCacheMount(b.ctr.Root, pipCacheDir(b.store.GraphRoot(), o.Tag), state, procEnv, owner.UID, owner.GID, o.Incremental)
 	if err != nil {
 		return err
@@ -451,7 +474,7 @@ func (b *build) assemble(ctx context.Context) error {
 	if o.Incremental && b.reuse == nil && b.prev != nil {
 		if err := (saveArtifactsRun{store: b.store, prev: *b.prev, script: b.scripts[s2iscripts.SaveArtifacts], dest: b.dest,
 			env: b.procEnv, dir: dir, uid: user.UID, gid: user.GID, srcHost: b.srcHost, tmp: b.tmp,
-			stderr: b.req.Stderr, logf: b.logf}).run(ctx, b.ctr.Root); err != nil {
+			stderr: b.req.Stderr, logf: b.logf}).run(ctx, b.root); err != nil {
 			return err
 		}
 	}
@@ -460,7 +483,11 @@ func (b *build) assemble(ctx context.Context) error {
 		stdout = nil
 	}
 	script := b.scripts[s2iscripts.Assemble].PathIn(b.dest)
-	b.logf("pys2i: running %s as %d:%d", script, user.UID, user.GID)
+	if b.ip != nil {
+		b.logf("pys2i: running %s as %d:%d", script, os.Getuid(), os.Getgid())
+	} else {
+		b.logf("pys2i: running %s as %d:%d", script, user.UID, user.GID)
+	}
 	aStart := time.Now()
 	b.res.Setup = aStart.Sub(b.start)
 	err := b.assembleRunner().Run(ctx, assembleSpec{
@@ -474,7 +501,7 @@ func (b *build) assemble(ctx context.Context) error {
 	}
 
 	b.debugf("assemble done")
-	recorded, err := recordedFingerprint(b.ctr.Root, b.state)
+	recorded, err := recordedFingerprint(b.root, b.state)
 	if err != nil {
 		return err
 	}

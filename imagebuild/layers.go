@@ -36,6 +36,9 @@ type collected struct {
 
 // collector is the build's layerCollector.
 func (b *build) collector() layerCollector {
+	if b.ip != nil {
+		return inPlaceChanges{b}
+	}
 	if b.rt != nil {
 		return runtimeLayers{b}
 	}

@@ -45,6 +45,11 @@ func (b *build) write(ctx context.Context, c collected) error {
 	} else {
 		b.logf("pys2i: writing %s", o.Tag)
 	}
+	if b.ip != nil {
+		if err := b.mountBuilderBlobs(ctx); err != nil {
+			return err
+		}
+	}
 	if err := b.copyOut(ctx, ref, in.NewDiffIDs()); err != nil {
 		return err
 	}

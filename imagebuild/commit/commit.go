@@ -51,7 +51,7 @@ func (in Input) NewDiffIDs() []digest.Digest {
 // Image returns a reference to the committed image, readable as long as
 // in.Base is open and the layer files exist.
 func Image(ctx context.Context, in Input) (types.ImageReference, error) {
-	base, err := baseLayers(ctx, in.Base)
+	base, err := BaseLayers(ctx, in.Base)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,8 @@ func Image(ctx context.Context, in Input) (types.ImageReference, error) {
 // baseLayers are the builder's layers as its source serves them: a store
 // serves them uncompressed, under digests other than its manifest's, and
 // says so through LayerInfosForCopy.
-func baseLayers(ctx context.Context, src types.ImageSource) ([]types.BlobInfo, error) {
+// BaseLayers lists an image source's layer blobs, as a copy would read them.
+func BaseLayers(ctx context.Context, src types.ImageSource) ([]types.BlobInfo, error) {
 	infos, err := src.LayerInfosForCopy(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("commit: builder layers: %w", err)

@@ -1,6 +1,7 @@
 package layer
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,6 +18,10 @@ import (
 type Snapshot struct {
 	root    string
 	entries map[string]recorded // by rel; "" is the root
+	// unreadable are directories this process could not list: it cannot
+	// have changed them either, and a diff leaves them out.
+	unreadable map[string]bool
+	exclude    func(rel string, isDir bool) bool // Record's
 }
 
 type recorded struct {
@@ -29,7 +34,7 @@ type recorded struct {
 
 // Record walks root (opt.Exclude applies) and returns its snapshot.
 func Record(root string, opt Options) (*Snapshot, error) {
-	s := &Snapshot{root: root, entries: map[string]recorded{}}
+	s := &Snapshot{root: root, entries: map[string]recorded{}, unreadable: map[string]bool{}, exclude: opt.Exclude}
 	if err := s.record(root, "", opt); err != nil {
 		return nil, err
 	}
@@ -44,6 +49,11 @@ func (s *Snapshot) record(full, rel string, opt Options) error {
 	r := recordOf(fi)
 	if fi.IsDir() {
 		names, err := readNames(full)
+		if errors.Is(err, fs.ErrPermission) {
+			s.unreadable[rel] = true
+			s.entries[rel] = r
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("snapshot: %w", err)
 		}
@@ -94,9 +104,10 @@ func (s *Snapshot) same(rel, _ string, fi fs.FileInfo) (bool, bool, bool, error)
 // WriteChanges writes to w, as an uncompressed tar layer, what changed in
 // the snapshot's tree since it was recorded: new and changed entries, and
 // a whiteout for each entry that is gone. opt is applied as by WriteDir
-// (its Prefix names the tree's place in the image).
+// (its Prefix names the tree's place in the image); what Record left out
+// stays out.
 func WriteChanges(w io.Writer, s *Snapshot, opt Options) error {
-	lw := newWriter(w, opt)
+	lw := newWriter(w, s.options(opt))
 	if err := lw.walk(s.root, "", s); err != nil {
 		return err
 	}
@@ -107,10 +118,20 @@ func WriteChanges(w io.Writer, s *Snapshot, opt Options) error {
 // ("a/b", "a/.wh.c" for a deletion), reading no file's content.
 func Changes(s *Snapshot, opt Options) ([]string, error) {
 	var out []string
-	lw := newWriter(io.Discard, opt)
+	lw := newWriter(io.Discard, s.options(opt))
 	lw.list = func(name string) { out = append(out, name) }
 	if err := lw.walk(s.root, "", s); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// options adds to opt's Exclude what Record left out: its own Exclude, and
+// the directories it could not read.
+func (s *Snapshot) options(opt Options) Options {
+	exclude := opt.Exclude
+	opt.Exclude = func(rel string, isDir bool) bool {
+		return (isDir && s.unreadable[rel]) || (s.exclude != nil && s.exclude(rel, isDir)) || (exclude != nil && exclude(rel, isDir))
+	}
+	return opt
 }

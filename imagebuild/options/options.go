@@ -98,6 +98,12 @@ type Options struct {
 
 	AsDockerfile string
 
+	// InPlace runs assemble here, in a container of the builder image
+	// itself (a Kubernetes pod, a CI job), as this process's user: no
+	// store, no sandbox, no mounts; the image is written to TAG's
+	// transport, a registry for a bare name (inplace.go in imagebuild).
+	InPlace bool
+
 	AppName, Description string
 	Quiet                bool
 	LogLevel             int
@@ -203,10 +209,43 @@ func (o Options) Validate() error {
 	if o.AsDockerfile != "" && len(o.Injections) > 0 {
 		add("--inject with --as-dockerfile is not supported")
 	}
+	errs = append(errs, o.checkInPlace()...)
 	if o.LogLevel < 0 || o.LogLevel > 5 {
 		add("invalid --loglevel %d: want 0 to 5", o.LogLevel)
 	}
 	return errors.Join(errs...)
+}
+
+// checkInPlace refuses what --in-place cannot do: whatever needs the local
+// store, the sandbox or a second image.
+func (o Options) checkInPlace() []error {
+	if !o.InPlace {
+		return nil
+	}
+	var errs []error
+	for _, c := range []struct {
+		flag string
+		set  bool
+	}{
+		{"--as-dockerfile", o.AsDockerfile != ""},
+		{"--runtime-image", o.RuntimeImage != ""},
+		{"--incremental", o.Incremental || o.IncrementalFrom != ""},
+		{"--rm", o.RemovePrevious},
+		{"--volume", len(o.Volumes) > 0},
+		{"--inject", len(o.Injections) > 0},
+		{"--network none", o.Network == NetworkNone},
+		{"--cap-drop", len(o.CapDrop) > 0},
+		{"--add-host", len(o.AddHosts) > 0},
+		{"--assemble-user", o.AssembleUser != ""},
+	} {
+		if c.set {
+			errs = append(errs, fmt.Errorf("%s cannot be used with --in-place: assemble runs as this process, in this container", c.flag))
+		}
+	}
+	if strings.HasPrefix(o.Tag, "containers-storage:") {
+		errs = append(errs, fmt.Errorf("invalid TAG %q with --in-place: there is no local store in this mode; write to a registry (a name, docker://NAME) or oci:DIR", o.Tag))
+	}
+	return errs
 }
 
 // checkScriptsURL accepts the schemes pys2i can use: image:// and file://.

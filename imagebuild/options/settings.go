@@ -70,6 +70,7 @@ func FromSettings(args []string, s Settings) (Options, error) {
 		return o, err
 	}
 	o.AsDockerfile = s.GetString("as-dockerfile")
+	o.InPlace = s.GetBool("in-place")
 	o.AppName = s.GetString("application-name")
 	o.Description = s.GetString("description")
 	o.Quiet = s.GetBool("quiet")

@@ -1,0 +1,312 @@
+package imagebuild
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/pys2i/pys2i/imagebuild/assembleuser"
+	"github.com/pys2i/pys2i/imagebuild/commit"
+	"github.com/pys2i/pys2i/imagebuild/images"
+	"github.com/pys2i/pys2i/imagebuild/layer"
+	"github.com/pys2i/pys2i/imagebuild/source"
+	"github.com/pys2i/pys2i/imagebuild/source/s2iscripts"
+	"github.com/pys2i/pys2i/internal/contract"
+	"github.com/pys2i/pys2i/internal/envlist"
+)
+
+// --in-place: the build runs inside a container of the builder image
+// itself (a Kubernetes pod, a CI job), as whatever uid it was given, with
+// no privileges: no store, no container to create, no sandbox. The source
+// goes to the builder's destination in this very filesystem, assemble runs
+// as a child, and the layers are what it changed under $APP_ROOT, found by
+// a snapshot taken before. The builder is read from its registry, pinned by
+// digest, and the image is its layers plus the new ones, written to TAG.
+
+// inPlace is what an --in-place build keeps between its phases.
+type inPlace struct {
+	builder *images.Remote
+	appRoot string          // $APP_ROOT, absolute
+	before  *layer.Snapshot // $APP_ROOT before the source was copied
+	outside *layer.Snapshot // the rest of the filesystem assemble may write to
+}
+
+// resolveInPlace is resolve for --in-place: the output and the builder are
+// references in a registry (or a layout), never in a store.
+func (b *build) resolveInPlace(ctx context.Context) error {
+	o, im := b.o, b.im
+	outRef, err := images.RemoteRef(o.Tag)
+	if err != nil {
+		return fmt.Errorf("invalid TAG: %w", err)
+	}
+	b.outRef = outRef
+	if err := im.CheckOutput(ctx, outRef); err != nil {
+		return err
+	}
+	builder, err := im.OpenRemote(ctx, o.Builder)
+	if err != nil {
+		return fmt.Errorf("builder: %w", err)
+	}
+	b.onClose(func(err error) error { return errors.Join(err, builder.Close()) })
+	b.ip = &inPlace{builder: builder}
+	b.baseSrc, b.baseCfg, b.baseDigest = builder.Source, builder.Config, builder.Digest
+	b.labels = builder.Config.Config.Labels
+	b.userSpec = assembleuser.Resolve("", b.labels, builder.Config.Config.User)
+	onBuild, err := builderOnBuild(ctx, im.SystemContext(), builder.Ref, o.AllowedUIDs, b.logf)
+	if err != nil {
+		return err
+	}
+	if err := assembleuser.Check(o.AllowedUIDs, o.Builder, "", b.labels, builder.Config.Config.User, onBuild); err != nil {
+		return err
+	}
+	appRoot := envlist.Get(builder.Config.Config.Env, "APP_ROOT")
+	if appRoot == "" {
+		appRoot = contract.DefaultAppRoot
+	}
+	b.ip.appRoot = path.Clean(appRoot)
+	return nil
+}
+
+// openInPlace makes the temp dir and records the filesystem as it is, so
+// that what assemble changes can be told afterwards.
+func (b *build) openInPlace() error {
+	tmp, err := os.MkdirTemp("", "pys2i-build-")
+	if err != nil {
+		return fmt.Errorf("temp dir: %w", err)
+	}
+	b.tmp = tmp
+	b.onClose(func(err error) error {
+		if rerr := os.RemoveAll(tmp); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("remove temp dir: %w", rerr))
+		}
+		return err
+	})
+	b.root = "/"
+	if fi, err := os.Stat(b.ip.appRoot); err != nil || !fi.IsDir() {
+		return fmt.Errorf("--in-place: APP_ROOT %s is not a directory here: is this a container of %s?", b.ip.appRoot, b.o.Builder)
+	}
+	if b.ip.before, err = layer.Record(b.ip.appRoot, layer.Options{}); err != nil {
+		return fmt.Errorf("--in-place: %w", err)
+	}
+	skip, err := outsideSkips(b.ip.appRoot)
+	if err != nil {
+		return err
+	}
+	if b.ip.outside, err = layer.Record("/", layer.Options{Exclude: skip}); err != nil {
+		return fmt.Errorf("--in-place: %w", err)
+	}
+	b.logf("pys2i: building in place on %s (%s) as uid %d", b.o.Builder, b.baseDigest, os.Getuid())
+	return nil
+}
+
+// outsideSkips leaves out of the watch of the rest of the filesystem what
+// is not the image's: $APP_ROOT (read on its own), /tmp (the build's own
+// scratch space, as in a normal build), the kernel's trees and whatever is
+// mounted (the pod's volumes, /etc/hosts and the like).
+func outsideSkips(appRoot string) (func(string, bool) bool, error) {
+	skip := map[string]bool{strings.TrimPrefix(appRoot, "/"): true, "tmp": true, "proc": true, "sys": true, "dev": true}
+	mounts, err := mountPoints()
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range mounts {
+		if m != "/" {
+			skip[strings.TrimPrefix(m, "/")] = true
+		}
+	}
+	return func(rel string, _ bool) bool { return skip[rel] }, nil
+}
+
+// mountPoints lists this process's mount points (/proc/self/mountinfo).
+func mountPoints() ([]string, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, fmt.Errorf("mount table: %w", err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) > 4 {
+			out = append(out, unescapeMount(fields[4]))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("mount table: %w", err)
+	}
+	return out, nil
+}
+
+// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMount(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+4 <= len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// directAssemble runs assemble as a child of this process, as its user.
+type directAssemble struct{}
+
+func (directAssemble) Run(ctx context.Context, a assembleSpec) error {
+	cmd := exec.CommandContext(ctx, a.Script)
+	cmd.Env, cmd.Dir = a.Env, a.Dir
+	cmd.Stdout, cmd.Stderr = orDiscard(a.Stdout), orDiscard(a.Stderr)
+	// Its own process group, so that a signal to the build ends all of it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ctx.Err() == nil {
+		code := ee.ExitCode()
+		if st, ok := ee.Sys().(syscall.WaitStatus); ok && st.Signaled() {
+			code = 128 + int(st.Signal())
+		}
+		return &AssembleError{Code: code}
+	}
+	if err != nil {
+		return fmt.Errorf("assemble: %w", err)
+	}
+	return nil
+}
+
+// inPlaceChanges are an --in-place build's layers: what changed under
+// $APP_ROOT since the snapshot, split as a plain build's, owned by the
+// image's user whatever uid the build ran as. Changes elsewhere are
+// reported and left out.
+type inPlaceChanges struct{ b *build }
+
+func (c inPlaceChanges) collect(ctx context.Context) (collected, error) {
+	b := c.b
+	me, myGroup := os.Getuid(), os.Getgid()
+	opt := layer.Options{
+		Prefix: strings.TrimPrefix(b.ip.appRoot, "/"),
+		Owner: func(uid, gid int) (int, int) {
+			if uid == me {
+				uid = int(b.user.UID)
+			}
+			if gid == myGroup {
+				gid = int(b.user.GID)
+			}
+			return uid, gid
+		},
+	}
+	layers := filepath.Join(b.tmp, "layers")
+	if err := os.Mkdir(layers, 0o700); err != nil {
+		return collected{}, fmt.Errorf("temp dir: %w", err)
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(layer.WriteChanges(pw, b.ip.before, opt)) }()
+	outside, homeLayer, _, err := commit.Split(pr, layers, commit.SplitOptions{Home: b.home, Clamp: b.epoch})
+	pr.CloseWithError(errors.New("split ended"))
+	if err != nil {
+		return collected{}, err
+	}
+	if err := b.warnOutside(); err != nil {
+		return collected{}, err
+	}
+	meta, err := readMetadata(b.root)
+	if err != nil {
+		return collected{}, err
+	}
+	b.debugf("changes split: %d + %d bytes", outside.Size, homeLayer.Size)
+	return collected{
+		layers:  commit.Input{Base: b.baseSrc, Outside: outside, Home: homeLayer, HomeDir: b.home},
+		baseCfg: b.baseCfg, runScript: b.scripts[s2iscripts.Run].PathIn(b.dest), meta: meta,
+	}, nil
+}
+
+// maxOutsideShown bounds the changes outside $APP_ROOT a warning names.
+const maxOutsideShown = 20
+
+// warnOutside reports what assemble changed outside $APP_ROOT and /tmp:
+// an in-place build cannot tell it from the pod's own changes reliably
+// enough to ship it, and never drops it silently either.
+func (b *build) warnOutside() error {
+	changed, err := layer.Changes(b.ip.outside, layer.Options{Exclude: func(rel string, _ bool) bool {
+		return rel == strings.TrimPrefix(b.tmp, "/")
+	}})
+	if err != nil {
+		return fmt.Errorf("--in-place: %w", err)
+	}
+	changed = leaves(changed)
+	if len(changed) == 0 {
+		return nil
+	}
+	shown := changed
+	if len(shown) > maxOutsideShown {
+		shown = shown[:maxOutsideShown]
+	}
+	for i, c := range shown {
+		shown[i] = "/" + deletedName(c)
+	}
+	more := ""
+	if n := len(changed) - len(shown); n > 0 {
+		more = fmt.Sprintf(" and %d more", n)
+	}
+	b.logf("warning: --in-place: assemble changed %d paths outside %s and /tmp, left out of the image: %s%s",
+		len(changed), b.ip.appRoot, strings.Join(shown, ", "), more)
+	return nil
+}
+
+// leaves drops from sorted layer names the directories listed only because
+// something in them changed (their mtime moved with it).
+func leaves(names []string) []string {
+	var out []string
+	for i, n := range names {
+		if i+1 < len(names) && strings.HasPrefix(names[i+1], n+"/") {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// deletedName turns a whiteout's name back into "x (deleted)".
+func deletedName(name string) string {
+	dir, base := path.Split(name)
+	if rest, ok := strings.CutPrefix(base, layer.WhiteoutPrefix); ok {
+		return dir + rest + " (deleted)"
+	}
+	return name
+}
+
+// mountBuilderBlobs has the output's registry mount the builder's layers
+// from the builder's repository, before the write: they are not sent again.
+func (b *build) mountBuilderBlobs(ctx context.Context) error {
+	infos, err := commit.BaseLayers(ctx, b.ip.builder.Source)
+	if err != nil {
+		return err
+	}
+	n, err := b.im.MountBlobs(ctx, b.outRef, b.ip.builder, infos)
+	if err != nil {
+		return err
+	}
+	b.debugf("%d of the builder's %d layers are in the output's repository", n, len(infos))
+	return nil
+}
+
+// inPlaceOwner is the owner of what the build copies in: this process's
+// user, which is the only one it can give files to.
+func inPlaceOwner() *source.Owner {
+	return &source.Owner{UID: os.Getuid(), GID: os.Getgid()}
+}

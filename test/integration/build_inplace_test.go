@@ -1,0 +1,224 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// inPlaceUID is the pod's user: an OpenShift-style random uid in group 0,
+// with no passwd entry in the image.
+const inPlaceUID = "1000660000:0"
+
+// inPlaceRun runs pys2i build --in-place inside a container of the builder
+// image, as a restricted pod runs a step: a random uid in group 0, every
+// capability dropped, no_new_privs, podman's default seccomp profile, no
+// user namespace, and no mounts but the source and the static pys2i
+// binary, both read-only.
+func inPlaceRun(t *testing.T, image, src string, args ...string) buildResult {
+	t.Helper()
+	bin := buildBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	run := []string{"run", "--rm", "--network", "host", "--user", inPlaceUID,
+		"--cap-drop=ALL", "--security-opt", "no-new-privileges",
+		"-v", bin + ":/pys2i/pys2i:ro", "-v", src + ":/workspace/source:ro",
+		image, "/pys2i/pys2i", "build", "--in-place", "--tls-verify=false", "/workspace/source"}
+	cmd := exec.CommandContext(ctx, "podman", append(run, args...)...)
+	cmd.Env = append(os.Environ(), buildConf(t).Env()...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := buildResult{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("podman run: %v", err)
+	}
+	return r
+}
+
+// inPlacePush puts the local builder image in the registry, as a cluster
+// pulls it, and returns it by digest.
+func inPlacePush(t *testing.T, local, repo string) string {
+	t.Helper()
+	digestFile := filepath.Join(t.TempDir(), "digest")
+	buildPodman(t, "push", "-q", "--tls-verify=false", "--digestfile", digestFile, local, "docker://"+repo+":latest")
+	d, err := os.ReadFile(digestFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo + "@" + strings.TrimSpace(string(d))
+}
+
+// inPlaceManifest reports whether the registry has a manifest for ref
+// (host/repo:tag).
+func inPlaceManifest(t *testing.T, ref string) bool {
+	t.Helper()
+	host, rest, _ := strings.Cut(ref, "/")
+	repo, tag, _ := strings.Cut(rest, ":")
+	req, err := http.NewRequest(http.MethodHead, "http://"+host+"/v2/"+repo+"/manifests/"+tag, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// An --in-place build of the flask app, in a restricted container of the
+// pys2i full image, straight to the registry: the builder's layers are
+// mounted there, not sent; the new files belong to the image's user
+// whatever uid built them; a change outside $APP_ROOT is named and left
+// out; the image serves the app as yet another uid.
+func TestBuildInPlace(t *testing.T) {
+	buildIsolate(t)
+	local := imagesVariants["full"]
+	counter, proxy := reuseProxy(t)
+	builder := inPlacePush(t, local, proxy+"/pys2i-test/inplace-builder")
+	counter.take()
+	src := reuseApp(t, "in place v1", "flask\ngunicorn\n")
+	script := "#!/bin/sh\nset -e\necho x > /var/tmp/pys2i-outside\nexec /usr/libexec/s2i/assemble\n"
+	if err := os.MkdirAll(filepath.Join(src, ".s2i", "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, ".s2i", "bin", "assemble"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tag := proxy + "/pys2i-test/inplace-app:latest"
+	r := inPlaceRun(t, local, src, builder, tag, "-e", "PIP_INDEX_URL="+w.Index.URL)
+	if r.code != 0 {
+		t.Fatalf("in-place build: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "Successfully installed") {
+		t.Errorf("assemble did not install:\n%s", r.stdout)
+	}
+	if want := "warning: --in-place: assemble changed 1 paths outside /opt/app-root and /tmp, left out of the image: /var/tmp/pys2i-outside"; !strings.Contains(r.stderr, want) {
+		t.Errorf("no warning %q:\n%s", want, r.stderr)
+	}
+	uploads, bytes := counter.take()
+	t.Logf("in-place build to the registry: %d uploads, %d bytes", uploads, bytes)
+	if uploads != 3 {
+		t.Errorf("%d blobs uploaded (%d bytes), want the two new layers and the config: the builder's are mounted\n%s", uploads, bytes, r.stderr)
+	}
+
+	pulled := "localhost/pys2i-test/inplace-app-pulled:latest"
+	reuseFresh(t, pulled)
+	buildPodman(t, "pull", "-q", "--tls-verify=false", "docker://"+tag)
+	buildPodman(t, "tag", tag, pulled)
+	t.Cleanup(func() { buildRmi(t, tag) })
+	base, img := reuseInspect(t, local), reuseInspect(t, pulled)
+	if len(img.Layers) != len(base.Layers)+2 || !slices.Equal(img.Layers[:len(base.Layers)], base.Layers) {
+		t.Errorf("layers %v, want the builder's %v and two more", img.Layers, base.Layers)
+	}
+	if got := img.Labels["io.openshift.s2i.build.image"]; got != builder {
+		t.Errorf("io.openshift.s2i.build.image = %q, want %q", got, builder)
+	}
+	owners := buildPodman(t, "run", "--rm", "--user", "4242:0", pulled, "sh", "-c",
+		"stat -c '%u:%g %n' /opt/app-root/src/wsgi.py /opt/app-root/lib/python3.11/site-packages/flask; test ! -e /var/tmp/pys2i-outside && echo outside-absent")
+	for _, line := range strings.Split(strings.TrimSpace(owners), "\n") {
+		if line != "outside-absent" && !strings.HasPrefix(line, "1001:0 ") {
+			t.Errorf("owner: %s, want 1001:0", line)
+		}
+	}
+	if !strings.Contains(owners, "outside-absent") {
+		t.Errorf("/var/tmp/pys2i-outside is in the image:\n%s", owners)
+	}
+	buildServe(t, pulled, "in place v1")
+}
+
+// What --in-place refuses, and a failing assemble, which writes nothing.
+func TestBuildInPlaceBadInput(t *testing.T) {
+	buildIsolate(t)
+	local := imagesVariants["full"]
+	builder := inPlacePush(t, local, w.Registry.URL+"/pys2i-test/inplace-bad-builder")
+	t.Run("refused flags", func(t *testing.T) {
+		for _, tt := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"--runtime-image", "localhost/x"}, "--runtime-image cannot be used with --in-place"},
+			{[]string{"--incremental"}, "--incremental cannot be used with --in-place"},
+			{[]string{"-v", "/tmp:/cache"}, "--volume cannot be used with --in-place"},
+			{[]string{"--network", "none"}, "--network none cannot be used with --in-place"},
+		} {
+			r := buildRun(t, append([]string{"build", "--in-place", buildQuickSource(t), builder, w.Registry.URL + "/pys2i-test/inplace-refused:latest"}, tt.args...)...)
+			if r.code == 0 || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("%v: exit %d, want %q:\n%s", tt.args, r.code, tt.want, r.stderr)
+			}
+		}
+		r := buildRun(t, "build", "--in-place", buildQuickSource(t), builder, "containers-storage:localhost/x")
+		if r.code == 0 || !strings.Contains(r.stderr, "there is no local store in this mode") {
+			t.Errorf("containers-storage TAG: exit %d\n%s", r.code, r.stderr)
+		}
+	})
+	t.Run("not in the builder", func(t *testing.T) {
+		// Run where $APP_ROOT does not exist: the golang image.
+		src := reuseApp(t, "x", "flask\n")
+		r := inPlaceRun(t, w.Images["golang"].Name, src, builder, w.Registry.URL+"/pys2i-test/inplace-nowhere:latest")
+		if r.code == 0 || !strings.Contains(r.stderr, "APP_ROOT /opt/app-root is not a directory here") {
+			t.Errorf("exit %d\n%s", r.code, r.stderr)
+		}
+	})
+	t.Run("failing assemble", func(t *testing.T) {
+		src := reuseApp(t, "x", "no-such-package-anywhere\n")
+		tag := w.Registry.URL + "/pys2i-test/inplace-failing:latest"
+		r := inPlaceRun(t, local, src, builder, tag, "-e", "PIP_INDEX_URL="+w.Index.URL)
+		if r.code == 0 || !strings.Contains(r.stderr, "assemble failed with exit status") {
+			t.Errorf("exit %d\n%s", r.code, r.stderr)
+		}
+		if inPlaceManifest(t, tag) {
+			t.Errorf("a failed build wrote %s", tag)
+		}
+	})
+	t.Run("registry fails the push", func(t *testing.T) {
+		// The registry answers, then refuses every upload once assemble
+		// has run: a clear error, and no manifest a later build would read.
+		target := "http://" + w.Registry.URL
+		failing := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.Path, "/blobs/uploads/") {
+				http.Error(rw, "storage is down", http.StatusServiceUnavailable)
+				return
+			}
+			u, _ := url.Parse(target)
+			httputil.NewSingleHostReverseProxy(u).ServeHTTP(rw, r)
+		}))
+		defer failing.Close()
+		host := strings.TrimPrefix(failing.URL, "http://")
+		src := reuseApp(t, "x", "flask\n")
+		tag := host + "/pys2i-test/inplace-failed-push:latest"
+		r := inPlaceRun(t, local, src, builder, tag, "-e", "PIP_INDEX_URL="+w.Index.URL)
+		if r.code == 0 || !strings.Contains(r.stderr, "503 Service Unavailable") || !strings.Contains(r.stdout, "Successfully installed") {
+			t.Errorf("exit %d: want a failed push after assemble\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+		if inPlaceManifest(t, w.Registry.URL+"/pys2i-test/inplace-failed-push:latest") {
+			t.Errorf("a failed push wrote a manifest")
+		}
+	})
+	t.Run("registry down at the start", func(t *testing.T) {
+		src := reuseApp(t, "x", "flask\n")
+		port := freePort(t)
+		tag := fmt.Sprintf("127.0.0.1:%d/pys2i-test/inplace-down:latest", port)
+		r := inPlaceRun(t, local, src, builder, tag, "-e", "PIP_INDEX_URL="+w.Index.URL)
+		if r.code == 0 || !strings.Contains(r.stderr, "does not answer") || strings.Contains(r.stdout, "Installing dependencies") {
+			t.Errorf("exit %d: want a refusal before assemble\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+	})
+}
