@@ -65,6 +65,10 @@ type Result struct {
 	Setup, Assemble, Commit time.Duration
 	// Labels are the image's labels (for --callback-url).
 	Labels map[string]string
+	// Digest is the written manifest's, Size the image's bytes where it
+	// was written (manifest, config and layers as stored).
+	Digest string
+	Size   int64
 }
 
 // Outside is the time the build spent outside assemble.
@@ -87,6 +91,7 @@ type build struct {
 	start        time.Time
 	res          Result
 	logf, debugf func(string, ...any)
+	phase        string // the phase running, for a failure's reason
 	// cleanups undo what the phases set up, the last first (close); each
 	// gets and returns the build's error, as a deferred function would.
 	cleanups []func(error) error
@@ -139,27 +144,32 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		err = b.close(err)
 		b.report(ctx, err)
 	}()
-	if err := b.resolve(ctx); err != nil {
-		return b.res, err
+	for _, p := range []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"Resolve", b.resolve},
+		{"Setup", b.open},
+		{"Source", b.prepareSource},
+		{"Scripts", b.placeScripts},
+		{"Assemble", b.assemble},
+		{"Write", b.collectAndWrite},
+	} {
+		b.phase = p.name
+		if err := p.run(ctx); err != nil {
+			return b.res, err
+		}
 	}
-	if err := b.open(); err != nil {
-		return b.res, err
-	}
-	if err := b.prepareSource(ctx); err != nil {
-		return b.res, err
-	}
-	if err := b.placeScripts(); err != nil {
-		return b.res, err
-	}
-	if err := b.assemble(ctx); err != nil {
-		return b.res, err
-	}
+	return b.res, nil
+}
+
+// collectAndWrite reads the layers assemble made and writes the image.
+func (b *build) collectAndWrite(ctx context.Context) error {
 	added, err := b.collector().collect(ctx)
 	if err != nil {
-		return b.res, err
+		return err
 	}
-	err = b.write(ctx, added)
-	return b.res, err
+	return b.write(ctx, added)
 }
 
 func newBuild(req Request) *build {
@@ -261,7 +271,7 @@ func (b *build) openBuilder(ctx context.Context) error {
 }
 
 // open makes where assemble runs: a container, or this filesystem.
-func (b *build) open() error {
+func (b *build) open(context.Context) error {
 	if b.o.InPlace {
 		return b.openInPlace()
 	}
@@ -393,7 +403,7 @@ func (b *build) reuseDeps(ctx context.Context) error {
 }
 
 // placeScripts locates the S2I scripts and injects the uploaded ones.
-func (b *build) placeScripts() error {
+func (b *build) placeScripts(context.Context) error {
 	o := b.o
 	srcScripts, err := s2iscripts.ListSource(b.srcHost)
 	if err != nil {

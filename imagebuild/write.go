@@ -11,6 +11,7 @@ import (
 
 	"github.com/pys2i/pys2i/imagebuild/commit"
 	"github.com/pys2i/pys2i/imagebuild/imageconfig"
+	"github.com/pys2i/pys2i/imagebuild/images"
 )
 
 // write commits the collected layers with the build's config, labels and
@@ -50,9 +51,11 @@ func (b *build) write(ctx context.Context, c collected) error {
 			return err
 		}
 	}
-	if err := b.copyOut(ctx, ref, in.NewDiffIDs()); err != nil {
+	written, err := b.copyOut(ctx, ref, in.NewDiffIDs())
+	if err != nil {
 		return err
 	}
+	b.res.Digest, b.res.Size = written.Digest.String(), written.Size
 	b.debugf("image written")
 	if o.Incremental && o.RemovePrevious && b.prev != nil {
 		removePrevious(b.store, *b.prev, b.outRef, b.logf)
@@ -63,9 +66,10 @@ func (b *build) write(ctx context.Context, c collected) error {
 }
 
 // copyOut copies the committed image to the output reference.
-func (b *build) copyOut(ctx context.Context, ref types.ImageReference, diffIDs []digest.Digest) error {
-	if err := b.im.WriteBuilt(ctx, b.outRef, ref, diffIDs); err != nil {
-		return fmt.Errorf("write the image to %s: %w", b.o.Tag, err)
+func (b *build) copyOut(ctx context.Context, ref types.ImageReference, diffIDs []digest.Digest) (images.Written, error) {
+	w, err := b.im.WriteBuilt(ctx, b.outRef, ref, diffIDs)
+	if err != nil {
+		return w, fmt.Errorf("write the image to %s: %w", b.o.Tag, err)
 	}
-	return nil
+	return w, nil
 }

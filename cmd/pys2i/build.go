@@ -98,6 +98,7 @@ file (pull-policy: never). Flags beat variables, which beat the file.`,
 	f.String("runtime-image", "", "image to copy the runtime artifacts into")
 	f.StringArrayP("runtime-artifact", "a", nil, "file or directory copied to the runtime image: SRC[:DST] (repeatable)")
 	f.String("as-dockerfile", "", "write a Containerfile and its context to this path instead of building")
+	f.StringArray("result", nil, "write the outcome to a file, KIND=PATH (repeatable): digest, url, size; error-reason, error-message on a failure (Tekton and Shipwright results)")
 	f.Bool("in-place", false, "run assemble here, in a container of BUILDER itself (a pod, a CI job), as this user, and write the image to TAG (a registry for a bare name)")
 	f.StringP("application-name", "n", "", "io.k8s.display-name of the image (default TAG)")
 	f.String("description", "", "io.k8s.description of the image")

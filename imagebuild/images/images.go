@@ -210,7 +210,7 @@ func (im *Images) Builder(ctx context.Context, name string, policy PullPolicy) (
 		if err != nil {
 			return Local{}, err
 		}
-		if err := im.Copy(ctx, dst, src, nil); err != nil {
+		if _, err := im.Copy(ctx, dst, src, nil); err != nil {
 			return Local{}, err
 		}
 		return im.resolve(dst)
@@ -252,7 +252,7 @@ func (im *Images) pull(ctx context.Context, name string) (Local, error) {
 		if err != nil {
 			return Local{}, err
 		}
-		if err := im.Copy(ctx, dst, src, nil); err != nil {
+		if _, err := im.Copy(ctx, dst, src, nil); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -284,18 +284,19 @@ func importName(ref types.ImageReference) string {
 }
 
 // Copy copies src to dst with the system's signature policy, or with policy
-// if it is not nil, retrying when a registry is involved.
-func (im *Images) Copy(ctx context.Context, dst, src types.ImageReference, policy *signature.Policy) (err error) {
+// if it is not nil, retrying when a registry is involved. It returns the
+// manifest written.
+func (im *Images) Copy(ctx context.Context, dst, src types.ImageReference, policy *signature.Policy) (manifest []byte, err error) {
 	if policy == nil {
 		p, err := signature.DefaultPolicy(im.sys)
 		if err != nil {
-			return fmt.Errorf("signature policy: %w", err)
+			return nil, fmt.Errorf("signature policy: %w", err)
 		}
 		policy = p
 	}
 	pc, err := signature.NewPolicyContext(policy)
 	if err != nil {
-		return fmt.Errorf("signature policy: %w", err)
+		return nil, fmt.Errorf("signature policy: %w", err)
 	}
 	defer pc.Destroy()
 	attempts := 1
@@ -308,7 +309,7 @@ func (im *Images) Copy(ctx context.Context, dst, src types.ImageReference, polic
 	if t, ok := output.Of(dst.Transport().Name(), dst.StringWithinTransport()); ok {
 		g, gerr := output.Begin(t)
 		if gerr != nil {
-			return fmt.Errorf("%s: %w", what, gerr)
+			return nil, fmt.Errorf("%s: %w", what, gerr)
 		}
 		defer func() {
 			if err != nil {
@@ -320,25 +321,25 @@ func (im *Images) Copy(ctx context.Context, dst, src types.ImageReference, polic
 }
 
 // copyRetrying is copy.Image, tried up to attempts times.
-func (im *Images) copyRetrying(ctx context.Context, pc *signature.PolicyContext, dst, src types.ImageReference, what string, attempts int) (err error) {
+func (im *Images) copyRetrying(ctx context.Context, pc *signature.PolicyContext, dst, src types.ImageReference, what string, attempts int) (manifest []byte, err error) {
 	for i := 1; ; i++ {
-		_, err = copy.Image(ctx, pc, dst, src, &copy.Options{
+		manifest, err = copy.Image(ctx, pc, dst, src, &copy.Options{
 			ReportWriter:   im.opt.Progress,
 			SourceCtx:      im.sys,
 			DestinationCtx: im.sys,
 		})
 		if err == nil {
-			return nil
+			return manifest, nil
 		}
 		if i >= attempts || ctx.Err() != nil {
-			return fmt.Errorf("%s: %w", what, err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		if im.opt.Progress != nil {
 			fmt.Fprintf(im.opt.Progress, "%s failed (attempt %d of %d), retrying: %v\n", what, i, attempts, err)
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: %w", what, ctx.Err())
+			return nil, fmt.Errorf("%s: %w", what, ctx.Err())
 		case <-time.After(time.Duration(i) * time.Second):
 		}
 	}

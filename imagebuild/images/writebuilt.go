@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/opencontainers/go-digest"
+	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/signature"
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
@@ -21,20 +22,42 @@ type storeWrite struct {
 	diffIDs map[digest.Digest]bool
 }
 
+// Written is what WriteBuilt wrote.
+type Written struct {
+	Digest digest.Digest // of the manifest
+	// Size is the image's size where it was written: the manifest, the
+	// config and the layers as stored (compressed, in a registry).
+	Size int64
+}
+
 // WriteBuilt copies an image built here (its layers' diffIDs given) to
 // dst. The signature policy accepts it: policies are for images from
 // elsewhere. Into the local store, a copy that fails takes back the layers
 // it had committed.
-func (im *Images) WriteBuilt(ctx context.Context, dst, src types.ImageReference, diffIDs []digest.Digest) error {
+func (im *Images) WriteBuilt(ctx context.Context, dst, src types.ImageReference, diffIDs []digest.Digest) (Written, error) {
 	accept := &signature.Policy{Default: signature.PolicyRequirements{signature.NewPRInsecureAcceptAnything()}}
 	sw, err := im.beginStoreWrite(dst, diffIDs)
 	if err != nil {
-		return fmt.Errorf("write to %s: %w", refString(dst), err)
+		return Written{}, fmt.Errorf("write to %s: %w", refString(dst), err)
 	}
-	if err := im.Copy(ctx, dst, src, accept); err != nil {
-		return errors.Join(err, sw.rollback())
+	raw, err := im.Copy(ctx, dst, src, accept)
+	if err != nil {
+		return Written{}, errors.Join(err, sw.rollback())
 	}
-	return nil
+	return written(raw)
+}
+
+// written describes the manifest a copy wrote.
+func written(raw []byte) (Written, error) {
+	m, err := manifest.FromBlob(raw, manifest.GuessMIMEType(raw))
+	if err != nil {
+		return Written{}, fmt.Errorf("the manifest written: %w", err)
+	}
+	w := Written{Digest: digest.FromBytes(raw), Size: int64(len(raw)) + m.ConfigInfo().Size}
+	for _, l := range m.LayerInfos() {
+		w.Size += l.Size
+	}
+	return w, nil
 }
 
 func (im *Images) beginStoreWrite(dst types.ImageReference, diffIDs []digest.Digest) (*storeWrite, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/assembleuser"
 	"github.com/pys2i/pys2i/imagebuild/images"
 	"github.com/pys2i/pys2i/imagebuild/options/buildenv"
+	"github.com/pys2i/pys2i/imagebuild/results"
 	"github.com/pys2i/pys2i/imagebuild/sandbox"
 	"github.com/pys2i/pys2i/imagebuild/source"
 	"github.com/pys2i/pys2i/internal/redact"
@@ -103,6 +104,9 @@ type Options struct {
 	// store, no sandbox, no mounts; the image is written to TAG's
 	// transport, a registry for a bare name (inplace.go in imagebuild).
 	InPlace bool
+
+	// Results are the files the outcome is written to (--result).
+	Results []results.File
 
 	AppName, Description string
 	Quiet                bool

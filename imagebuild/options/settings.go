@@ -7,6 +7,7 @@ import (
 
 	"github.com/pys2i/pys2i/imagebuild/assembleuser"
 	"github.com/pys2i/pys2i/imagebuild/images"
+	"github.com/pys2i/pys2i/imagebuild/results"
 	"github.com/pys2i/pys2i/imagebuild/source"
 )
 
@@ -71,6 +72,9 @@ func FromSettings(args []string, s Settings) (Options, error) {
 	}
 	o.AsDockerfile = s.GetString("as-dockerfile")
 	o.InPlace = s.GetBool("in-place")
+	if o.Results, err = results.Parse(s.List("result")); err != nil {
+		return o, err
+	}
 	o.AppName = s.GetString("application-name")
 	o.Description = s.GetString("description")
 	o.Quiet = s.GetBool("quiet")

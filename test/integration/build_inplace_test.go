@@ -3,8 +3,10 @@ package integration
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -13,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,28 +29,56 @@ const inPlaceUID = "1000660000:0"
 // image, as a restricted pod runs a step: a random uid in group 0, every
 // capability dropped, no_new_privs, podman's default seccomp profile, no
 // user namespace, and no mounts but the source and the static pys2i
-// binary, both read-only.
-func inPlaceRun(t *testing.T, image, src string, args ...string) buildResult {
+// binary, both read-only, and a results directory as Tekton gives one
+// (result.results is its path here; each kind of --result is written to
+// /tekton/results/KIND).
+func inPlaceRun(t *testing.T, image, src string, args ...string) inPlaceResult {
 	t.Helper()
 	bin := buildBinary(t)
+	resultsDir := t.TempDir()
+	if err := os.Chmod(resultsDir, 0o777); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	run := []string{"run", "--rm", "--network", "host", "--user", inPlaceUID,
 		"--cap-drop=ALL", "--security-opt", "no-new-privileges",
-		"-v", bin + ":/pys2i/pys2i:ro", "-v", src + ":/workspace/source:ro",
+		"-v", bin + ":/pys2i/pys2i:ro", "-v", src + ":/workspace/source:ro", "-v", resultsDir + ":/tekton/results",
 		image, "/pys2i/pys2i", "build", "--in-place", "--tls-verify=false", "/workspace/source"}
+	for _, k := range []string{"digest", "url", "size", "error-reason", "error-message"} {
+		args = append(args, "--result", k+"=/tekton/results/"+k)
+	}
 	cmd := exec.CommandContext(ctx, "podman", append(run, args...)...)
 	cmd.Env = append(os.Environ(), buildConf(t).Env()...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
-	r := buildResult{stdout: out.String(), stderr: errb.String()}
+	r := inPlaceResult{buildResult: buildResult{stdout: out.String(), stderr: errb.String()}, results: resultsDir}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatalf("podman run: %v", err)
 	}
 	return r
+}
+
+// inPlaceResult is an in-place build's output and its results directory.
+type inPlaceResult struct {
+	buildResult
+	results string
+}
+
+// result is the --result file of kind, "" when it was not written.
+func (r inPlaceResult) result(t *testing.T, kind string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(r.results, kind))
+	if errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // inPlacePush puts the local builder image in the registry, as a cluster
@@ -66,6 +97,12 @@ func inPlacePush(t *testing.T, local, repo string) string {
 // inPlaceManifest reports whether the registry has a manifest for ref
 // (host/repo:tag).
 func inPlaceManifest(t *testing.T, ref string) bool {
+	return inPlaceDigest(t, ref) != ""
+}
+
+// inPlaceDigest is the digest of ref's manifest in the registry, "" if it
+// has none.
+func inPlaceDigest(t *testing.T, ref string) string {
 	t.Helper()
 	host, rest, _ := strings.Cut(ref, "/")
 	repo, tag, _ := strings.Cut(rest, ":")
@@ -80,7 +117,10 @@ func inPlaceManifest(t *testing.T, ref string) bool {
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	if resp.StatusCode != http.StatusOK {
+		return ""
+	}
+	return resp.Header.Get("Docker-Content-Digest")
 }
 
 // An --in-place build of the flask app, in a restricted container of the
@@ -112,6 +152,18 @@ func TestBuildInPlace(t *testing.T) {
 	}
 	if want := "warning: --in-place: assemble changed 1 paths outside /opt/app-root and /tmp, left out of the image: /var/tmp/pys2i-outside"; !strings.Contains(r.stderr, want) {
 		t.Errorf("no warning %q:\n%s", want, r.stderr)
+	}
+	if d := inPlaceDigest(t, tag); d == "" || r.result(t, "digest") != d {
+		t.Errorf("digest result %q, the registry has %q", r.result(t, "digest"), d)
+	}
+	if got := r.result(t, "url"); got != tag {
+		t.Errorf("url result %q, want %q", got, tag)
+	}
+	if size, err := strconv.ParseInt(r.result(t, "size"), 10, 64); err != nil || size < 1<<20 {
+		t.Errorf("size result %q: %v", r.result(t, "size"), err)
+	}
+	if r.result(t, "error-reason") != "" {
+		t.Errorf("an error reason after a success: %q", r.result(t, "error-reason"))
 	}
 	uploads, bytes := counter.take()
 	t.Logf("in-place build to the registry: %d uploads, %d bytes", uploads, bytes)
@@ -184,6 +236,12 @@ func TestBuildInPlaceBadInput(t *testing.T) {
 		if r.code == 0 || !strings.Contains(r.stderr, "assemble failed with exit status") {
 			t.Errorf("exit %d\n%s", r.code, r.stderr)
 		}
+		if reason, msg := r.result(t, "error-reason"), r.result(t, "error-message"); reason != "AssembleFailed" || !strings.Contains(msg, "assemble failed with exit status") {
+			t.Errorf("error results %q %q", reason, msg)
+		}
+		if d := r.result(t, "digest"); d != "" {
+			t.Errorf("a digest result after a failure: %q", d)
+		}
 		if inPlaceManifest(t, tag) {
 			t.Errorf("a failed build wrote %s", tag)
 		}
@@ -210,6 +268,9 @@ func TestBuildInPlaceBadInput(t *testing.T) {
 		}
 		if inPlaceManifest(t, w.Registry.URL+"/pys2i-test/inplace-failed-push:latest") {
 			t.Errorf("a failed push wrote a manifest")
+		}
+		if reason := r.result(t, "error-reason"); reason != "WriteFailed" {
+			t.Errorf("error-reason %q, want WriteFailed", reason)
 		}
 	})
 	t.Run("registry down at the start", func(t *testing.T) {
