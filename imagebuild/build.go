@@ -373,7 +373,7 @@ func (b *build) reuseDeps(ctx context.Context) error {
 	}
 	b.home = home
 	if b.ip != nil {
-		return nil // no store to reuse from (yet)
+		return b.reuseInPlace(ctx)
 	}
 	if err := rt.plan(o, baseCfg.Config.Env); err != nil {
 		return err

@@ -14,6 +14,13 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"go.podman.io/image/v5/pkg/blobinfocache/none"
+	"go.podman.io/image/v5/pkg/compression"
+	"go.podman.io/image/v5/types"
+
+	"github.com/pys2i/pys2i/assemble/artifacts"
 	"github.com/pys2i/pys2i/imagebuild/assembleuser"
 	"github.com/pys2i/pys2i/imagebuild/commit"
 	"github.com/pys2i/pys2i/imagebuild/images"
@@ -35,6 +42,7 @@ import (
 // inPlace is what an --in-place build keeps between its phases.
 type inPlace struct {
 	builder *images.Remote
+	prev    *images.Remote  // TAG's image as it is now, nil for none
 	appRoot string          // $APP_ROOT, absolute
 	before  *layer.Snapshot // $APP_ROOT before the source was copied
 	outside *layer.Snapshot // the rest of the filesystem assemble may write to
@@ -73,6 +81,135 @@ func (b *build) resolveInPlace(ctx context.Context) error {
 		appRoot = contract.DefaultAppRoot
 	}
 	b.ip.appRoot = path.Clean(appRoot)
+	b.ip.prev = b.openPrevious(ctx)
+	if b.ip.prev != nil {
+		b.onClose(func(err error) error { return errors.Join(err, b.ip.prev.Close()) })
+	}
+	return nil
+}
+
+// openPrevious opens TAG's image as it is now, whose dependency layer the
+// build may reuse; nil when there is none (or it cannot be read: then the
+// build installs everything, as a first one does).
+func (b *build) openPrevious(ctx context.Context) *images.Remote {
+	prev, err := b.im.OpenRemote(ctx, b.o.Tag)
+	if err != nil {
+		b.debugf("no previous image %s: %v", b.o.Tag, err)
+		return nil
+	}
+	return prev
+}
+
+// reuseInPlace decides, as a store build does, whether the previous image's
+// dependency layer is reused; if so it downloads the layer and lays it back
+// under $APP_ROOT, where assemble finds the dependencies installed. Then it
+// records $APP_ROOT: what assemble changes from there is the new layers.
+func (b *build) reuseInPlace(ctx context.Context) error {
+	if err := b.restoreDepsInPlace(ctx); err != nil {
+		return err
+	}
+	var err error
+	if b.ip.before, err = layer.Record(b.ip.appRoot, layer.Options{}); err != nil {
+		return fmt.Errorf("--in-place: %w", err)
+	}
+	return nil
+}
+
+func (b *build) restoreDepsInPlace(ctx context.Context) error {
+	prev := b.ip.prev
+	if prev == nil {
+		return nil
+	}
+	b.lin = lineage{base: b.baseCfg.RootFS.DiffIDs}
+	preEnv := processEnv(b.baseCfg.Config.Env, b.env.Strings(), b.user.Home)
+	current, err := artifacts.Compute(b.srcHost, preEnv, "")
+	if err != nil {
+		current = nil
+	}
+	d := decideReuse(b.lin, prev.Config, current, userKey(b.user))
+	if !d.Reuse {
+		b.logf("pys2i: not reusing the dependencies of %s: %s", b.o.Tag, d.Reason)
+		return nil
+	}
+	blobs, err := commit.BaseLayers(ctx, prev.Source)
+	if err != nil || len(blobs) != len(prev.Config.RootFS.DiffIDs) {
+		b.logf("pys2i: not reusing the dependencies of %s: its layers cannot be listed: %v", b.o.Tag, err)
+		return nil
+	}
+	blob := blobs[len(b.lin.base)]
+	file := filepath.Join(b.tmp, "deps.blob")
+	if err := downloadBlob(ctx, prev, blob, file); err != nil {
+		return fmt.Errorf("reuse the dependencies of %s: %w", b.o.Tag, err)
+	}
+	if err := b.layDeps(file, d.Layer); err != nil {
+		return fmt.Errorf("reuse the dependencies of %s: %w", b.o.Tag, err)
+	}
+	b.logf("pys2i: reusing the dependency layer %.19s of %s: %s", d.Layer, b.o.Tag, d.Reason)
+	b.reuse = &depsReuse{
+		layer: commit.Layer{DiffID: d.Layer, Size: blob.Size, Path: file,
+			Stored: &v1.Descriptor{MediaType: blob.MediaType, Digest: blob.Digest, Size: blob.Size}},
+		fingerprint: prev.Config.Config.Labels[contract.LabelDepsFingerprint],
+	}
+	return nil
+}
+
+// downloadBlob writes blob of src to file, checked against its digest.
+func downloadBlob(ctx context.Context, src *images.Remote, blob types.BlobInfo, file string) error {
+	rc, _, err := src.Source.GetBlob(ctx, blob, none.NoCache)
+	if err != nil {
+		return fmt.Errorf("download %s: %w", blob.Digest, err)
+	}
+	defer rc.Close()
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	v := blob.Digest.Verifier()
+	_, err = io.Copy(io.MultiWriter(f, v), rc)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("download %s: %w", blob.Digest, err)
+	}
+	if !v.Verified() {
+		return fmt.Errorf("download %s: the content does not match its digest", blob.Digest)
+	}
+	return nil
+}
+
+// layDeps extracts the (compressed) layer file under $APP_ROOT as this
+// user, checking that it is the layer diffID names.
+func (b *build) layDeps(file string, diffID digest.Digest) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, _, err := compression.AutoDecompress(f)
+	if err != nil {
+		return fmt.Errorf("decompress %s: %w", diffID, err)
+	}
+	defer r.Close()
+	root, err := os.OpenRoot("/")
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	under := strings.TrimPrefix(b.ip.appRoot, "/") + "/"
+	v := diffID.Verifier()
+	tee := io.TeeReader(r, v)
+	if _, err := layer.ExtractOnto(tee, root, func(name string) (string, bool) {
+		return name, strings.HasPrefix(name, under)
+	}); err != nil {
+		return err
+	}
+	if _, err := io.Copy(io.Discard, tee); err != nil { // the tar's end, for the digest
+		return err
+	}
+	if !v.Verified() {
+		return fmt.Errorf("the layer is not %s", diffID)
+	}
 	return nil
 }
 
@@ -93,9 +230,6 @@ func (b *build) openInPlace() error {
 	b.root = "/"
 	if fi, err := os.Stat(b.ip.appRoot); err != nil || !fi.IsDir() {
 		return fmt.Errorf("--in-place: APP_ROOT %s is not a directory here: is this a container of %s?", b.ip.appRoot, b.o.Builder)
-	}
-	if b.ip.before, err = layer.Record(b.ip.appRoot, layer.Options{}); err != nil {
-		return fmt.Errorf("--in-place: %w", err)
 	}
 	skip, err := outsideSkips(b.ip.appRoot)
 	if err != nil {
@@ -216,7 +350,9 @@ func (c inPlaceChanges) collect(ctx context.Context) (collected, error) {
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(layer.WriteChanges(pw, b.ip.before, opt)) }()
-	outside, homeLayer, _, err := commit.Split(pr, layers, commit.SplitOptions{Home: b.home, Clamp: b.epoch})
+	outside, homeLayer, _, err := commit.Split(pr, layers, commit.SplitOptions{
+		Home: b.home, Clamp: b.epoch, SkipDirs: skipDirs(b.reuse, b.home, b.srcIn, b.state),
+	})
 	pr.CloseWithError(errors.New("split ended"))
 	if err != nil {
 		return collected{}, err
@@ -230,8 +366,9 @@ func (c inPlaceChanges) collect(ctx context.Context) (collected, error) {
 	}
 	b.debugf("changes split: %d + %d bytes", outside.Size, homeLayer.Size)
 	return collected{
-		layers:  commit.Input{Base: b.baseSrc, Outside: outside, Home: homeLayer, HomeDir: b.home},
-		baseCfg: b.baseCfg, runScript: b.scripts[s2iscripts.Run].PathIn(b.dest), meta: meta,
+		layers: commit.Input{Base: b.baseSrc, Outside: outside, Home: homeLayer, HomeDir: b.home,
+			Deps: b.reuse.reused()},
+		baseCfg: b.baseCfg, runScript: b.scripts[s2iscripts.Run].PathIn(b.dest), meta: meta, deps: b.reuse,
 	}, nil
 }
 

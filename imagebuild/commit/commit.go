@@ -82,9 +82,14 @@ func Image(ctx context.Context, in Input) (types.ImageReference, error) {
 	}
 	files := map[digest.Digest]string{}
 	for _, l := range added {
-		m.Layers = append(m.Layers, v1.Descriptor{MediaType: v1.MediaTypeImageLayer, Digest: l.DiffID, Size: l.Size})
+		d := v1.Descriptor{MediaType: v1.MediaTypeImageLayer, Digest: l.DiffID, Size: l.Size}
+		if l.Stored != nil {
+			d = *l.Stored
+			d.MediaType = ociLayerType(d.MediaType)
+		}
+		m.Layers = append(m.Layers, d)
 		if l.Path != "" {
-			files[l.DiffID] = l.Path
+			files[d.Digest] = l.Path
 		}
 	}
 	raw, err := json.Marshal(m)
@@ -99,10 +104,9 @@ func Image(ctx context.Context, in Input) (types.ImageReference, error) {
 	return src.ref, nil
 }
 
-// baseLayers are the builder's layers as its source serves them: a store
-// serves them uncompressed, under digests other than its manifest's, and
-// says so through LayerInfosForCopy.
-// BaseLayers lists an image source's layer blobs, as a copy would read them.
+// BaseLayers are an image's layers as its source serves them (as a copy
+// reads them): a store serves them uncompressed, under digests other than
+// its manifest's, and says so through LayerInfosForCopy.
 func BaseLayers(ctx context.Context, src types.ImageSource) ([]types.BlobInfo, error) {
 	infos, err := src.LayerInfosForCopy(ctx, nil)
 	if err != nil {

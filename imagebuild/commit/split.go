@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Layer is an uncompressed tar layer in a file.
@@ -23,6 +24,10 @@ type Layer struct {
 	Size   int64
 	// Entries counts the tar's entries (Split's layers only).
 	Entries int
+	// Stored, when set, is the layer as a registry holds it (compressed,
+	// under its own digest), and Path holds those bytes: a reused layer
+	// is listed so, and found where it is rather than sent again.
+	Stored *v1.Descriptor
 }
 
 // SplitOptions say how a container's changes are split.

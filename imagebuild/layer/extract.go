@@ -24,6 +24,19 @@ import (
 //
 // It returns the names (after rename) of what it extracted.
 func Extract(r io.Reader, root *os.Root, rename func(name string) (string, bool)) ([]string, error) {
+	return extract(r, root, rename, false)
+}
+
+// ExtractOnto lays the uncompressed layer r into root, the tree the layer
+// was made on, as this (unprivileged) user: what it writes is this user's
+// (owners are not set), a directory already there keeps its own metadata,
+// and whiteouts delete what they name. It is how a dependency layer is put
+// back under a tree that a build then changes in place.
+func ExtractOnto(r io.Reader, root *os.Root, rename func(name string) (string, bool)) ([]string, error) {
+	return extract(r, root, rename, true)
+}
+
+func extract(r io.Reader, root *os.Root, rename func(name string) (string, bool), onto bool) ([]string, error) {
 	tr := tar.NewReader(r)
 	var names []string
 	type dirTime struct {
@@ -41,13 +54,24 @@ func Extract(r io.Reader, root *os.Root, rename func(name string) (string, bool)
 		}
 		clean := strings.Trim(path.Clean("/"+hdr.Name), "/")
 		if strings.HasPrefix(path.Base(clean), ".wh.") {
-			return names, fmt.Errorf("layer entry %s is a whiteout", hdr.Name)
+			if !onto {
+				return names, fmt.Errorf("layer entry %s is a whiteout", hdr.Name)
+			}
+			if err := whiteout(root, clean, rename); err != nil {
+				return names, fmt.Errorf("extract %s: %w", hdr.Name, err)
+			}
+			continue
 		}
 		name, ok := rename(clean)
 		if !ok || name == "" {
 			continue
 		}
-		done, err := extractEntry(root, tr, hdr, name, rename)
+		if onto {
+			if fi, err := root.Lstat(filepath.FromSlash(name)); err == nil && fi.IsDir() && hdr.Typeflag == tar.TypeDir {
+				continue // the tree's own directory: its metadata stays
+			}
+		}
+		done, err := extractEntry(root, tr, hdr, name, rename, onto)
 		if err != nil {
 			return names, fmt.Errorf("extract %s: %w", hdr.Name, err)
 		}
@@ -70,7 +94,7 @@ func Extract(r io.Reader, root *os.Root, rename func(name string) (string, bool)
 }
 
 // extractEntry writes one entry at name; false for an entry it skips.
-func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, name string, rename func(string) (string, bool)) (bool, error) {
+func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, name string, rename func(string) (string, bool), asUser bool) (bool, error) {
 	p := filepath.FromSlash(name)
 	if d := filepath.Dir(p); d != "." {
 		if err := root.MkdirAll(d, 0o755); err != nil {
@@ -122,8 +146,10 @@ func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, name string, r
 	default:
 		return false, nil
 	}
-	if err := root.Lchown(p, hdr.Uid, hdr.Gid); err != nil {
-		return false, err
+	if !asUser {
+		if err := root.Lchown(p, hdr.Uid, hdr.Gid); err != nil {
+			return false, err
+		}
 	}
 	if hdr.Typeflag == tar.TypeSymlink {
 		return true, nil
@@ -138,6 +164,36 @@ func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, name string, r
 		}
 	}
 	return true, nil
+}
+
+// whiteout applies a whiteout entry (rel: its clean name): ".wh.x" removes
+// x, ".wh..wh..opq" empties its directory.
+func whiteout(root *os.Root, rel string, rename func(string) (string, bool)) error {
+	dir, base := path.Split(rel)
+	if base == WhiteoutPrefix+WhiteoutPrefix+".opq" {
+		d, ok := rename(strings.TrimSuffix(dir, "/"))
+		if !ok || d == "" {
+			return nil
+		}
+		names, err := fs.ReadDir(root.FS(), filepath.FromSlash(d))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			if err := root.RemoveAll(filepath.Join(filepath.FromSlash(d), n.Name())); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	target, ok := rename(path.Join(dir, strings.TrimPrefix(base, WhiteoutPrefix)))
+	if !ok || target == "" {
+		return nil
+	}
+	return root.RemoveAll(filepath.FromSlash(target))
 }
 
 // tarMode is a tar header's mode as an os file mode: permissions plus the

@@ -142,3 +142,53 @@ func TestExtractConfined(t *testing.T) {
 		})
 	}
 }
+
+// ExtractOnto lays a layer back on the tree it was made on, as the build's
+// own user: directories already there keep their metadata, files are the
+// extracting user's (not the header's owner), and whiteouts delete.
+func TestExtractOnto(t *testing.T) {
+	dir, root := openRoot(t)
+	for _, d := range []string{"app/lib", "app/cache"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"app/lib/old.py", "app/cache/x", "app/cache/y", "outside"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	layer := tarOf(t,
+		tarEntry{name: "app/lib/", typ: tar.TypeDir, mode: 0o755, uid: 1001},
+		tarEntry{name: "app/lib/new.py", typ: tar.TypeReg, mode: 0o664, uid: 1001, body: "new"},
+		tarEntry{name: "app/lib/.wh.old.py", typ: tar.TypeReg},
+		tarEntry{name: "app/cache/.wh..wh..opq", typ: tar.TypeReg},
+		tarEntry{name: "app/.wh.missing", typ: tar.TypeReg},
+		tarEntry{name: ".wh.outside", typ: tar.TypeReg},
+	)
+	underApp := func(name string) (string, bool) { return name, strings.HasPrefix(name, "app/") }
+	if _, err := ExtractOnto(layer, root, underApp); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "app/lib")); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("app/lib: %v %v, want its own mode 0700 kept", fi.Mode(), err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "app/lib/new.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != os.Getuid() || fi.Mode().Perm() != 0o664 {
+		t.Errorf("app/lib/new.py: owner %d, mode %v; want this user's (%d), 0664", st.Uid, fi.Mode(), os.Getuid())
+	}
+	for _, gone := range []string{"app/lib/old.py", "app/cache/x", "app/cache/y"} {
+		if _, err := os.Lstat(filepath.Join(dir, gone)); !os.IsNotExist(err) {
+			t.Errorf("%s: %v, want it deleted", gone, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "app/cache")); err != nil {
+		t.Errorf("the opaque directory itself: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "outside")); err != nil {
+		t.Errorf("a whiteout that rename refuses deleted: %v", err)
+	}
+}

@@ -194,6 +194,32 @@ func TestBuildInPlace(t *testing.T) {
 		t.Errorf("/var/tmp/pys2i-outside is in the image:\n%s", owners)
 	}
 	buildServe(t, pulled, "in place v1")
+
+	// A source-only rebuild, in a new pod: the dependency layer comes back
+	// from the registry, pip does not run, and only the application layer
+	// and the config are sent.
+	reuseSetBody(t, src, "in place v2")
+	r = inPlaceRun(t, local, src, builder, tag, "-e", "PIP_INDEX_URL="+w.Index.URL)
+	if r.code != 0 {
+		t.Fatalf("in-place rebuild: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "pys2i: reusing the dependency layer") || strings.Contains(r.stdout, "Successfully installed") {
+		t.Errorf("the rebuild did not reuse the dependencies:\n%s\n%s", r.stdout, r.stderr)
+	}
+	uploads, bytes = counter.take()
+	t.Logf("source-only in-place rebuild: %d uploads, %d bytes", uploads, bytes)
+	if uploads != 2 {
+		t.Errorf("source-only rebuild: %d uploads (%d bytes), want the application layer and the config\n%s", uploads, bytes, r.stderr)
+	}
+	second := "localhost/pys2i-test/inplace-app-pulled2:latest"
+	reuseFresh(t, second)
+	buildPodman(t, "pull", "-q", "--tls-verify=false", "docker://"+tag)
+	buildPodman(t, "tag", tag, second)
+	img2 := reuseInspect(t, second)
+	if len(img2.Layers) != len(img.Layers) || img2.Layers[len(base.Layers)] != img.Layers[len(base.Layers)] {
+		t.Errorf("the rebuild's layers %v do not keep the dependency layer of %v", img2.Layers, img.Layers)
+	}
+	buildServe(t, second, "in place v2")
 }
 
 // What --in-place refuses, and a failing assemble, which writes nothing.
