@@ -144,23 +144,34 @@ func Run(ctx context.Context, req Request) (res Result, err error) {
 		err = b.close(err)
 		b.report(ctx, err)
 	}()
-	for _, p := range []struct {
-		name string
-		run  func(context.Context) error
-	}{
-		{"Resolve", b.resolve},
-		{"Setup", b.open},
-		{"Source", b.prepareSource},
-		{"Scripts", b.placeScripts},
-		{"Assemble", b.assemble},
-		{"Write", b.collectAndWrite},
-	} {
+	for _, p := range b.phases() {
 		b.phase = p.name
 		if err := p.run(ctx); err != nil {
 			return b.res, err
 		}
 	}
 	return b.res, nil
+}
+
+// phase is one of Run's steps; its name makes a failure's reason.
+type phase struct {
+	name string
+	run  func(context.Context) error
+}
+
+// phases are the build's phases: all of them, or one --in-place step's.
+func (b *build) phases() []phase {
+	resolve, setup, src := phase{"Resolve", b.resolve}, phase{"Setup", b.open}, phase{"Source", b.prepareSource}
+	scripts, asm := phase{"Scripts", b.placeScripts}, phase{"Assemble", b.assemble}
+	switch b.o.InPlaceStep {
+	case options.StepPrepare:
+		return []phase{resolve, setup, src, {"Prepare", b.savePlan}}
+	case options.StepAssemble:
+		return []phase{resolve, setup, src, scripts, asm, {"Collect", b.collectAndSave}}
+	case options.StepExport:
+		return []phase{resolve, setup, {"Write", b.loadAndWrite}}
+	}
+	return []phase{resolve, setup, src, scripts, asm, {"Write", b.collectAndWrite}}
 }
 
 // collectAndWrite reads the layers assemble made and writes the image.

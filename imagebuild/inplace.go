@@ -25,6 +25,7 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/commit"
 	"github.com/pys2i/pys2i/imagebuild/images"
 	"github.com/pys2i/pys2i/imagebuild/layer"
+	"github.com/pys2i/pys2i/imagebuild/options"
 	"github.com/pys2i/pys2i/imagebuild/source"
 	"github.com/pys2i/pys2i/imagebuild/source/s2iscripts"
 	"github.com/pys2i/pys2i/internal/contract"
@@ -41,15 +42,22 @@ import (
 
 // inPlace is what an --in-place build keeps between its phases.
 type inPlace struct {
-	builder *images.Remote
-	prev    *images.Remote  // TAG's image as it is now, nil for none
-	appRoot string          // $APP_ROOT, absolute
-	before  *layer.Snapshot // $APP_ROOT before the source was copied
-	outside *layer.Snapshot // the rest of the filesystem assemble may write to
+	builder *images.Remote // nil in the assemble step, which reads no registry
+	prev    *images.Remote // TAG's image as it is now, nil for none
+	// work holds what crosses steps: the reused layer, the new layers,
+	// the state files (--work-dir, else the temp dir).
+	work           string
+	plannedBuilder string          // the pinned builder of prepare's plan
+	run            string          // the plan's run
+	appRoot        string          // $APP_ROOT, absolute
+	stateDir       string          // assemble's (PYS2I_STATE_DIR), absolute
+	before         *layer.Snapshot // the captured trees before assemble (and the source)
+	outside        *layer.Snapshot // the rest of the filesystem assemble may write to
 }
 
 // resolveInPlace is resolve for --in-place: the output and the builder are
-// references in a registry (or a layout), never in a store.
+// references in a registry (or a layout), never in a store. The assemble
+// step reads neither: it takes the builder's config from prepare's plan.
 func (b *build) resolveInPlace(ctx context.Context) error {
 	o, im := b.o, b.im
 	outRef, err := images.RemoteRef(o.Tag)
@@ -57,6 +65,19 @@ func (b *build) resolveInPlace(ctx context.Context) error {
 		return fmt.Errorf("invalid TAG: %w", err)
 	}
 	b.outRef = outRef
+	b.ip = &inPlace{work: o.WorkDir}
+	switch o.InPlaceStep {
+	case options.StepAssemble:
+		return b.loadPlan()
+	case options.StepExport:
+		if err := im.CheckOutput(ctx, outRef); err != nil {
+			return err
+		}
+		if err := b.loadPlan(); err != nil {
+			return err
+		}
+		return b.openPlannedBuilder(ctx)
+	}
 	if err := im.CheckOutput(ctx, outRef); err != nil {
 		return err
 	}
@@ -65,10 +86,9 @@ func (b *build) resolveInPlace(ctx context.Context) error {
 		return fmt.Errorf("builder: %w", err)
 	}
 	b.onClose(func(err error) error { return errors.Join(err, builder.Close()) })
-	b.ip = &inPlace{builder: builder}
-	b.baseSrc, b.baseCfg, b.baseDigest = builder.Source, builder.Config, builder.Digest
-	b.labels = builder.Config.Config.Labels
-	b.userSpec = assembleuser.Resolve("", b.labels, builder.Config.Config.User)
+	b.ip.builder = builder
+	b.useBuilder(builder.Config, builder.Digest)
+	b.baseSrc = builder.Source
 	onBuild, err := builderOnBuild(ctx, im.SystemContext(), builder.Ref, o.AllowedUIDs, b.logf)
 	if err != nil {
 		return err
@@ -76,16 +96,24 @@ func (b *build) resolveInPlace(ctx context.Context) error {
 	if err := assembleuser.Check(o.AllowedUIDs, o.Builder, "", b.labels, builder.Config.Config.User, onBuild); err != nil {
 		return err
 	}
-	appRoot := envlist.Get(builder.Config.Config.Env, "APP_ROOT")
-	if appRoot == "" {
-		appRoot = contract.DefaultAppRoot
-	}
-	b.ip.appRoot = path.Clean(appRoot)
 	b.ip.prev = b.openPrevious(ctx)
 	if b.ip.prev != nil {
 		b.onClose(func(err error) error { return errors.Join(err, b.ip.prev.Close()) })
 	}
 	return nil
+}
+
+// useBuilder takes what the build needs of the builder's config.
+func (b *build) useBuilder(cfg *v1.Image, digest string) {
+	b.baseCfg, b.baseDigest = cfg, digest
+	b.labels = cfg.Config.Labels
+	b.userSpec = assembleuser.Resolve("", b.labels, cfg.Config.User)
+	appRoot := envlist.Get(cfg.Config.Env, "APP_ROOT")
+	if appRoot == "" {
+		appRoot = contract.DefaultAppRoot
+	}
+	b.ip.appRoot = path.Clean(appRoot)
+	b.lin = lineage{base: cfg.RootFS.DiffIDs}
 }
 
 // openPrevious opens TAG's image as it is now, whose dependency layer the
@@ -101,26 +129,71 @@ func (b *build) openPrevious(ctx context.Context) *images.Remote {
 }
 
 // reuseInPlace decides, as a store build does, whether the previous image's
-// dependency layer is reused; if so it downloads the layer and lays it back
-// under $APP_ROOT, where assemble finds the dependencies installed. Then it
-// records $APP_ROOT: what assemble changes from there is the new layers.
+// dependency layer is reused, and downloads it (prepare); lays it back
+// under $APP_ROOT, where assemble finds the dependencies installed, and
+// records $APP_ROOT: what assemble changes from there is the new layers
+// (assemble). One step does both.
 func (b *build) reuseInPlace(ctx context.Context) error {
-	if err := b.restoreDepsInPlace(ctx); err != nil {
-		return err
+	b.ip.stateDir = stateDir(processEnv(b.baseCfg.Config.Env, b.env.Strings(), b.user.Home))
+	step := b.o.InPlaceStep
+	if step != options.StepAssemble {
+		if err := b.planDeps(ctx); err != nil {
+			return err
+		}
+	}
+	if step == options.StepPrepare {
+		return nil
+	}
+	if r := b.reuse; r != nil {
+		if err := b.layDeps(r.layer.Path, r.layer.DiffID); err != nil {
+			return fmt.Errorf("reuse the dependencies of %s: %w", b.o.Tag, err)
+		}
 	}
 	var err error
-	if b.ip.before, err = layer.Record(b.ip.appRoot, layer.Options{}); err != nil {
+	if b.ip.before, err = layer.Record("/", layer.Options{Exclude: b.ip.capturedOnly}); err != nil {
 		return fmt.Errorf("--in-place: %w", err)
 	}
 	return nil
 }
 
-func (b *build) restoreDepsInPlace(ctx context.Context) error {
+// captured are the trees whose changes make the layers, rel to "/":
+// $APP_ROOT, and assemble's state dir (its dependency fingerprint), which a
+// store build's dependency layer holds too.
+func (ip *inPlace) captured() []string {
+	return []string{strings.TrimPrefix(ip.appRoot, "/"), strings.TrimPrefix(path.Clean(ip.stateDir), "/")}
+}
+
+// capturedOnly is the Exclude of a walk of "/" that sees the captured
+// trees only: what is in one, or above one, is walked.
+func (ip *inPlace) capturedOnly(rel string, isDir bool) bool {
+	return !ip.inCaptured(rel) && !(isDir && ip.aboveCaptured(rel))
+}
+
+func (ip *inPlace) inCaptured(rel string) bool {
+	for _, c := range ip.captured() {
+		if rel == c || strings.HasPrefix(rel, c+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func (ip *inPlace) aboveCaptured(rel string) bool {
+	for _, c := range ip.captured() {
+		if strings.HasPrefix(c, rel+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// planDeps decides whether the previous image's dependency layer is
+// reused and, if so, downloads it to the work dir.
+func (b *build) planDeps(ctx context.Context) error {
 	prev := b.ip.prev
 	if prev == nil {
 		return nil
 	}
-	b.lin = lineage{base: b.baseCfg.RootFS.DiffIDs}
 	preEnv := processEnv(b.baseCfg.Config.Env, b.env.Strings(), b.user.Home)
 	current, err := artifacts.Compute(b.srcHost, preEnv, "")
 	if err != nil {
@@ -137,11 +210,8 @@ func (b *build) restoreDepsInPlace(ctx context.Context) error {
 		return nil
 	}
 	blob := blobs[len(b.lin.base)]
-	file := filepath.Join(b.tmp, "deps.blob")
+	file := filepath.Join(b.ip.work, depsBlobFile)
 	if err := downloadBlob(ctx, prev, blob, file); err != nil {
-		return fmt.Errorf("reuse the dependencies of %s: %w", b.o.Tag, err)
-	}
-	if err := b.layDeps(file, d.Layer); err != nil {
 		return fmt.Errorf("reuse the dependencies of %s: %w", b.o.Tag, err)
 	}
 	b.logf("pys2i: reusing the dependency layer %.19s of %s: %s", d.Layer, b.o.Tag, d.Reason)
@@ -196,11 +266,10 @@ func (b *build) layDeps(file string, diffID digest.Digest) error {
 		return err
 	}
 	defer root.Close()
-	under := strings.TrimPrefix(b.ip.appRoot, "/") + "/"
 	v := diffID.Verifier()
 	tee := io.TeeReader(r, v)
 	if _, err := layer.ExtractOnto(tee, root, func(name string) (string, bool) {
-		return name, strings.HasPrefix(name, under)
+		return name, b.ip.inCaptured(name) && !b.ip.aboveCaptured(name)
 	}); err != nil {
 		return err
 	}
@@ -228,8 +297,22 @@ func (b *build) openInPlace() error {
 		return err
 	})
 	b.root = "/"
+	if b.ip.work == "" {
+		b.ip.work = tmp
+	}
+	if st := b.o.InPlaceStep; st == options.StepPrepare || st == options.StepAssemble {
+		if err := clearState(b.ip.work, st); err != nil {
+			return err
+		}
+	}
+	if b.o.InPlaceStep == options.StepExport {
+		return nil // nothing runs here: the image is written from the work dir
+	}
 	if fi, err := os.Stat(b.ip.appRoot); err != nil || !fi.IsDir() {
 		return fmt.Errorf("--in-place: APP_ROOT %s is not a directory here: is this a container of %s?", b.ip.appRoot, b.o.Builder)
+	}
+	if b.o.InPlaceStep == options.StepPrepare {
+		return nil // assemble does not run in this step
 	}
 	skip, err := outsideSkips(b.ip.appRoot)
 	if err != nil {
@@ -333,7 +416,6 @@ func (c inPlaceChanges) collect(ctx context.Context) (collected, error) {
 	b := c.b
 	me, myGroup := os.Getuid(), os.Getgid()
 	opt := layer.Options{
-		Prefix: strings.TrimPrefix(b.ip.appRoot, "/"),
 		Owner: func(uid, gid int) (int, int) {
 			if uid == me {
 				uid = int(b.user.UID)
@@ -344,9 +426,9 @@ func (c inPlaceChanges) collect(ctx context.Context) (collected, error) {
 			return uid, gid
 		},
 	}
-	layers := filepath.Join(b.tmp, "layers")
+	layers := filepath.Join(b.ip.work, "layers")
 	if err := os.Mkdir(layers, 0o700); err != nil {
-		return collected{}, fmt.Errorf("temp dir: %w", err)
+		return collected{}, fmt.Errorf("--in-place: %w", err)
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(layer.WriteChanges(pw, b.ip.before, opt)) }()
@@ -380,7 +462,7 @@ const maxOutsideShown = 20
 // enough to ship it, and never drops it silently either.
 func (b *build) warnOutside() error {
 	changed, err := layer.Changes(b.ip.outside, layer.Options{Exclude: func(rel string, _ bool) bool {
-		return rel == strings.TrimPrefix(b.tmp, "/")
+		return rel == strings.TrimPrefix(b.tmp, "/") || rel == strings.TrimPrefix(b.ip.work, "/") || b.ip.inCaptured(rel)
 	}})
 	if err != nil {
 		return fmt.Errorf("--in-place: %w", err)

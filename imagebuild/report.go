@@ -14,8 +14,12 @@ import (
 // --callback-url, once everything is undone. A failure to report is a
 // warning: the build's own result stands (as in s2i).
 func (b *build) report(ctx context.Context, buildErr error) {
-	if err := results.Write(b.o.Results, b.outcome(buildErr)); err != nil {
-		b.logf("warning: %v", err)
+	// A step that writes no image (--step prepare, assemble) reports only
+	// its failure.
+	if buildErr != nil || b.res.Digest != "" {
+		if err := results.Write(b.o.Results, b.outcome(buildErr)); err != nil {
+			b.logf("warning: %v", err)
+		}
 	}
 	if b.o.CallbackURL == "" {
 		return

@@ -98,6 +98,8 @@ file (pull-policy: never). Flags beat variables, which beat the file.`,
 	f.String("runtime-image", "", "image to copy the runtime artifacts into")
 	f.StringArrayP("runtime-artifact", "a", nil, "file or directory copied to the runtime image: SRC[:DST] (repeatable)")
 	f.String("as-dockerfile", "", "write a Containerfile and its context to this path instead of building")
+	f.String("step", "", "with --in-place: run one step, prepare (reads the registry), assemble (no credentials) or export (writes the image), passing state in --work-dir")
+	f.String("work-dir", "", "with --step: the directory the steps share (an emptyDir volume)")
 	f.StringArray("result", nil, "write the outcome to a file, KIND=PATH (repeatable): digest, url, size; error-reason, error-message on a failure (Tekton and Shipwright results)")
 	f.Bool("in-place", false, "run assemble here, in a container of BUILDER itself (a pod, a CI job), as this user, and write the image to TAG (a registry for a bare name)")
 	f.StringP("application-name", "n", "", "io.k8s.display-name of the image (default TAG)")
@@ -195,8 +197,12 @@ func (a *app) buildImage(ctx context.Context, o options.Options) error {
 	}
 	if o.LogLevel >= 1 {
 		ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
-		fmt.Fprintf(a.stderr, "pys2i: built %s: setup %v, assemble %v, commit %v, outside assemble %v\n",
-			redact.URL(res.Tag), ms(res.Setup), ms(res.Assemble), ms(res.Commit), ms(res.Outside()))
+		what := "built " + redact.URL(res.Tag)
+		if res.Tag == "" {
+			what = "step " + string(o.InPlaceStep) + " done" // one that writes no image
+		}
+		fmt.Fprintf(a.stderr, "pys2i: %s: setup %v, assemble %v, commit %v, outside assemble %v\n",
+			what, ms(res.Setup), ms(res.Assemble), ms(res.Commit), ms(res.Outside()))
 	}
 	return nil
 }

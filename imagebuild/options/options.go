@@ -104,6 +104,12 @@ type Options struct {
 	// store, no sandbox, no mounts; the image is written to TAG's
 	// transport, a registry for a bare name (inplace.go in imagebuild).
 	InPlace bool
+	// InPlaceStep runs one step of an --in-place build, so that registry
+	// credentials never reach assemble: "prepare" and "export" read and
+	// write the registry, "assemble" runs assemble with neither; they pass
+	// what they learned in WorkDir. "" runs all three in one.
+	InPlaceStep InPlaceStep
+	WorkDir     string
 
 	// Results are the files the outcome is written to (--result).
 	Results []results.File
@@ -220,13 +226,38 @@ func (o Options) Validate() error {
 	return errors.Join(errs...)
 }
 
+// InPlaceStep is one step of an --in-place build (--step).
+type InPlaceStep string
+
+// The steps, in order.
+const (
+	StepPrepare  InPlaceStep = "prepare"
+	StepAssemble InPlaceStep = "assemble"
+	StepExport   InPlaceStep = "export"
+)
+
+// ParseInPlaceStep accepts "" (every step) and the step names.
+func ParseInPlaceStep(s string) (InPlaceStep, error) {
+	switch st := InPlaceStep(s); st {
+	case "", StepPrepare, StepAssemble, StepExport:
+		return st, nil
+	}
+	return "", fmt.Errorf("invalid --step %q: want prepare, assemble or export", s)
+}
+
 // checkInPlace refuses what --in-place cannot do: whatever needs the local
 // store, the sandbox or a second image.
 func (o Options) checkInPlace() []error {
-	if !o.InPlace {
-		return nil
-	}
 	var errs []error
+	if !o.InPlace {
+		if o.InPlaceStep != "" || o.WorkDir != "" {
+			errs = append(errs, errors.New("--step and --work-dir are for --in-place builds"))
+		}
+		return errs
+	}
+	if (o.InPlaceStep == "") != (o.WorkDir == "") {
+		errs = append(errs, errors.New("--step and --work-dir go together: each step of an --in-place build passes what it learned to the next in the work dir"))
+	}
 	for _, c := range []struct {
 		flag string
 		set  bool

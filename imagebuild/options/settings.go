@@ -72,6 +72,10 @@ func FromSettings(args []string, s Settings) (Options, error) {
 	}
 	o.AsDockerfile = s.GetString("as-dockerfile")
 	o.InPlace = s.GetBool("in-place")
+	if o.InPlaceStep, err = ParseInPlaceStep(s.GetString("step")); err != nil {
+		return o, err
+	}
+	o.WorkDir = s.GetString("work-dir")
 	if o.Results, err = results.Parse(s.List("result")); err != nil {
 		return o, err
 	}

@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -34,6 +36,19 @@ const inPlaceUID = "1000660000:0"
 // /tekton/results/KIND).
 func inPlaceRun(t *testing.T, image, src string, args ...string) inPlaceResult {
 	t.Helper()
+	return inPlacePodRun(t, inPlacePod{image: image, src: src}, args...)
+}
+
+// inPlacePod is a step's container beyond inPlaceRun's: more volumes
+// (host:container[:ro]) and environment (NAME=VALUE).
+type inPlacePod struct {
+	image, src   string
+	volumes, env []string
+}
+
+func inPlacePodRun(t *testing.T, pod inPlacePod, args ...string) inPlaceResult {
+	t.Helper()
+	image, src := pod.image, pod.src
 	bin := buildBinary(t)
 	resultsDir := t.TempDir()
 	if err := os.Chmod(resultsDir, 0o777); err != nil {
@@ -43,8 +58,14 @@ func inPlaceRun(t *testing.T, image, src string, args ...string) inPlaceResult {
 	defer cancel()
 	run := []string{"run", "--rm", "--network", "host", "--user", inPlaceUID,
 		"--cap-drop=ALL", "--security-opt", "no-new-privileges",
-		"-v", bin + ":/pys2i/pys2i:ro", "-v", src + ":/workspace/source:ro", "-v", resultsDir + ":/tekton/results",
-		image, "/pys2i/pys2i", "build", "--in-place", "--tls-verify=false", "/workspace/source"}
+		"-v", bin + ":/pys2i/pys2i:ro", "-v", src + ":/workspace/source:ro", "-v", resultsDir + ":/tekton/results"}
+	for _, v := range pod.volumes {
+		run = append(run, "-v", v)
+	}
+	for _, e := range pod.env {
+		run = append(run, "-e", e)
+	}
+	run = append(run, image, "/pys2i/pys2i", "build", "--in-place", "--tls-verify=false", "/workspace/source")
 	for _, k := range []string{"digest", "url", "size", "error-reason", "error-message"} {
 		args = append(args, "--result", k+"=/tekton/results/"+k)
 	}
@@ -203,7 +224,8 @@ func TestBuildInPlace(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("in-place rebuild: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "pys2i: reusing the dependency layer") || strings.Contains(r.stdout, "Successfully installed") {
+	if !strings.Contains(r.stderr, "pys2i: reusing the dependency layer") || !strings.Contains(r.stdout, "Reusing dependencies from the previous build") ||
+		strings.Contains(r.stdout, "Requirement already satisfied") {
 		t.Errorf("the rebuild did not reuse the dependencies:\n%s\n%s", r.stdout, r.stderr)
 	}
 	uploads, bytes = counter.take()
@@ -308,4 +330,115 @@ func TestBuildInPlaceBadInput(t *testing.T) {
 			t.Errorf("exit %d: want a refusal before assemble\n%s\n%s", r.code, r.stdout, r.stderr)
 		}
 	})
+}
+
+// The split form, as a Tekton Task runs it: prepare and export hold the
+// registry's credentials (this registry asks for them), assemble has none
+// and never talks to the registry; the steps pass what they learn in a
+// shared work dir. A rebuild reuses the dependencies the same way; a run
+// whose assemble step never ran cannot export a stale image.
+func TestBuildInPlaceSteps(t *testing.T) {
+	buildIsolate(t)
+	local := imagesVariants["full"]
+	target, err := url.Parse("http://" + w.Registry.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	reg := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if u, p, ok := r.BasicAuth(); !ok || u != "pushuser" || p != "pu5hpw" {
+			rw.Header().Set("WWW-Authenticate", `Basic realm="pys2i-test"`)
+			http.Error(rw, "authentication required", http.StatusUnauthorized)
+			return
+		}
+		proxy.ServeHTTP(rw, r)
+	}))
+	defer reg.Close()
+	host := strings.TrimPrefix(reg.URL, "http://")
+	authDir := t.TempDir()
+	creds := base64.StdEncoding.EncodeToString([]byte("pushuser:pu5hpw"))
+	if err := os.WriteFile(filepath.Join(authDir, "config.json"), []byte(`{"auths":{"`+host+`":{"auth":"`+creds+`"}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(authDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	digestFile := filepath.Join(t.TempDir(), "digest")
+	buildPodman(t, "push", "-q", "--tls-verify=false", "--creds", "pushuser:pu5hpw", "--digestfile", digestFile, local, "docker://"+host+"/pys2i-test/steps-builder:latest")
+	d, err := os.ReadFile(digestFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	builder := host + "/pys2i-test/steps-builder@" + strings.TrimSpace(string(d))
+	tag := host + "/pys2i-test/steps-app:latest"
+	src := reuseApp(t, "steps v1", "flask\ngunicorn\n")
+	work := t.TempDir()
+	if err := os.Chmod(work, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	var output strings.Builder
+	step := func(name string) inPlaceResult {
+		t.Helper()
+		pod := inPlacePod{image: local, src: src, volumes: []string{work + ":/workspace/work"}}
+		if name != "assemble" {
+			pod.volumes = append(pod.volumes, authDir+":/workspace/dockerconfig:ro")
+			pod.env = []string{"REGISTRY_AUTH_FILE=/workspace/dockerconfig/config.json"}
+		}
+		before := calls.Load()
+		r := inPlacePodRun(t, pod, builder, tag, "--step", name, "--work-dir", "/workspace/work", "-e", "PIP_INDEX_URL="+w.Index.URL)
+		output.WriteString(r.stdout + r.stderr)
+		if name == "assemble" && calls.Load() != before {
+			t.Errorf("the assemble step talked to the registry (%d requests)", calls.Load()-before)
+		}
+		return r
+	}
+	run := func(want string) inPlaceResult {
+		t.Helper()
+		var r inPlaceResult
+		for _, name := range []string{"prepare", "assemble", "export"} {
+			r = step(name)
+			if r.code != 0 {
+				t.Fatalf("--step %s: exit %d\n%s\n%s", name, r.code, r.stdout, r.stderr)
+			}
+			if strings.Contains(r.stdout, want) {
+				want = ""
+			}
+		}
+		if want != "" {
+			t.Errorf("no step said %q", want)
+		}
+		return r
+	}
+	r := run("Successfully installed")
+	digest := r.result(t, "digest")
+	if got := inPlaceDigest(t, w.Registry.URL+"/pys2i-test/steps-app:latest"); got == "" || got != digest {
+		t.Errorf("the registry has %q, the digest result says %q", got, digest)
+	}
+	pulled := "localhost/pys2i-test/steps-app-pulled:latest"
+	reuseFresh(t, pulled)
+	buildPodman(t, "pull", "-q", "--tls-verify=false", "--creds", "pushuser:pu5hpw", "docker://"+tag)
+	buildPodman(t, "tag", tag, pulled)
+	t.Cleanup(func() { buildRmi(t, tag) })
+	buildServe(t, pulled, "steps v1")
+
+	reuseSetBody(t, src, "steps v2")
+	v2 := run("Reusing dependencies from the previous build").result(t, "digest")
+
+	// prepare for v3, then export without assemble: refused, no image.
+	reuseSetBody(t, src, "steps v3")
+	if r := step("prepare"); r.code != 0 {
+		t.Fatalf("--step prepare: exit %d\n%s", r.code, r.stderr)
+	}
+	r = step("export")
+	if r.code == 0 || !strings.Contains(r.stderr, "run the assemble step first") || r.result(t, "error-reason") != "WriteFailed" {
+		t.Errorf("export without assemble: exit %d, reason %q\n%s", r.code, r.result(t, "error-reason"), r.stderr)
+	}
+	if got := inPlaceDigest(t, w.Registry.URL+"/pys2i-test/steps-app:latest"); got != v2 {
+		t.Errorf("after a refused export the registry has %q, want the v2 image %q", got, v2)
+	}
+	if strings.Contains(output.String(), "pu5hpw") || strings.Contains(output.String(), creds) {
+		t.Errorf("a step printed the credentials")
+	}
 }
