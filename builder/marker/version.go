@@ -275,3 +275,30 @@ func prefixMatch(v, prefix Version) bool {
 	}
 	return true // as packaging: 1.0a1 and 1.0.dev1 match ==1.0.*
 }
+
+// Satisfies reports whether version satisfies a comma-separated specifier
+// set (">=3.11, <4", "~=3.11.0"); an empty set allows every version.
+func Satisfies(version, set string) (bool, error) {
+	v, err := ParseVersion(version)
+	if err != nil {
+		return false, err
+	}
+	for _, clause := range strings.Split(set, ",") {
+		clause = strings.TrimSpace(clause)
+		if clause == "" {
+			continue
+		}
+		op := opRE.FindString(clause)
+		if op == "" {
+			return false, fmt.Errorf("invalid version specifier %q", clause)
+		}
+		m, ok := specMatch(v, op, strings.TrimSpace(clause[len(op):]))
+		if !ok {
+			return false, fmt.Errorf("invalid version specifier %q", clause)
+		}
+		if !m {
+			return false, nil
+		}
+	}
+	return true, nil
+}
