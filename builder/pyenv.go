@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -14,7 +15,7 @@ import (
 // interpreter: its PEP 508 marker values and the wheel tags it accepts.
 type PythonEnv struct {
 	Vars map[string]string // python_version, python_full_version, sys_platform, ...
-	Tags map[string]bool   // "cp311-cp311-manylinux_2_17_x86_64", ...
+	Tags map[string]bool   // "cp311-cp311-manylinux_2_17_x86_64", ...; empty when the venv has no pip
 }
 
 // MarkerEnv is the marker environment with the chosen extras and groups.
@@ -58,6 +59,10 @@ func (x *Exec) ProbePython(ctx context.Context) (PythonEnv, error) {
 	var out bytes.Buffer
 	q := &Exec{Env: x.Env, Dir: x.Dir, Stdout: &out, Stderr: x.Stderr}
 	if err := q.Run(ctx, "python", "-c", pyEnvScript); err != nil {
+		var ce *CmdError
+		if errors.As(err, &ce) {
+			ce.Args = []string{"python", "-c", "<marker environment probe>"}
+		}
 		return PythonEnv{}, fmt.Errorf("asking the venv's python for its marker environment: %w", err)
 	}
 	return ParsePythonEnv(out.Bytes())
@@ -76,9 +81,6 @@ func ParsePythonEnv(b []byte) (PythonEnv, error) {
 		if _, ok := raw.Vars[v]; !ok {
 			return PythonEnv{}, fmt.Errorf("reading the venv's python environment: no %s", v)
 		}
-	}
-	if raw.Tags == nil {
-		return PythonEnv{}, fmt.Errorf("reading the venv's python environment: pip's packaging.tags is missing (is pip installed in the venv?)")
 	}
 	e := PythonEnv{Vars: raw.Vars, Tags: map[string]bool{}}
 	for _, t := range raw.Tags {
