@@ -138,3 +138,22 @@ func normSpecifier(s string) string {
 	sort.Strings(cl)
 	return strings.Join(cl, ",")
 }
+
+// vcsRequirement is a VCS source pinned to a commit as a pip requirement
+// line: "NAME @ git+URL@COMMIT#subdirectory=DIR". A URL without a host
+// (file:///...) is refused in that form by the packaging pip vendors before
+// 22, so it takes pip's older "git+URL@COMMIT#egg=NAME" form.
+func vcsRequirement(name, vcs, u, commit, subdir string) string {
+	full := vcs + "+" + u + "@" + commit
+	if pu, err := url.Parse(u); err == nil && pu.Host == "" {
+		full += "#egg=" + name
+		if subdir != "" {
+			full += "&subdirectory=" + subdir
+		}
+		return full
+	}
+	if subdir != "" {
+		full += "#subdirectory=" + subdir
+	}
+	return name + " @ " + full
+}

@@ -172,10 +172,7 @@ func pylockRequirement(p pyPackage, dir string, env PythonEnv) (r Requirement, i
 		if u == "" {
 			u = fileURL(dir, v.Path)
 		}
-		r.Line = p.Name + " @ " + v.Type + "+" + u + "@" + v.CommitID
-		if v.Subdirectory != "" {
-			r.Line += "#subdirectory=" + v.Subdirectory
-		}
+		r.Line = vcsRequirement(p.Name, v.Type, u, v.CommitID, v.Subdirectory)
 		return r, "", false, nil
 	case p.Directory != nil:
 		d := absPath(dir, p.Directory.Path)

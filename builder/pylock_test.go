@@ -39,7 +39,7 @@ func TestConvertPylock(t *testing.T) {
 	for name, want := range map[string]string{
 		"app":        "-e /src",
 		"member":     "-e /src/packages/member",
-		"gitdep":     "gitdep @ git+file:///tmp/uvl/gitdep@9c8ded1184a96b9e94a3644ced5a7e93d1023057",
+		"gitdep":     "git+file:///tmp/uvl/gitdep@9c8ded1184a96b9e94a3644ced5a7e93d1023057#egg=gitdep",
 		"gunicorn":   "gunicorn==23.0.0 --hash=sha256:ec400d38950de4dfd418cff8328b2c8faed0edb0d517d3394e457c317908ca4d --hash=sha256:f014447a0101dc57e294f6c18ca6b40227a4c90e9bdb586042628030cba004ec",
 		"markupsafe": "markupsafe==3.0.4 --hash=sha256:6da83a088f8ef93b2d483a8232a4dbf4d69d3d8496b568a03c56becac43e1808",
 	} {

@@ -382,7 +382,7 @@ func uvHashes(p uvPackage, env PythonEnv, noBinary bool) ([]string, error) {
 }
 
 // uvGitRequirement is a uv git source ("URL?rev=...&subdirectory=...#COMMIT")
-// as pip's "NAME @ git+URL@COMMIT#subdirectory=...".
+// as a pip requirement line (vcsRequirement).
 func uvGitRequirement(name, src string) (string, error) {
 	u, err := url.Parse(src)
 	if err != nil {
@@ -394,11 +394,7 @@ func uvGitRequirement(name, src string) (string, error) {
 	}
 	sub := u.Query().Get("subdirectory")
 	u.Fragment, u.RawFragment, u.RawQuery = "", "", ""
-	line := name + " @ git+" + u.String() + "@" + commit
-	if sub != "" {
-		line += "#subdirectory=" + sub
-	}
-	return line, nil
+	return vcsRequirement(name, "git", u.String(), commit, sub), nil
 }
 
 // uvNoBinary reads tool.uv no-binary / no-binary-package: which packages

@@ -81,7 +81,7 @@ func TestConvertUvLock(t *testing.T) {
 	for name, want := range map[string]string{
 		"app":        "-e /src",
 		"member":     "-e /src/packages/member",
-		"gitdep":     "gitdep @ git+file:///tmp/uvl/gitdep@9c8ded1184a96b9e94a3644ced5a7e93d1023057",
+		"gitdep":     "git+file:///tmp/uvl/gitdep@9c8ded1184a96b9e94a3644ced5a7e93d1023057#egg=gitdep",
 		"gunicorn":   "gunicorn==23.0.0 --hash=sha256:f014447a0101dc57e294f6c18ca6b40227a4c90e9bdb586042628030cba004ec",
 		"markupsafe": "markupsafe==3.0.4 --hash=sha256:434139499bb20b502ed3baa1f169e618f924a97e7a777fea1a49446d80106cf6",
 	} {

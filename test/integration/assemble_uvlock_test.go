@@ -1,0 +1,261 @@
+package integration
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pys2i/pys2i/imagebuild/sandbox"
+	"github.com/pys2i/pys2i/test/harness"
+)
+
+// The native uv.lock and pylock.toml installs (builder.InstallNativeLock),
+// against locks the world's real uv writes at test time from
+// test/apps/uvlock-workspace: a workspace (root app, editable, and a
+// member), a git source (a repository made here), markers (win32 only,
+// Python < 3.12), an extra, two groups, and gunicorn from its sdist. What
+// assemble installs is compared with what `uv sync --locked` installs, from
+// the same lock and index, into a second venv of the same interpreter.
+
+// uvEnv is the environment of the world's uv on the host and in the
+// sandbox: no configuration files, no downloads of Pythons, its own cache.
+func uvEnv(cache string) []string {
+	return []string{"UV_NO_CONFIG=1", "UV_PYTHON_DOWNLOADS=never", "UV_CACHE_DIR=" + cache, "UV_NO_PROGRESS=1"}
+}
+
+// uvHost runs the world's uv in dir on the host, against the world's index only.
+func uvHost(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(w.ToolsBin(), "uv"), append(args, "--default-index", w.Index.URL)...)
+	cmd.Dir = dir
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, uvEnv(t.TempDir())...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("uv %v (the world's tools venv, %s): %v\n%s", args, w.ToolsBin(), err, out)
+	}
+	return string(out)
+}
+
+// uvGitdep makes a git repository of test/apps/uvlock-gitdep and returns
+// its directory.
+func uvGitdep(t *testing.T) string {
+	t.Helper()
+	repo := filepath.Join(t.TempDir(), "gitdep")
+	if out, err := exec.Command("cp", "-a", filepath.Join("..", "apps", "uvlock-gitdep"), repo).CombinedOutput(); err != nil {
+		t.Fatalf("copy: %v %s", err, out)
+	}
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "GIT_CONFIG_NOSYSTEM=1", "LC_ALL=C",
+		"GIT_AUTHOR_NAME=pys2i test", "GIT_AUTHOR_EMAIL=test@pys2i.invalid", "GIT_AUTHOR_DATE=2026-01-02T03:04:05Z",
+		"GIT_COMMITTER_NAME=pys2i test", "GIT_COMMITTER_EMAIL=test@pys2i.invalid", "GIT_COMMITTER_DATE=2026-01-02T03:04:05Z"}
+	for _, args := range [][]string{{"init", "--quiet", "--initial-branch=main"}, {"add", "-A"}, {"commit", "--quiet", "-m", "gitdep"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir, cmd.Env = repo, env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	return repo
+}
+
+// uvWorkspace copies test/apps/uvlock-workspace with its git source at
+// repo, edits its pyproject.toml with edit, and locks it with the world's
+// uv; it returns the project's files (uv.lock included) by path.
+func uvWorkspace(t *testing.T, repo string, edit func(string) string, exportPylock bool) map[string]string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "app")
+	if out, err := exec.Command("cp", "-a", filepath.Join("..", "apps", "uvlock-workspace"), dir).CombinedOutput(); err != nil {
+		t.Fatalf("copy: %v %s", err, out)
+	}
+	pp := filepath.Join(dir, "pyproject.toml")
+	b, err := os.ReadFile(pp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(b), "GITDEP_URL", "file://"+repo)
+	if edit != nil {
+		text = edit(text)
+	}
+	if err := os.WriteFile(pp, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	uvHost(t, dir, "lock", "--python", "/usr/bin/python3")
+	if exportPylock {
+		uvHost(t, dir, "export", "--quiet", "--locked", "--no-dev", "--format", "pylock.toml", "--output-file", "pylock.toml", "--python", "/usr/bin/python3")
+	}
+	files := map[string]string{}
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		files[rel] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// uvBox is a full builder box (git is in it) with the app's files, the git
+// repository mounted where the lock names it, and the world's uv.
+func uvBox(t *testing.T, ctx context.Context, files map[string]string, repo string) *asmBox {
+	t.Helper()
+	b := asmNewBox(t, ctx, "full", files)
+	// The repository where the lock names it, owned by the build's user
+	// (git refuses another user's repository).
+	s := b.spec
+	s.UID, s.GID = 0, 0
+	s.Mounts = append(append([]sandbox.Mount(nil), s.Mounts...), sandbox.Mount{Source: repo, Target: "/tmp/gitdep-ro", ReadOnly: true})
+	s.Args = []string{"/bin/sh", "-ec", `mkdir -p "$(dirname "$1")" && cp -a /tmp/gitdep-ro "$1" && chown -R 1001:0 "$1"`, "sh", repo}
+	if out, err := harness.Output(ctx, s); err != nil {
+		t.Fatalf("copy the git repository: %v\n%s", err, out)
+	}
+	b.spec.Mounts = append(b.spec.Mounts, sandbox.Mount{Source: filepath.Join(w.ToolsBin(), "uv"), Target: "/tmp/uvbin/uv", ReadOnly: true})
+	return b
+}
+
+// distsScript prints a venv's distributions as "name==version", sorted,
+// without the installers (pip, setuptools, wheel) a uv venv does not have.
+const distsScript = `import importlib.metadata as m, re
+names = sorted({re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower() + "==" + d.version for d in m.distributions()})
+print("\n".join(n for n in names if n.split("==")[0] not in ("pip", "setuptools", "wheel")))`
+
+// uvSyncSet is what `uv sync --locked` with args installs from the app's
+// lock into a new venv of the box's interpreter.
+func (b *asmBox) uvSyncSet(args string) string {
+	b.t.Helper()
+	return b.sh(`export ` + strings.Join(uvEnv("/tmp/uv-cache"), " ") + `
+py=$(/opt/app-root/bin/python -c 'import sys; print(sys._base_executable)')
+rm -rf /tmp/uv-app /tmp/uv-venv && cp -a /opt/app-root/src /tmp/uv-app && cd /tmp/uv-app
+UV_PROJECT_ENVIRONMENT=/tmp/uv-venv /tmp/uvbin/uv sync --quiet --locked ` + args + ` --default-index '` + w.Index.URL + `' --python "$py" >&2
+cd /tmp && /tmp/uv-venv/bin/python -c '` + distsScript + `'`)
+}
+
+func (b *asmBox) installedSet() string {
+	b.t.Helper()
+	return b.sh(`cd /tmp && /opt/app-root/bin/python -c '` + distsScript + `'`)
+}
+
+func TestAssembleNativeUvLock(t *testing.T) {
+	t.Parallel()
+	repo := uvGitdep(t)
+	files := uvWorkspace(t, repo, nil, true)
+	lockOnly := map[string]string{}
+	for k, v := range files {
+		if k != "pylock.toml" {
+			lockOnly[k] = v
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		files  map[string]string
+		env    []string
+		uvArgs string
+		want   []string // in the set
+		absent []string // not in the set
+	}{
+		{"uv.lock", lockOnly, nil, "--no-dev",
+			[]string{"app==0.1.0", "member==0.3.0", "gitdep==0.2.0", "gunicorn==23.0.0", "decorator==5.3.1", "flask==2.2.2"},
+			[]string{"colorama", "pello", "requests", "pysocks"}},
+		{"uv.lock extras and groups", lockOnly, []string{"PYS2I_LOCK_EXTRAS=socks", "PYS2I_LOCK_GROUPS=dev,pinned"}, "--extra socks --group dev --group pinned",
+			[]string{"app==0.1.0", "pysocks==1.7.1", "pello==1.0.4", "six==1.16.0"},
+			[]string{"colorama"}},
+		// uv.lock wins unless PYS2I_LOCK_FILE names the other; uv sync
+		// uses the uv.lock the pylock.toml was exported from.
+		{"pylock.toml", files, []string{"PYS2I_LOCK_FILE=pylock.toml"}, "--no-dev",
+			[]string{"app==0.1.0", "member==0.3.0", "gitdep==0.2.0", "gunicorn==23.0.0"},
+			[]string{"colorama", "pello"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			b := uvBox(t, ctx, tc.files, repo)
+			out := b.mustAssemble(tc.env...)
+			lock := "uv.lock"
+			if _, ok := tc.files["pylock.toml"]; ok {
+				lock = "pylock.toml"
+			}
+			asmInOrder(t, out, "---> Installing dependencies from "+lock+" ...", "pinned packages from "+lock+" (native, without uv)", "Successfully installed")
+			if strings.Contains(out, "---> Installing application (via") {
+				t.Errorf("the lock installed the project; assemble installed it again:\n%s", out)
+			}
+			got := b.installedSet()
+			for _, w := range tc.want {
+				if !strings.Contains("\n"+got, "\n"+w+"\n") {
+					t.Errorf("%s not installed; installed:\n%s", w, got)
+				}
+			}
+			for _, a := range tc.absent {
+				if strings.Contains("\n"+got, "\n"+a+"==") {
+					t.Errorf("%s installed; installed:\n%s", a, got)
+				}
+			}
+			if imp := b.sh(`cd /tmp && python -c 'import flask, app, member, gitdep; print(app.NAME, member.NAME, gitdep.NAME)'`); imp != "app member gitdep\n" {
+				t.Errorf("imports: %q", imp)
+			}
+			// The same lock through the real uv, same index, same interpreter.
+			if uv := b.uvSyncSet(tc.uvArgs); uv != got {
+				t.Errorf("assemble installed:\n%s\nuv sync --locked %s installed:\n%s", got, tc.uvArgs, uv)
+			}
+		})
+	}
+}
+
+// A lock that no longer matches pyproject.toml, an interpreter outside the
+// lock's requires-python, an unknown lock version, an extra the project
+// does not have: assemble stops before pip changes the venv, naming the
+// file and the problem.
+func TestAssembleBadUvLocks(t *testing.T) {
+	t.Parallel()
+	repo := uvGitdep(t)
+	files := uvWorkspace(t, repo, nil, false)
+	delete(files, "pylock.toml")
+	with := func(name, body string) map[string]string {
+		out := map[string]string{}
+		for k, v := range files {
+			out[k] = v
+		}
+		out[name] = body
+		return out
+	}
+	// No interpreter of the world meets >=3.12 for uv to lock with: the
+	// project and its lock are edited alike.
+	py312 := with("pyproject.toml", strings.Replace(files["pyproject.toml"], `requires-python = ">=3.11"`, `requires-python = ">=3.12"`, 1))
+	py312["uv.lock"] = strings.Replace(files["uv.lock"], `requires-python = ">=3.11"`, `requires-python = ">=3.12"`, 1)
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		env   []string
+		want  string
+	}{
+		{"stale", with("pyproject.toml", strings.Replace(files["pyproject.toml"], `"gunicorn==23.0.0",`, `"gunicorn==23.0.0", "numpy",`, 1)), nil,
+			"ERROR: Installing dependencies (uv.lock) failed: uv.lock needs to be updated, but --locked was given: the requirements of app in pyproject.toml differ from the lock (not in the lock: numpy); run uv lock"},
+		{"requires-python", py312, nil, "ERROR: Installing dependencies (uv.lock) failed: uv.lock: the project requires Python >=3.12, but the venv runs Python 3.11"},
+		{"version", with("uv.lock", strings.Replace(files["uv.lock"], "version = 1\n", "version = 9\n", 1)), nil,
+			"ERROR: Installing dependencies (uv.lock) failed: uv.lock has version 9; this pys2i reads version 1"},
+		{"unknown extra", files, []string{"PYS2I_LOCK_EXTRAS=gui"}, `ERROR: Installing dependencies (uv.lock) failed: uv.lock: PYS2I_LOCK_EXTRAS names "gui", which the project does not provide`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			b := asmNewBox(t, ctx, "minimal", tc.files)
+			before := b.installedSet()
+			out, code := b.assemble(tc.env...)
+			if code != 1 || !strings.Contains(out, tc.want) || strings.Contains(out, "Successfully installed") {
+				t.Errorf("exit %d, output:\n%s\nwant %q", code, out, tc.want)
+			}
+			if after := b.installedSet(); after != before {
+				t.Errorf("the venv changed: before\n%s\nafter\n%s", before, after)
+			}
+		})
+	}
+}
