@@ -23,6 +23,9 @@ type uvLock struct {
 
 type uvManifest struct {
 	Members []string `toml:"members"`
+	// DependencyGroups are the groups of a workspace root that is no
+	// project (requirements, not resolved packages).
+	DependencyGroups map[string][]uvRequirement `toml:"dependency-groups"`
 }
 
 type uvPackage struct {
@@ -102,11 +105,14 @@ func ConvertUvLock(lock, pyproject []byte, dir string, env PythonEnv, choice Loc
 	if err := checkUvFresh(l, roots, pyproject); err != nil {
 		return nil, err
 	}
+	if err := checkUvManifestFresh(l, pyproject); err != nil {
+		return nil, err
+	}
 	nb, err := uvNoBinary(pyproject)
 	if err != nil {
 		return nil, err
 	}
-	sel, err := g.walk(roots, env, choice)
+	sel, err := g.walk(roots, l.Manifest.DependencyGroups, env, choice)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +209,7 @@ func (g *uvGraph) resolve(d uvDep) (int, error) {
 // walk collects the packages to install, from the roots' main
 // dependencies, the chosen extras and groups, through every dependency
 // (and extra) whose marker holds. The result is sorted by name.
-func (g *uvGraph) walk(roots []int, env PythonEnv, choice LockChoice) ([]int, error) {
+func (g *uvGraph) walk(roots []int, rootGroups map[string][]uvRequirement, env PythonEnv, choice LockChoice) ([]int, error) {
 	type item struct {
 		pkg   int
 		extra string // "" for the package itself
@@ -257,6 +263,22 @@ func (g *uvGraph) walk(roots []int, env PythonEnv, choice LockChoice) ([]int, er
 						return nil, err
 					}
 				}
+			}
+		}
+	}
+	// A virtual workspace root's groups: requirements, by name.
+	for _, grp := range choice.Groups {
+		for name, reqs := range rootGroups {
+			if NormalizeName(name) != NormalizeName(grp) {
+				continue
+			}
+			foundGroup[NormalizeName(grp)] = true
+			var deps []uvDep
+			for _, rq := range reqs {
+				deps = append(deps, uvDep{Name: rq.Name, Extra: rq.Extras, Marker: rq.Marker})
+			}
+			if err := follow(uvPackage{Name: "the workspace root"}, deps); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -469,6 +491,37 @@ func checkUvFresh(l uvLock, roots []int, pyproject []byte) error {
 			if _, ok := wantGroups[g]; !ok {
 				return &LockError{fmt.Sprintf("uv.lock needs to be updated, but --locked was given: dependency group %s is in the lock but not in pyproject.toml; run uv lock", g)}
 			}
+		}
+	}
+	return nil
+}
+
+// checkUvManifestFresh compares a virtual workspace root's groups
+// ([manifest.dependency-groups]) with its pyproject.toml's.
+func checkUvManifestFresh(l uvLock, pyproject []byte) error {
+	if l.Manifest.DependencyGroups == nil {
+		return nil
+	}
+	_, want, err := pyprojectRequirements(pyproject)
+	if err != nil {
+		return err
+	}
+	got := map[string]map[string]int{}
+	for g, reqs := range l.Manifest.DependencyGroups {
+		m := map[string]int{}
+		for _, rq := range reqs {
+			m[reqKey(NormalizeName(rq.Name), normExtras(rq.Extras), normSpecifier(rq.Specifier), "")]++
+		}
+		got[NormalizeName(g)] = m
+	}
+	for g := range want {
+		if _, ok := got[g]; !ok {
+			got[g] = map[string]int{}
+		}
+	}
+	for g, m := range got {
+		if d := diffKeys(want[g], m); d != "" {
+			return &LockError{fmt.Sprintf("uv.lock needs to be updated, but --locked was given: dependency group %s of the workspace root in pyproject.toml differs from the lock (%s); run uv lock", g, d)}
 		}
 	}
 	return nil

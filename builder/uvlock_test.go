@@ -160,3 +160,32 @@ func TestConvertUvLockErrors(t *testing.T) {
 		})
 	}
 }
+
+// testdata/uvlock/vproj: a project without a build system (uv locks it as
+// virtual = "."): its dependencies only. testdata/uvlock/vroot: a workspace
+// whose root is no project: every member (as uv sync does), and the root's
+// own groups ([manifest.dependency-groups]) when chosen.
+func TestConvertUvLockVirtual(t *testing.T) {
+	for _, tc := range []struct {
+		dir    string
+		choice LockChoice
+		want   []string
+	}{
+		{"vproj", LockChoice{}, []string{"six"}},
+		{"vroot", LockChoice{}, []string{"a", "b", "six"}},
+		{"vroot", LockChoice{Groups: []string{"dev"}}, []string{"a", "b", "pello", "six"}},
+	} {
+		l, err := ConvertUvLock(readTestdata(t, "uvlock/"+tc.dir+"/uv.lock"), readTestdata(t, "uvlock/"+tc.dir+"/pyproject.toml"), "/src", cpython("3.11.2"), tc.choice)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.dir, err)
+		}
+		if got := reqNames(l); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s %+v: installs %v, want %v", tc.dir, tc.choice, got, tc.want)
+		}
+	}
+	pp := strings.Replace(string(readTestdata(t, "uvlock/vroot/pyproject.toml")), `dev = ["pello"]`, `dev = ["pello", "six"]`, 1)
+	_, err := ConvertUvLock(readTestdata(t, "uvlock/vroot/uv.lock"), []byte(pp), "/src", cpython("3.11.2"), LockChoice{})
+	if err == nil || !strings.Contains(err.Error(), "dependency group dev of the workspace root in pyproject.toml differs from the lock (not in the lock: six)") {
+		t.Errorf("stale root group: %v", err)
+	}
+}
