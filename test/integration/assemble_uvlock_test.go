@@ -259,3 +259,60 @@ func TestAssembleBadUvLocks(t *testing.T) {
 		})
 	}
 }
+
+// uvSmallProject writes a virtual project (no build system) with pyproject
+// and locks it with the world's uv; it returns its files.
+func uvSmallProject(t *testing.T, pyproject string) map[string]string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "pyproject.toml"), []byte(pyproject), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	uvHost(t, dir, "lock", "--python", "/usr/bin/python3")
+	lock, err := os.ReadFile(filepath.Join(dir, "uv.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{"pyproject.toml": pyproject, "uv.lock": string(lock), "app.py": "import six\n"}
+}
+
+// Rebuild reuse with a uv.lock: the same lock (and variables) reuses the
+// venv; a new lock, or another PYS2I_LOCK_GROUPS, installs again.
+func TestAssembleUvLockReuse(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	const pp = "[project]\nname = \"reuse\"\nversion = \"0.1.0\"\nrequires-python = \">=3.11\"\ndependencies = [\"six==1.16.0\"]\n\n[dependency-groups]\ndev = [\"pello\"]\n"
+	files := uvSmallProject(t, pp)
+	first := asmNewBox(t, ctx, "minimal", files)
+	asmInOrder(t, first.mustAssemble(), "---> Installing dependencies from uv.lock ...", "Successfully installed six-1.16.0")
+	tarPath := first.asmSaveArtifacts()
+	newer := uvSmallProject(t, strings.Replace(pp, "six==1.16.0", "six==1.17.0", 1))
+	for _, tc := range []struct {
+		name   string
+		files  map[string]string
+		env    []string
+		reused bool
+		want   string
+	}{
+		{"unchanged", files, nil, true, "six 1.16.0"},
+		{"new lock", newer, nil, false, "six 1.17.0"},
+		{"groups", files, []string{"PYS2I_LOCK_GROUPS=dev"}, false, "six 1.16.0 pello"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			b := asmNewBox(t, ctx, "minimal", tc.files)
+			b.asmPutArtifacts(tarPath)
+			out := b.mustAssemble(tc.env...)
+			if reused := strings.Contains(out, "---> Reusing dependencies from the previous build"); reused != tc.reused {
+				t.Errorf("reused %v, want %v:\n%s", reused, tc.reused, out)
+			}
+			got := b.sh(`cd /tmp && python -c 'import six; print("six", six.__version__)'; python -m pip show -q pello >/dev/null 2>&1 && echo pello; true`)
+			if strings.Join(strings.Fields(got), " ") != tc.want {
+				t.Errorf("installed %q, want %q\n%s", got, tc.want, out)
+			}
+		})
+	}
+}
