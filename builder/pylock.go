@@ -203,7 +203,7 @@ func pylockRequirement(p pyPackage, dir string, env PythonEnv) (r Requirement, i
 	}
 	// wheels and sdist
 	var hashes []string
-	var first string // the first compatible file's URL, for a package without an index
+	var first string // the first compatible file's URL, for a package without a version
 	for _, w := range p.Wheels {
 		name := w.Name
 		if name == "" {
@@ -236,7 +236,9 @@ func pylockRequirement(p pyPackage, dir string, env PythonEnv) (r Requirement, i
 			env.Vars["python_full_version"], env.Vars["sys_platform"], env.Vars["platform_machine"])
 	}
 	r.Hashed = true
-	if p.Index != "" && p.Version != "" {
+	if p.Version != "" {
+		// From the lock's index, else the build's (pip's configuration,
+		// PIP_INDEX_URL): the hashes pin the files whichever serves them.
 		r.Line = p.Name + "==" + p.Version + hashOpts(hashes)
 		return r, p.Index, false, nil
 	}

@@ -53,7 +53,8 @@ func TestConvertPylock(t *testing.T) {
 }
 
 // PEP 751's extras and dependency_groups markers, default-groups without
-// dev, archives and packages without an index.
+// dev, archives, packages without an index (the build's then) and without
+// a version (their file's URL then).
 func TestConvertPylockChoice(t *testing.T) {
 	lock := `lock-version = "1.0"
 requires-python = ">=3.9"
@@ -82,7 +83,6 @@ archive = { path = "dist/gunicorn-23.0.0.tar.gz", hashes = { sha256 = "cc", blak
 
 [[packages]]
 name = "sphinx"
-version = "8.0"
 marker = "'docs' in dependency_groups"
 sdist = { url = "https://example.org/sphinx-8.0.tar.gz", hashes = { sha512 = "dd" } }
 `
@@ -93,7 +93,7 @@ sdist = { url = "https://example.org/sphinx-8.0.tar.gz", hashes = { sha512 = "dd
 	}{
 		{"defaults without dev", LockChoice{}, []string{"gunicorn @ file:///src/dist/gunicorn-23.0.0.tar.gz --hash=sha256:cc"}},
 		{"extras and groups", LockChoice{Extras: []string{"socks"}, Groups: []string{"dev", "docs"}}, []string{
-			"pello @ https://example.org/Pello-1.0.4-py3-none-any.whl --hash=sha256:bb",
+			"pello==1.0.4 --hash=sha256:bb",
 			"pysocks==1.7.1 --hash=sha256:aa",
 			"sphinx @ https://example.org/sphinx-8.0.tar.gz --hash=sha512:dd",
 		}},

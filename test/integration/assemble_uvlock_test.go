@@ -316,3 +316,58 @@ func TestAssembleUvLockReuse(t *testing.T) {
 		})
 	}
 }
+
+// pipLock writes a pylock.toml with `pip lock` of the index's pip (pip 25.1
+// and later lock) in a venv of the host's python3, against the world's index.
+func pipLock(t *testing.T, reqs ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	venv := filepath.Join(dir, "venv")
+	run := func(args ...string) {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Dir = dir
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "PIP_NO_CACHE_DIR=1", "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_CONFIG_FILE=/dev/null"}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	run("/usr/bin/python3", "-m", "venv", venv)
+	run(filepath.Join(venv, "bin", "pip"), "install", "--quiet", "--index-url", w.Index.URL, "--upgrade", "pip")
+	run(append([]string{filepath.Join(venv, "bin", "pip"), "lock", "--quiet", "--index-url", w.Index.URL, "--output", "pylock.toml"}, reqs...)...)
+	b, err := os.ReadFile(filepath.Join(dir, "pylock.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// A pylock.toml written by pip: what assemble installs equals what the real
+// uv installs from the same file (`uv pip install -r pylock.toml`) into a
+// second venv of the same interpreter.
+func TestAssembleNativePipLock(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	lock := pipLock(t, "flask==2.2.2", "werkzeug==2.2.3", "requests[socks]", "decorator; python_version < '3.12'", "colorama; sys_platform == 'win32'")
+	if !strings.Contains(lock, `created-by = "pip"`) {
+		t.Fatalf("not pip's lock:\n%s", lock)
+	}
+	b := asmNewBox(t, ctx, "minimal", map[string]string{"pylock.toml": lock, "app.py": "import flask\n"})
+	b.spec.Mounts = append(b.spec.Mounts, sandbox.Mount{Source: filepath.Join(w.ToolsBin(), "uv"), Target: "/tmp/uvbin/uv", ReadOnly: true})
+	out := b.mustAssemble()
+	asmInOrder(t, out, "---> Installing dependencies from pylock.toml ...", "pinned packages from pylock.toml (native, without uv)", "Successfully installed")
+	got := b.installedSet()
+	for _, want := range []string{"flask==2.2.2", "pysocks==1.7.1", "decorator==5.3.1"} {
+		if !strings.Contains("\n"+got, "\n"+want+"\n") {
+			t.Errorf("%s not installed:\n%s", want, got)
+		}
+	}
+	uv := b.sh(`export ` + strings.Join(uvEnv("/tmp/uv-cache"), " ") + `
+py=$(/opt/app-root/bin/python -c 'import sys; print(sys._base_executable)')
+/tmp/uvbin/uv venv --quiet /tmp/uv-venv --python "$py" >&2
+/tmp/uvbin/uv pip install --quiet --python /tmp/uv-venv/bin/python -r /opt/app-root/src/pylock.toml --default-index '` + w.Index.URL + `' >&2
+cd /tmp && /tmp/uv-venv/bin/python -c '` + distsScript + `'`)
+	if uv != got {
+		t.Errorf("assemble installed:\n%s\nuv pip install -r pylock.toml installed:\n%s", got, uv)
+	}
+}
