@@ -14,6 +14,13 @@ import (
 
 // Helpers shared by the uv.lock and pylock.toml converters.
 
+// LockChoice is what to install from a lock besides its main
+// dependencies: the project's extras and dependency groups.
+type LockChoice struct {
+	Extras []string // PYS2I_LOCK_EXTRAS
+	Groups []string // PYS2I_LOCK_GROUPS
+}
+
 // wheelCompatible reports whether a wheel file name has a tag the
 // interpreter accepts (tags: PythonEnv.Tags).
 func wheelCompatible(filename string, tags map[string]bool) bool {

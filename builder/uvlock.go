@@ -66,13 +66,6 @@ type uvRequirement struct {
 	Marker    string   `toml:"marker"`
 }
 
-// LockChoice is what to install from a lock besides its main
-// dependencies: the root project's extras and dependency groups.
-type LockChoice struct {
-	Extras []string // PYS2I_LOCK_EXTRAS
-	Groups []string // PYS2I_LOCK_GROUPS
-}
-
 // uvLockVersion is the uv.lock version this reader knows.
 const uvLockVersion = 1
 

@@ -184,6 +184,11 @@ func TestAssembleNativeUvLock(t *testing.T) {
 				lock = "pylock.toml"
 			}
 			asmInOrder(t, out, "---> Installing dependencies from "+lock+" ...", "pinned packages from "+lock+" (native, without uv)", "Successfully installed")
+			// gunicorn's lock entry has a wheel and an sdist; tool.uv
+			// no-binary-package leaves pip the sdist's hash only.
+			if sdist := strings.Contains(out, "Building wheel for gunicorn"); sdist != (lock == "uv.lock") {
+				t.Errorf("gunicorn built from its sdist: %v, want %v", sdist, lock == "uv.lock")
+			}
 			if strings.Contains(out, "---> Installing application (via") {
 				t.Errorf("the lock installed the project; assemble installed it again:\n%s", out)
 			}
