@@ -139,7 +139,7 @@ func TestConvertUvLockErrors(t *testing.T) {
 		{"added dependency", lock, strings.Replace(pyproject, `"gunicorn==23.0.0",`, `"gunicorn==23.0.0", "numpy",`, 1), cpython("3.11.2"), LockChoice{}, "(not in the lock: numpy)"},
 		{"stale group", lock, strings.Replace(pyproject, `dev = ["pello"]`, `dev = ["pello", "six"]`, 1), cpython("3.11.2"), LockChoice{},
 			"dependency group dev in pyproject.toml differs from the lock (not in the lock: six)"},
-		{"removed group", lock, strings.Replace(pyproject, `extra = ["six==1.16.0"]`, ``, 1), cpython("3.11.2"), LockChoice{}, "dependency group extra is in the lock but not in pyproject.toml"},
+		{"removed group", lock, strings.Replace(pyproject, `pinned = ["six==1.16.0"]`, ``, 1), cpython("3.11.2"), LockChoice{}, "dependency group pinned is in the lock but not in pyproject.toml"},
 		{"no pyproject", lock, "", cpython("3.11.2"), LockChoice{}, "no pyproject.toml beside it"},
 		{"no hash for the platform", lock, pyproject, noWheels, LockChoice{}, "uv.lock: markupsafe 3.0.4: no hash for this platform: no wheel for this interpreter (python 3.11.2, linux x86_64) and no sdist in the lock"},
 		{"bad marker", strings.Replace(lock, `marker = "python_full_version < '3.12'"`, `marker = "python_full_version << '3.12'"`, 1), pyproject, cpython("3.11.2"), LockChoice{},

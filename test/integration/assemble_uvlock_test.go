@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/BurntSushi/toml"
 
 	"github.com/pys2i/pys2i/imagebuild/sandbox"
 	"github.com/pys2i/pys2i/test/harness"
@@ -375,4 +378,60 @@ cd /tmp && /tmp/uv-venv/bin/python -c '` + distsScript + `'`)
 	if uv != got {
 		t.Errorf("assemble installed:\n%s\nuv pip install -r pylock.toml installed:\n%s", got, uv)
 	}
+}
+
+// The builder's unit-test fixture (builder/testdata/uvlock/app, locked from
+// test/apps/uvlock-workspace) still is what the world's uv writes for that
+// project: the same packages at the same versions, the same package
+// options (extras, groups), the same files' hashes.
+func TestUvLockFixtureCurrent(t *testing.T) {
+	t.Parallel()
+	fresh := uvWorkspace(t, uvGitdep(t), nil, false)["uv.lock"]
+	fixture, err := os.ReadFile(filepath.Join("..", "..", "builder", "testdata", "uvlock", "app", "uv.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := uvLockSummary(t, fresh), uvLockSummary(t, string(fixture)); got != want {
+		t.Errorf("uv.lock of test/apps/uvlock-workspace today:\n%s\nbuilder/testdata/uvlock/app/uv.lock:\n%s\n(regenerate the fixture: see builder/testdata/README.md)", got, want)
+	}
+}
+
+// uvLockSummary is a uv.lock's packages (name, version, dependencies,
+// extras, groups, file hashes), without what depends on the day (the
+// index's port, the git repository's path and commit).
+func uvLockSummary(t *testing.T, lock string) string {
+	t.Helper()
+	var l struct {
+		Version  int `toml:"version"`
+		Packages []struct {
+			Name         string                      `toml:"name"`
+			Version      string                      `toml:"version"`
+			Source       map[string]any              `toml:"source"`
+			Dependencies []map[string]any            `toml:"dependencies"`
+			Optional     map[string][]map[string]any `toml:"optional-dependencies"`
+			Dev          map[string][]map[string]any `toml:"dev-dependencies"`
+			Sdist        map[string]any              `toml:"sdist"`
+			Wheels       []map[string]any            `toml:"wheels"`
+		} `toml:"package"`
+	}
+	if _, err := toml.Decode(lock, &l); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "version %d\n", l.Version)
+	for _, p := range l.Packages {
+		kinds := make([]string, 0, len(p.Source))
+		for k := range p.Source {
+			kinds = append(kinds, k)
+		}
+		fmt.Fprintf(&b, "%s %s %v deps %v extras %v groups %v", p.Name, p.Version, kinds, p.Dependencies, p.Optional, p.Dev)
+		if p.Sdist != nil {
+			fmt.Fprintf(&b, " sdist %v", p.Sdist["hash"])
+		}
+		for _, w := range p.Wheels {
+			fmt.Fprintf(&b, " wheel %v", w["hash"])
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
