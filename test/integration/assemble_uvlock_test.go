@@ -435,3 +435,39 @@ func uvLockSummary(t *testing.T, lock string) string {
 	}
 	return b.String()
 }
+
+// Pipfile.lock markers are evaluated in Go now (builder/marker), the same
+// evaluator as the uv.lock path: test/apps/pipfile-markers, locked by the
+// world's pipenv, names colorama for win32 only; assemble leaves it out
+// before pip runs and installs the rest pinned and hashed.
+func TestAssembleNativePipfileLockMarkers(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	src := filepath.Join(t.TempDir(), "src")
+	if out, err := exec.Command("cp", "-a", filepath.Join("..", "apps", "pipfile-markers"), src).CombinedOutput(); err != nil {
+		t.Fatalf("copy: %v %s", err, out)
+	}
+	imagesPipenvLock(t, src)
+	files := map[string]string{}
+	for _, n := range []string{"Pipfile", "Pipfile.lock", "wsgi.py"} {
+		b, err := os.ReadFile(filepath.Join(src, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[n] = string(b)
+	}
+	if !strings.Contains(files["Pipfile.lock"], `"colorama": {`) || !strings.Contains(files["Pipfile.lock"], "sys_platform == 'win32'") {
+		t.Fatalf("the lock does not name colorama for win32:\n%s", files["Pipfile.lock"])
+	}
+	b := asmNewBox(t, ctx, "minimal", files)
+	out := b.mustAssemble("ENABLE_MICROPIPENV=1")
+	asmInOrder(t, out, "pinned packages from Pipfile.lock", "Successfully installed")
+	if strings.Contains(out, "colorama") || strings.Contains(out, "Ignoring") {
+		t.Errorf("colorama reached pip:\n%s", out)
+	}
+	got := b.installedSet()
+	if strings.Contains(got, "colorama") || !strings.Contains(got, "flask==") || !strings.Contains(got, "gunicorn==") {
+		t.Errorf("installed:\n%s", got)
+	}
+}
