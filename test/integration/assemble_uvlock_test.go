@@ -250,6 +250,10 @@ func TestAssembleBadUvLocks(t *testing.T) {
 		{"version", with("uv.lock", strings.Replace(files["uv.lock"], "version = 1\n", "version = 9\n", 1)), nil,
 			"ERROR: Installing dependencies (uv.lock) failed: uv.lock has version 9; this pys2i reads version 1"},
 		{"unknown extra", files, []string{"PYS2I_LOCK_EXTRAS=gui"}, `ERROR: Installing dependencies (uv.lock) failed: uv.lock: PYS2I_LOCK_EXTRAS names "gui", which the project does not provide`},
+		{"no wheel for this interpreter", with("uv.lock", dropLines(files["uv.lock"], "markupsafe-3.0.4-cp311")), nil,
+			"ERROR: Installing dependencies (uv.lock) failed: uv.lock: markupsafe 3.0.4: no hash for this platform: no wheel for this interpreter (python 3.11"},
+		{"unreadable marker", with("uv.lock", strings.Replace(files["uv.lock"], `marker = "python_full_version < '3.12'"`, `marker = "python_full_version <> '3.12'"`, 1)), nil,
+			`ERROR: Installing dependencies (uv.lock) failed: uv.lock: app's dependency on decorator: invalid marker "python_full_version <> '3.12'"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -266,6 +270,17 @@ func TestAssembleBadUvLocks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dropLines is text without its lines that contain sub.
+func dropLines(text, sub string) string {
+	var out []string
+	for _, l := range strings.SplitAfter(text, "\n") {
+		if !strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "")
 }
 
 // uvSmallProject writes a virtual project (no build system) with pyproject
