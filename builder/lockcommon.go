@@ -134,17 +134,8 @@ func normExtras(es []string) string {
 	return strings.Join(out, ",")
 }
 
-// normSpecifier sorts a specifier set's clauses and drops their spaces.
-func normSpecifier(s string) string {
-	var cl []string
-	for _, c := range strings.Split(s, ",") {
-		if c = strings.ReplaceAll(strings.TrimSpace(c), " ", ""); c != "" {
-			cl = append(cl, c)
-		}
-	}
-	sort.Strings(cl)
-	return strings.Join(cl, ",")
-}
+// normSpecifier is a specifier set in one spelling (marker.CanonicalSpecifier).
+func normSpecifier(s string) string { return marker.CanonicalSpecifier(s) }
 
 // vcsRequirement is a VCS source pinned to a commit as a pip requirement
 // line: "NAME @ git+URL@COMMIT#subdirectory=DIR". A URL without a host

@@ -74,6 +74,11 @@ func TestConvertUvLock(t *testing.T) {
 			}
 		})
 	}
+	// Another spelling of the same requirements is no change.
+	respelled := strings.NewReplacer(`"flask==2.2.2"`, `"Flask == 2.2.2"`, `"requests[socks]"`, `"Requests [SOCKS]"`, `dev = ["pello"]`, `dev = ["Pello"]`).Replace(string(pyproject))
+	if _, err := ConvertUvLock(lock, []byte(respelled), "/src", cpython("3.11.2"), LockChoice{}); err != nil {
+		t.Errorf("respelled pyproject.toml: %v", err)
+	}
 	l, err := ConvertUvLock(lock, pyproject, "/src", cpython("3.13.1"), LockChoice{})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package marker
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -301,4 +302,58 @@ func Satisfies(version, set string) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// Canonical is v in PEP 440's normal form ("1.0rc1" for "1.0-RC1",
+// "1.0.post1" for "1.0-1"); trailing zeros of the release are kept.
+func (v Version) Canonical() string {
+	var b strings.Builder
+	if v.Epoch != 0 {
+		fmt.Fprintf(&b, "%d!", v.Epoch)
+	}
+	for i, r := range v.Release {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		fmt.Fprint(&b, r)
+	}
+	if v.Pre != nil {
+		fmt.Fprintf(&b, "%s%d", v.Pre.Kind, v.Pre.N)
+	}
+	if v.Post >= 0 {
+		fmt.Fprintf(&b, ".post%d", v.Post)
+	}
+	if v.Dev >= 0 {
+		fmt.Fprintf(&b, ".dev%d", v.Dev)
+	}
+	if len(v.Local) > 0 {
+		b.WriteString("+" + strings.Join(v.Local, "."))
+	}
+	return b.String()
+}
+
+// CanonicalSpecifier is a specifier set with its clauses' versions in
+// normal form, without spaces, sorted: two spellings of one set compare
+// equal ("flask >= 2.0 , <3" and "<3,>=2.0"). A clause that is not a
+// valid specifier is kept as written (without spaces).
+func CanonicalSpecifier(set string) string {
+	var out []string
+	for _, clause := range strings.Split(set, ",") {
+		clause = strings.ReplaceAll(strings.TrimSpace(clause), " ", "")
+		if clause == "" {
+			continue
+		}
+		op := opRE.FindString(clause)
+		rest := clause[len(op):]
+		wild := ""
+		if r, ok := strings.CutSuffix(rest, ".*"); ok {
+			rest, wild = r, ".*"
+		}
+		if v, err := ParseVersion(rest); err == nil && op != "" && op != "===" {
+			clause = op + v.Canonical() + wild
+		}
+		out = append(out, clause)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
 }

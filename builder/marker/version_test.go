@@ -25,3 +25,22 @@ func TestSatisfies(t *testing.T) {
 		}
 	}
 }
+
+func TestCanonicalSpecifier(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                   "",
+		">= 2.0 , <3":        "<3,>=2.0",
+		"==1.0-RC1":          "==1.0rc1",
+		"~=2.2.Post1":        "~=2.2.post1",
+		"== 3.11.*":          "==3.11.*",
+		"===1.0-foo":         "===1.0-foo",
+		">=v1!2.0-dev3":      ">=1!2.0.dev3",
+		"==1.0+Ubuntu-1":     "==1.0+ubuntu.1",
+		"!=1.0.0a":           "!=1.0.0a0",
+		">=notaversion,<2.0": "<2.0,>=notaversion",
+	} {
+		if got := CanonicalSpecifier(in); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}
