@@ -77,11 +77,19 @@ func InstallNativeLock(ctx context.Context, x *Exec, dir, name string) (project 
 	choice := LockChoice{Extras: splitList(Getenv(x.Env, EnvLockExtras)), Groups: splitList(Getenv(x.Env, EnvLockGroups))}
 	var locked *Locked
 	if name == UvLockFile {
-		pyproject, err := os.ReadFile(filepath.Join(dir, "pyproject.toml"))
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return false, fmt.Errorf("reading pyproject.toml: %w", err)
+		var readErr error
+		readPyproject := func(rel string) []byte {
+			b, err := os.ReadFile(filepath.Join(dir, rel, "pyproject.toml"))
+			if err != nil && !errors.Is(err, fs.ErrNotExist) && readErr == nil {
+				readErr = fmt.Errorf("reading %s: %w", filepath.Join(rel, "pyproject.toml"), err)
+			}
+			return b
 		}
-		if locked, err = ConvertUvLock(lock, pyproject, dir, env, choice); err != nil {
+		locked, err = ConvertUvLock(lock, readPyproject, dir, env, choice)
+		if readErr != nil {
+			return false, readErr
+		}
+		if err != nil {
 			return false, err
 		}
 		project = true

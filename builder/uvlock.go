@@ -3,6 +3,7 @@ package builder
 import (
 	"fmt"
 	"net/url"
+	"path"
 	"regexp"
 	"sort"
 	"strings"
@@ -69,13 +70,14 @@ type uvRequirement struct {
 // uvLockVersion is the uv.lock version this reader knows.
 const uvLockVersion = 1
 
-// ConvertUvLock checks a uv.lock against pyproject.toml (as uv sync
-// --locked does), walks its graph from the project root for env and
+// ConvertUvLock checks a uv.lock against the pyproject.toml files of its
+// projects (as uv sync --locked does; readPyproject reads the one of a
+// directory relative to the lock, nil when missing), walks its graph from the project root for env and
 // choice, and turns what applies into pip requirements: registry and URL
 // distributions pinned by hash, git, directory and editable sources
 // without. dir is the lock's directory (for path sources). Nothing is
 // installed: every error comes before pip runs.
-func ConvertUvLock(lock, pyproject []byte, dir string, env PythonEnv, choice LockChoice) (*Locked, error) {
+func ConvertUvLock(lock []byte, readPyproject func(rel string) []byte, dir string, env PythonEnv, choice LockChoice) (*Locked, error) {
 	const file = "uv.lock"
 	var l uvLock
 	if _, err := toml.Decode(string(lock), &l); err != nil {
@@ -95,9 +97,10 @@ func ConvertUvLock(lock, pyproject []byte, dir string, env PythonEnv, choice Loc
 	if len(roots) == 0 {
 		return nil, &LockError{fmt.Sprintf("%s has no project at . and no workspace members", file)}
 	}
-	if err := checkUvFresh(l, roots, pyproject); err != nil {
+	if err := checkUvFresh(l, readPyproject); err != nil {
 		return nil, err
 	}
+	pyproject := readPyproject(".")
 	if err := checkUvManifestFresh(l, pyproject); err != nil {
 		return nil, err
 	}
@@ -438,20 +441,28 @@ func uvNoBinary(pyproject []byte) (map[string]bool, error) {
 
 var extraMarkerRE = regexp.MustCompile(`extra\s*==\s*['"]([^'"]+)['"]`)
 
-// checkUvFresh compares each root's recorded requirements (requires-dist,
-// requires-dev) with its pyproject.toml, as uv sync --locked does: a
+// checkUvFresh compares the recorded requirements (requires-dist,
+// requires-dev) of the lock's local projects (the root, workspace members,
+// path dependencies) with their pyproject.toml, as uv sync --locked does: a
 // changed, added or removed requirement or group makes the lock stale.
 // Markers are compared only through the extra they belong to (uv rewrites
-// the rest). pyproject is the lock directory's pyproject.toml.
-func checkUvFresh(l uvLock, roots []int, pyproject []byte) error {
-	if pyproject == nil {
-		return &LockError{"uv.lock found but no pyproject.toml beside it to check it against"}
-	}
-	for _, r := range roots {
-		p := l.Packages[r]
-		if _, rel := sourcePath(p.Source); rel != "." {
-			continue // a member's pyproject: uv checks it, pys2i only checks the root's
+// the rest). readPyproject returns the pyproject.toml of a directory
+// relative to the lock, nil when there is none; a project whose
+// pyproject.toml is not in the source (outside it) is not checked.
+func checkUvFresh(l uvLock, readPyproject func(rel string) []byte) error {
+	for _, p := range l.Packages {
+		kind, rel := sourcePath(p.Source)
+		if kind == "" {
+			continue
 		}
+		pyproject := readPyproject(rel)
+		if pyproject == nil {
+			if rel == "." {
+				return &LockError{"uv.lock found but no pyproject.toml beside it to check it against"}
+			}
+			continue
+		}
+		file := path.Join(rel, "pyproject.toml")
 		want, wantGroups, err := pyprojectRequirements(pyproject)
 		if err != nil {
 			return err
@@ -465,7 +476,7 @@ func checkUvFresh(l uvLock, roots []int, pyproject []byte) error {
 			got[reqKey(NormalizeName(rq.Name), normExtras(rq.Extras), normSpecifier(rq.Specifier), extra)]++
 		}
 		if d := diffKeys(want, got); d != "" {
-			return &LockError{fmt.Sprintf("uv.lock needs to be updated, but --locked was given: the requirements of %s in pyproject.toml differ from the lock (%s); run uv lock", p.Name, d)}
+			return &LockError{fmt.Sprintf("uv.lock needs to be updated, but --locked was given: the requirements of %s in %s differ from the lock (%s); run uv lock", p.Name, file, d)}
 		}
 		gotGroups := map[string]map[string]int{}
 		for g, reqs := range p.Metadata.RequiresDev {
@@ -477,12 +488,12 @@ func checkUvFresh(l uvLock, roots []int, pyproject []byte) error {
 		}
 		for g, w := range wantGroups {
 			if d := diffKeys(w, gotGroups[g]); d != "" {
-				return &LockError{fmt.Sprintf("uv.lock needs to be updated, but --locked was given: dependency group %s in pyproject.toml differs from the lock (%s); run uv lock", g, d)}
+				return &LockError{fmt.Sprintf("uv.lock needs to be updated, but --locked was given: dependency group %s in %s differs from the lock (%s); run uv lock", g, file, d)}
 			}
 		}
 		for g := range gotGroups {
 			if _, ok := wantGroups[g]; !ok {
-				return &LockError{fmt.Sprintf("uv.lock needs to be updated, but --locked was given: dependency group %s is in the lock but not in pyproject.toml; run uv lock", g)}
+				return &LockError{fmt.Sprintf("uv.lock needs to be updated, but --locked was given: dependency group %s is in the lock but not in %s; run uv lock", g, file)}
 			}
 		}
 	}

@@ -1,6 +1,8 @@
 package builder
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -62,7 +64,7 @@ func TestConvertUvLock(t *testing.T) {
 		{"group dev", cpython("3.11.2"), LockChoice{Groups: []string{"dev"}}, sorted(append(append([]string{}, base...), "pello"))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l, err := ConvertUvLock(lock, pyproject, "/src", tc.env, tc.choice)
+			l, err := ConvertUvLock(lock, pyprojects("uvlock/app", pyproject), "/src", tc.env, tc.choice)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,10 +78,10 @@ func TestConvertUvLock(t *testing.T) {
 	}
 	// Another spelling of the same requirements is no change.
 	respelled := strings.NewReplacer(`"flask==2.2.2"`, `"Flask == 2.2.2"`, `"requests[socks]"`, `"Requests [SOCKS]"`, `dev = ["pello"]`, `dev = ["Pello"]`).Replace(string(pyproject))
-	if _, err := ConvertUvLock(lock, []byte(respelled), "/src", cpython("3.11.2"), LockChoice{}); err != nil {
+	if _, err := ConvertUvLock(lock, pyprojects("uvlock/app", []byte(respelled)), "/src", cpython("3.11.2"), LockChoice{}); err != nil {
 		t.Errorf("respelled pyproject.toml: %v", err)
 	}
-	l, err := ConvertUvLock(lock, pyproject, "/src", cpython("3.13.1"), LockChoice{})
+	l, err := ConvertUvLock(lock, pyprojects("uvlock/app", pyproject), "/src", cpython("3.13.1"), LockChoice{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +100,21 @@ func TestConvertUvLock(t *testing.T) {
 		if r.Hashed != strings.Contains(r.Line, "--hash=") || strings.Contains(r.Line, ";") {
 			t.Errorf("%+v", r)
 		}
+	}
+}
+
+// pyprojects reads the pyproject.toml files of testdata/dir, with root
+// (when not nil) as the root's.
+func pyprojects(dir string, root []byte) func(rel string) []byte {
+	return func(rel string) []byte {
+		if rel == "." && root != nil {
+			return root
+		}
+		b, err := os.ReadFile(filepath.Join("testdata", dir, rel, "pyproject.toml"))
+		if err != nil {
+			return nil
+		}
+		return b
 	}
 }
 
@@ -154,15 +171,31 @@ func TestConvertUvLockErrors(t *testing.T) {
 		{"missing package", strings.Replace(lock, "name = \"pello\"\n", "name = \"pellox\"\n", 1), pyproject, cpython("3.11.2"), LockChoice{Groups: []string{"dev"}}, "a dependency on pello  is not in the lock"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var pp []byte
-			if tc.pyproject != "" {
-				pp = []byte(tc.pyproject)
+			read := pyprojects("uvlock/app", []byte(tc.pyproject))
+			if tc.pyproject == "" {
+				read = func(string) []byte { return nil }
 			}
-			_, err := ConvertUvLock([]byte(tc.lock), pp, "/src", tc.env, tc.choice)
+			_, err := ConvertUvLock([]byte(tc.lock), read, "/src", tc.env, tc.choice)
 			if _, ok := err.(*LockError); !ok || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v\nwant %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// A workspace member's pyproject.toml is checked too.
+func TestConvertUvLockStaleMember(t *testing.T) {
+	member := strings.Replace(string(readTestdata(t, "uvlock/app/packages/member/pyproject.toml")), `dependencies = ["jinja2"]`, `dependencies = ["jinja2<4"]`, 1)
+	fixture := pyprojects("uvlock/app", nil)
+	read := func(rel string) []byte {
+		if rel == "packages/member" {
+			return []byte(member)
+		}
+		return fixture(rel)
+	}
+	_, err := ConvertUvLock(readTestdata(t, "uvlock/app/uv.lock"), read, "/src", cpython("3.11.2"), LockChoice{})
+	if want := "the requirements of member in packages/member/pyproject.toml differ from the lock (not in the lock: jinja2<4; only in the lock: jinja2)"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want %q", err, want)
 	}
 }
 
@@ -180,7 +213,7 @@ func TestConvertUvLockVirtual(t *testing.T) {
 		{"vroot", LockChoice{}, []string{"a", "b", "six"}},
 		{"vroot", LockChoice{Groups: []string{"dev"}}, []string{"a", "b", "pello", "six"}},
 	} {
-		l, err := ConvertUvLock(readTestdata(t, "uvlock/"+tc.dir+"/uv.lock"), readTestdata(t, "uvlock/"+tc.dir+"/pyproject.toml"), "/src", cpython("3.11.2"), tc.choice)
+		l, err := ConvertUvLock(readTestdata(t, "uvlock/"+tc.dir+"/uv.lock"), pyprojects("uvlock/"+tc.dir, nil), "/src", cpython("3.11.2"), tc.choice)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.dir, err)
 		}
@@ -189,7 +222,7 @@ func TestConvertUvLockVirtual(t *testing.T) {
 		}
 	}
 	pp := strings.Replace(string(readTestdata(t, "uvlock/vroot/pyproject.toml")), `dev = ["pello"]`, `dev = ["pello", "six"]`, 1)
-	_, err := ConvertUvLock(readTestdata(t, "uvlock/vroot/uv.lock"), []byte(pp), "/src", cpython("3.11.2"), LockChoice{})
+	_, err := ConvertUvLock(readTestdata(t, "uvlock/vroot/uv.lock"), pyprojects("uvlock/vroot", []byte(pp)), "/src", cpython("3.11.2"), LockChoice{})
 	if err == nil || !strings.Contains(err.Error(), "dependency group dev of the workspace root in pyproject.toml differs from the lock (not in the lock: six)") {
 		t.Errorf("stale root group: %v", err)
 	}
