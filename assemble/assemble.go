@@ -199,18 +199,32 @@ func (a *Assembler) install(ctx context.Context, s *assembly) (int, error) {
 		s.plan.Deps = DepsNone
 	}
 	plan, x := s.plan, s.x
-	if err := a.installDeps(ctx, plan, x, s.venv); err != nil {
-		return builder.ExitCode(err), &StepError{"Installing dependencies (" + plan.Deps.String() + ")", err}
+	projectDone, err := a.installDeps(ctx, plan, x, s.venv)
+	if err != nil {
+		what := plan.Deps.String()
+		if plan.Deps == DepsNativeLock {
+			what = plan.NativeLock
+		}
+		return builder.ExitCode(err), &StepError{"Installing dependencies (" + what + ")", err}
+	}
+	if projectDone {
+		plan.SetupPy, plan.Pyproject = false, false
+	}
+	// After a native lock, the application's dependencies are installed:
+	// pip installs the application alone, as uv sync would.
+	app := []string{"pip", "install", "."}
+	if plan.NativeLock != "" {
+		app = []string{"pip", "install", "--no-deps", "."}
 	}
 	if plan.SetupPy {
 		fmt.Fprintln(a.Stdout, "---> Installing application (via setup.{py,cfg})...")
-		if err := x.Run(ctx, "pip", "install", "."); err != nil {
+		if err := x.Run(ctx, app...); err != nil {
 			return builder.ExitCode(err), &StepError{"Installing application (setup.py/setup.cfg)", err}
 		}
 	}
 	if plan.Pyproject {
 		fmt.Fprintln(a.Stdout, "---> Installing application (via pyproject.toml)...")
-		if err := x.Run(ctx, "pip", "install", "."); err != nil {
+		if err := x.Run(ctx, app...); err != nil {
 			return builder.ExitCode(err), &StepError{"Installing application (pyproject.toml)", err}
 		}
 	}
@@ -255,7 +269,17 @@ func (a *Assembler) recordState(s *assembly) {
 	}
 }
 
-func (a *Assembler) installDeps(ctx context.Context, plan Plan, x *builder.Exec, venv builder.Venv) error {
+// installDeps installs the dependencies; projectDone reports that a
+// native lock installed the application itself.
+func (a *Assembler) installDeps(ctx context.Context, plan Plan, x *builder.Exec, venv builder.Venv) (projectDone bool, err error) {
+	if plan.Deps == DepsNativeLock {
+		fmt.Fprintf(a.Stdout, "---> Installing dependencies from %s ...\n", plan.NativeLock)
+		return builder.InstallNativeLock(ctx, x, a.Dir, plan.NativeLock)
+	}
+	return false, a.installUpstreamDeps(ctx, plan, x, venv)
+}
+
+func (a *Assembler) installUpstreamDeps(ctx context.Context, plan Plan, x *builder.Exec, venv builder.Venv) error {
 	switch plan.Deps {
 	case DepsPipenv:
 		if err := x.InstallTool(ctx, a.Cfg.Home, venv.BaseInterpreter(), "pipenv", plan.PipenvPin); err != nil {

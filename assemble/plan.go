@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pys2i/pys2i/assemble/artifacts"
+	"github.com/pys2i/pys2i/builder"
 	"github.com/pys2i/pys2i/internal/contract"
 	"github.com/pys2i/pys2i/internal/envlist"
 	"github.com/pys2i/pys2i/internal/redact"
@@ -41,6 +42,11 @@ type Config struct {
 	// only) says the root already holds the previous build's dependency
 	// layer: if its fingerprint matches, pip does not run.
 	DepsInPlace bool
+	// LockFile (PYS2I_LOCK_FILE) names the native lock to install
+	// (uv.lock, pylock.toml, pylock.NAME.toml); NoNativeLocks
+	// (PYS2I_DISABLE_NATIVE_LOCKS) keeps upstream's choice only.
+	LockFile      string
+	NoNativeLocks bool
 	// SourceDateEpoch (SOURCE_DATE_EPOCH) asks for a reproducible build:
 	// pip's random build directories are then scrubbed out of the
 	// extensions it compiled.
@@ -75,6 +81,8 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		KeepCache:            on(contract.EnvKeepCache),
 		DepsInPlace:          on(contract.EnvDepsInPlace),
 		SourceDateEpoch:      getenv("SOURCE_DATE_EPOCH"),
+		LockFile:             getenv(builder.EnvLockFile),
+		NoNativeLocks:        on("PYS2I_DISABLE_NATIVE_LOCKS"),
 	}
 	if c.StateDir == "" {
 		c.StateDir = contract.DefaultStateDir
@@ -96,10 +104,11 @@ const (
 	DepsPipenv            // ENABLE_PIPENV
 	DepsMicropipenv       // ENABLE_MICROPIPENV (native lock install)
 	DepsRequirements      // requirements.txt
+	DepsNativeLock        // uv.lock or pylock.toml, read in Go (Plan.NativeLock)
 )
 
 func (d Deps) String() string {
-	return [...]string{"none", "pipenv", "micropipenv", "requirements.txt"}[d]
+	return [...]string{"none", "pipenv", "micropipenv", "requirements.txt", "native lock"}[d]
 }
 
 // PipenvInput is what `pipenv install` is given.
@@ -124,8 +133,13 @@ type Plan struct {
 	Deps           Deps
 	PipenvPin      string // "==X" appended to "pipenv", or ""
 	PipenvInput    PipenvInput
-	SetupPy        bool // pip install . for setup.py/setup.cfg
-	Pyproject      bool // pip install . for pyproject.toml (may run after SetupPy too)
+	// NativeLock is the lock file DepsNativeLock installs (uv.lock,
+	// pylock.toml, pylock.NAME.toml). The application step then runs with
+	// --no-deps (the lock holds its dependencies), and not at all for a
+	// uv.lock, which installs its project itself (or has a virtual root).
+	NativeLock string
+	SetupPy    bool // pip install . for setup.py/setup.cfg
+	Pyproject  bool // pip install . for pyproject.toml (may run after SetupPy too)
 	// NormalizeBuildPaths: after the installs, scrub pip's random build
 	// directories out of compiled extensions (package buildpaths).
 	NormalizeBuildPaths bool
@@ -161,14 +175,37 @@ func Decide(c Config, app fs.FS) Plan {
 		case has("requirements.txt"):
 			p.PipenvInput = PipenvRequirements
 		}
+	case c.EnableMicropipenv && (c.LockFile != "" || !hasMicropipenvInput(has)) && nativeLock(c, app) != "":
+		// micropipenv's own inputs win; a native lock only when asked for
+		// by name or when micropipenv would have nothing to install.
+		p.Deps, p.NativeLock = DepsNativeLock, nativeLock(c, app)
 	case c.EnableMicropipenv:
 		p.Deps = DepsMicropipenv
+	case nativeLock(c, app) != "":
+		p.Deps, p.NativeLock = DepsNativeLock, nativeLock(c, app)
 	case has("requirements.txt"):
 		p.Deps = DepsRequirements
 	}
 	p.SetupPy = (has("setup.py") || has("setup.cfg")) && !c.DisableSetupPy
 	p.Pyproject = has("pyproject.toml") && !c.DisablePyproject
+	if p.NativeLock == builder.UvLockFile {
+		p.SetupPy, p.Pyproject = false, false
+	}
 	return p
+}
+
+// hasMicropipenvInput: one of micropipenv's inputs is in the directory.
+func hasMicropipenvInput(has func(string) bool) bool {
+	return has("Pipfile.lock") || has("poetry.lock") || has("requirements.txt")
+}
+
+// nativeLock is the native lock to install, "" for none or when
+// PYS2I_DISABLE_NATIVE_LOCKS is set.
+func nativeLock(c Config, app fs.FS) string {
+	if c.NoNativeLocks {
+		return ""
+	}
+	return builder.FindNativeLock(app, c.LockFile)
 }
 
 // WrapCompilers is env with CC and CXX set to run the compilers cc and cxx

@@ -47,6 +47,20 @@ func TestDecide(t *testing.T) {
 		{"pip.ini without credentials", Config{PipIndexURL: "http://u:pw@x:8080/simple"}, nil, Plan{PipIni: true, PipIniURL: "http://x:8080/simple", PipIniStripped: true}},
 		{"a directory named requirements.txt", Config{}, []string{"requirements.txt/"}, Plan{}},
 		{"SOURCE_DATE_EPOCH", Config{SourceDateEpoch: "315532800"}, []string{"requirements.txt"}, Plan{Deps: DepsRequirements, NormalizeBuildPaths: true}},
+		// Native locks (NOTES-uvlock.md): uv.lock, then pylock.toml, win
+		// over requirements.txt and installs the project itself.
+		{"uv.lock", Config{}, []string{"uv.lock", "pyproject.toml", "requirements.txt"}, Plan{Deps: DepsNativeLock, NativeLock: "uv.lock"}},
+		{"uv.lock over pylock.toml", Config{}, []string{"uv.lock", "pylock.toml", "pyproject.toml"}, Plan{Deps: DepsNativeLock, NativeLock: "uv.lock"}},
+		{"pylock.toml: the app step stays", Config{}, []string{"pylock.toml", "pyproject.toml", "requirements.txt"}, Plan{Deps: DepsNativeLock, NativeLock: "pylock.toml", Pyproject: true}},
+		{"a named pylock only when asked", Config{}, []string{"pylock.prod.toml", "requirements.txt"}, Plan{Deps: DepsRequirements}},
+		{"PYS2I_LOCK_FILE", Config{LockFile: "pylock.prod.toml"}, []string{"pylock.prod.toml", "uv.lock"}, Plan{Deps: DepsNativeLock, NativeLock: "pylock.prod.toml"}},
+		{"uv.lock and Pipfile.lock without flags", Config{}, []string{"uv.lock", "Pipfile", "Pipfile.lock"}, Plan{Deps: DepsNativeLock, NativeLock: "uv.lock"}},
+		{"ENABLE_MICROPIPENV: Pipfile.lock over uv.lock", Config{EnableMicropipenv: true}, []string{"uv.lock", "Pipfile", "Pipfile.lock", "pyproject.toml"}, Plan{Deps: DepsMicropipenv, Pyproject: true}},
+		{"ENABLE_MICROPIPENV: requirements.txt over uv.lock", Config{EnableMicropipenv: true}, []string{"uv.lock", "requirements.txt"}, Plan{Deps: DepsMicropipenv}},
+		{"ENABLE_MICROPIPENV: uv.lock when nothing else", Config{EnableMicropipenv: true}, []string{"uv.lock", "pyproject.toml"}, Plan{Deps: DepsNativeLock, NativeLock: "uv.lock"}},
+		{"ENABLE_MICROPIPENV with PYS2I_LOCK_FILE", Config{EnableMicropipenv: true, LockFile: "uv.lock"}, []string{"uv.lock", "Pipfile.lock"}, Plan{Deps: DepsNativeLock, NativeLock: "uv.lock"}},
+		{"ENABLE_PIPENV ignores uv.lock", Config{EnablePipenv: true}, []string{"uv.lock", "Pipfile"}, Plan{Deps: DepsPipenv, PipenvInput: PipenvDeploy}},
+		{"PYS2I_DISABLE_NATIVE_LOCKS", Config{NoNativeLocks: true, LockFile: "uv.lock"}, []string{"uv.lock", "requirements.txt", "pyproject.toml"}, Plan{Deps: DepsRequirements, Pyproject: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fsys := fstest.MapFS{}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -43,6 +44,12 @@ func TestInstallLocked(t *testing.T) {
 	os.MkdirAll(bin, 0o755)
 	log := filepath.Join(dir, "log")
 	os.WriteFile(filepath.Join(bin, "pip"), []byte("#!/bin/sh\necho \"pip $*\" >> "+log+"\nfor a; do case \"$prev\" in -r) cat \"$a\" >> "+log+";; esac; prev=$a; done\n"), 0o755)
+	// The real interpreter answers the marker probe.
+	python3, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Symlink(python3, filepath.Join(bin, "python"))
 	app := filepath.Join(dir, "app")
 	os.MkdirAll(app, 0o755)
 	for _, f := range []string{"Pipfile", "Pipfile.lock"} {

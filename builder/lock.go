@@ -11,7 +11,7 @@ import (
 // Requirement is one pinned line of a converted lock file.
 type Requirement struct {
 	Name     string
-	Line     string // what pip gets: "name[extras]==1.0; markers --hash=sha256:..." or a VCS/path spec
+	Line     string // what pip gets: "name[extras]==1.0 --hash=sha256:..." or a VCS/path spec (markers evaluated already)
 	Editable bool
 	Hashed   bool // the line carries hashes (installable with --require-hashes)
 }
@@ -103,11 +103,11 @@ func InstallLocked(ctx context.Context, x *Exec, dir string, venv Venv) error {
 	case !found:
 		return &LockError{"ENABLE_MICROPIPENV is set but there is no Pipfile.lock, poetry.lock or requirements.txt"}
 	case filepath.Base(input) == "Pipfile.lock":
-		python, perr := venv.PythonVersion()
+		env, perr := x.ProbePython(ctx)
 		if perr != nil {
 			return perr
 		}
-		locked, err = ConvertPipfileLock(read("Pipfile.lock"), read("Pipfile"), python, dev,
+		locked, err = ConvertPipfileLock(read("Pipfile.lock"), read("Pipfile"), env.MarkerEnv(nil, nil), dev,
 			func(s string) string { return os.Expand(s, func(k string) string { return Getenv(x.Env, k) }) })
 	case filepath.Base(input) == "poetry.lock":
 		locked, err = ConvertPoetryLock(read("poetry.lock"), read("pyproject.toml"), dev)

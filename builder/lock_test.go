@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/pys2i/pys2i/builder/marker"
 )
 
 func readTestdata(t *testing.T, name string) []byte {
@@ -39,11 +41,14 @@ func TestLockHashes(t *testing.T) {
 	}
 }
 
+// py311 is the marker environment of CPython 3.11.2 on Linux x86_64.
+var py311 = cpython("3.11.2").MarkerEnv(nil, nil)
+
 func noExpand(s string) string { return strings.ReplaceAll(s, "${PIP_INDEX_URL}", "http://idx/simple") }
 
 func TestConvertPipfileLock(t *testing.T) {
 	lock, pipfile := readTestdata(t, "pipenv-flask/Pipfile.lock"), readTestdata(t, "pipenv-flask/Pipfile")
-	l, err := ConvertPipfileLock(lock, pipfile, "3.11", false, noExpand)
+	l, err := ConvertPipfileLock(lock, pipfile, py311, false, noExpand)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +62,8 @@ func TestConvertPipfileLock(t *testing.T) {
 	for name, want := range map[string]string{
 		"flask":    "flask==2.2.2 --hash=sha256:da1a583548d4e95b22a00dba3ec517734e49b5c918b1bbaa71c47427054c9b53",
 		"requests": "requests[socks]==2.28.1",
-		"six":      "six==1.16.0; python_version >= '3' --hash=sha256:",
-		"certifi":  "certifi==2022.9.24; python_version >= '3.6' --hash=",
+		"six":      "six==1.16.0 --hash=sha256:",
+		"certifi":  "certifi==2022.9.24 --hash=",
 	} {
 		if !strings.HasPrefix(lines[name], want) {
 			t.Errorf("%s: %q, want prefix %q", name, lines[name], want)
@@ -70,7 +75,7 @@ func TestConvertPipfileLock(t *testing.T) {
 	if len(l.Reqs) != 12 || l.Indexes[0] != "http://idx/simple" || l.Trusted[0] != "idx" {
 		t.Errorf("%d reqs, indexes %v, trusted %v", len(l.Reqs), l.Indexes, l.Trusted)
 	}
-	dev, err := ConvertPipfileLock(lock, pipfile, "3.11", true, noExpand)
+	dev, err := ConvertPipfileLock(lock, pipfile, py311, true, noExpand)
 	if err != nil || len(dev.Reqs) != 13 {
 		t.Errorf("with dev: %v, %v", dev, err)
 	}
@@ -82,7 +87,7 @@ func TestConvertPipfileLock(t *testing.T) {
 }
 
 func TestConvertPipfileLockVCSAndPath(t *testing.T) {
-	l, err := ConvertPipfileLock(readTestdata(t, "pipenv-vcs-path/Pipfile.lock"), readTestdata(t, "pipenv-vcs-path/Pipfile"), "3.11", false, noExpand)
+	l, err := ConvertPipfileLock(readTestdata(t, "pipenv-vcs-path/Pipfile.lock"), readTestdata(t, "pipenv-vcs-path/Pipfile"), py311, false, noExpand)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,28 +107,49 @@ func TestConvertPipfileLockVCSAndPath(t *testing.T) {
 }
 
 // pipenv locks a package whose markers do not hold where it locks as
-// version "*" without hashes: it is passed on unpinned with its markers,
-// as micropipenv does, for pip to skip; the rest stays pinned and hashed.
+// version "*" without hashes. Markers are evaluated in Go against the
+// venv's interpreter: on Linux colorama (win32 only) is left out, on
+// Windows it is passed on unpinned, as micropipenv does; the rest stays
+// pinned and hashed, without markers.
 func TestConvertPipfileLockMarkers(t *testing.T) {
-	l, err := ConvertPipfileLock(readTestdata(t, "pipenv-markers/Pipfile.lock"), readTestdata(t, "pipenv-markers/Pipfile"), "3.11", false, noExpand)
-	if err != nil {
-		t.Fatal(err)
+	lock, pipfile := readTestdata(t, "pipenv-markers/Pipfile.lock"), readTestdata(t, "pipenv-markers/Pipfile")
+	win := marker.Env{Vars: map[string]string{}}
+	for k, v := range py311.Vars {
+		win.Vars[k] = v
 	}
-	var colorama Requirement
-	for _, r := range l.Reqs {
-		if r.Name == "colorama" {
-			colorama = r
-		} else if !r.Hashed || !strings.HasPrefix(r.Line, r.Name+"==") {
-			t.Errorf("%s: %q, want pinned and hashed", r.Name, r.Line)
-		}
+	win.Vars["sys_platform"] = "win32"
+	for _, tc := range []struct {
+		name     string
+		env      marker.Env
+		colorama string
+	}{{"linux", py311, ""}, {"win32", win, "colorama"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := ConvertPipfileLock(lock, pipfile, tc.env, false, noExpand)
+			if err != nil {
+				t.Fatal(err)
+			}
+			colorama := ""
+			for _, r := range l.Reqs {
+				if r.Name == "colorama" {
+					colorama = r.Line
+				} else if !r.Hashed || !strings.HasPrefix(r.Line, r.Name+"==") || strings.Contains(r.Line, ";") {
+					t.Errorf("%s: %q, want pinned and hashed, no markers", r.Name, r.Line)
+				}
+			}
+			if colorama != tc.colorama {
+				t.Errorf("colorama: %q, want %q", colorama, tc.colorama)
+			}
+		})
 	}
-	if want := (Requirement{Name: "colorama", Line: "colorama; sys_platform == 'win32'"}); colorama != want {
-		t.Errorf("colorama: %+v, want %+v", colorama, want)
-	}
-	if _, err := ConvertPipfileLock([]byte(strings.Replace(string(readTestdata(t, "pipenv-markers/Pipfile.lock")),
-		`"markers": "sys_platform == 'win32'",`, "", 1)), readTestdata(t, "pipenv-markers/Pipfile"), "3.11", false, noExpand); err == nil ||
+	if _, err := ConvertPipfileLock([]byte(strings.Replace(string(lock),
+		`"markers": "sys_platform == 'win32'",`, "", 1)), pipfile, py311, false, noExpand); err == nil ||
 		!strings.Contains(err.Error(), "colorama has no version") {
 		t.Errorf("an unpinned entry without markers: %v, want refused", err)
+	}
+	if _, err := ConvertPipfileLock([]byte(strings.Replace(string(lock),
+		`"markers": "sys_platform == 'win32'",`, `"markers": "sys_platform === ",`, 1)), pipfile, py311, false, noExpand); err == nil ||
+		!strings.Contains(err.Error(), `Pipfile.lock: entry colorama: invalid marker "sys_platform === "`) {
+		t.Errorf("an unreadable marker: %v, want refused", err)
 	}
 }
 
@@ -168,19 +194,19 @@ func TestLockRefused(t *testing.T) {
 		want string
 	}{
 		{"corrupt Pipfile.lock", func() error {
-			_, err := ConvertPipfileLock(lock[:100], pipfile, "3.11", false, noExpand)
+			_, err := ConvertPipfileLock(lock[:100], pipfile, py311, false, noExpand)
 			return err
 		}, "Pipfile.lock is corrupt"},
 		{"stale Pipfile.lock", func() error {
-			_, err := ConvertPipfileLock(lock, append(pipfile, []byte("\n[packages.extra]\nversion = \"*\"\n")...), "3.11", false, noExpand)
+			_, err := ConvertPipfileLock(lock, append(pipfile, []byte("\n[packages.extra]\nversion = \"*\"\n")...), py311, false, noExpand)
 			return err
 		}, "out of date"},
 		{"wrong python", func() error {
-			_, err := ConvertPipfileLock(lock, pipfile, "3.12", false, noExpand)
+			_, err := ConvertPipfileLock(lock, pipfile, cpython("3.12.1").MarkerEnv(nil, nil), false, noExpand)
 			return err
 		}, "requires Python 3.11, but the image runs Python 3.12"},
 		{"no Pipfile", func() error {
-			_, err := ConvertPipfileLock(lock, nil, "3.11", false, noExpand)
+			_, err := ConvertPipfileLock(lock, nil, py311, false, noExpand)
 			return err
 		}, "no Pipfile"},
 		{"corrupt poetry.lock", func() error {

@@ -2,10 +2,13 @@ package builder
 
 import (
 	"encoding/json"
+
 	"fmt"
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/pys2i/pys2i/builder/marker"
 )
 
 type pipfileLock struct {
@@ -40,10 +43,13 @@ type pipfileEntry struct {
 
 // ConvertPipfileLock checks a Pipfile.lock as micropipenv install --deploy
 // does (the Pipfile's hash, the Python major.minor) and converts its default
-// section (and develop with dev) into requirements. expand expands ${VAR}
-// in source URLs.
-func ConvertPipfileLock(lock, pipfile []byte, python string, dev bool, expand func(string) string) (*Locked, error) {
-	l, err := checkPipfileLock(lock, pipfile, python)
+// section (and develop with dev) into requirements. Markers are evaluated
+// here against env (the venv's interpreter), with the evaluator the
+// uv.lock and pylock.toml paths use: an entry whose markers do not hold is
+// left out, the others reach pip without markers. expand expands ${VAR} in
+// source URLs.
+func ConvertPipfileLock(lock, pipfile []byte, env marker.Env, dev bool, expand func(string) string) (*Locked, error) {
+	l, err := checkPipfileLock(lock, pipfile, env.Vars["python_version"])
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +70,13 @@ func ConvertPipfileLock(lock, pipfile []byte, python string, dev bool, expand fu
 		}
 		sort.Strings(names)
 		for _, n := range names {
+			ok, err := evalMarker("Pipfile.lock", "entry "+n, sec[n].Markers, env)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
 			r, err := pipfileRequirement(n, sec[n])
 			if err != nil {
 				return err
@@ -136,18 +149,15 @@ func pipfileRequirement(name string, e pipfileEntry) (Requirement, error) {
 	case (e.Version == "" || e.Version == "*") && e.Markers != "":
 		// pipenv does not resolve a package whose markers do not hold
 		// where it locks (colorama; sys_platform == 'win32' on Linux): it
-		// writes version "*" and no hashes. micropipenv passes such an entry
-		// on without a version, and pip skips it where the markers do not
-		// hold; where they hold, it installs the newest, as micropipenv.
+		// writes version "*" and no hashes. Where the markers do not hold
+		// the entry is left out before this; where they hold, pip installs
+		// the newest, as micropipenv.
 		spec = name + extras
 	default:
 		return r, &LockError{fmt.Sprintf("Pipfile.lock entry %s has no version, VCS or path", name)}
 	}
 	if e.Editable {
 		spec = "-e " + spec
-	}
-	if e.Markers != "" && !e.Editable {
-		spec += "; " + e.Markers
 	}
 	if len(e.Hashes) > 0 && !e.Editable && e.Git == "" && e.Path == "" {
 		for _, h := range e.Hashes {

@@ -1,7 +1,9 @@
 // Package builder creates the virtual environment under $APP_ROOT and installs
 // the application's dependencies (pip, pipenv, lock files). It answers its
 // questions (is Django installed? which Python?) from the venv's files and
-// metadata, never by starting an interpreter.
+// metadata, never by starting an interpreter, except for the lock installs,
+// which ask the venv's python once for its marker environment and wheel
+// tags (pyenv.go).
 package builder
 
 import (

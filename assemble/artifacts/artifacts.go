@@ -40,13 +40,17 @@ const (
 )
 
 // InputFiles are the files whose content decides what gets installed.
-var InputFiles = []string{"Pipfile", "Pipfile.lock", "poetry.lock", "setup.py", "setup.cfg", "pyproject.toml"}
+// Besides these, every requirements*.txt, constraints*.txt and
+// pylock.*.toml (PEP 751's named locks).
+var InputFiles = []string{"Pipfile", "Pipfile.lock", "poetry.lock", "uv.lock", "pylock.toml", "setup.py", "setup.cfg", "pyproject.toml"}
 
 // InputVars are the variables that change what assemble installs, besides
 // every PIP_* and PIPENV_* variable (see IsInputVar).
 var InputVars = []string{
 	"ENABLE_PIPENV", "ENABLE_MICROPIPENV", "PIN_PIPENV_VERSION", "UPGRADE_PIP_TO_LATEST",
 	"DISABLE_SETUP_PY_PROCESSING", "DISABLE_PYPROJECT_TOML_PROCESSING", "MICROPIPENV_DEV",
+	// the native locks (builder.InstallNativeLock)
+	"PYS2I_LOCK_FILE", "PYS2I_LOCK_EXTRAS", "PYS2I_LOCK_GROUPS", "PYS2I_DISABLE_NATIVE_LOCKS",
 }
 
 // cosmetic PIP_* variables that do not change the result.
@@ -86,9 +90,11 @@ func Compute(dir string, env []string, python string) (Fingerprint, error) {
 			names = append(names, filepath.Base(p))
 		}
 	}
-	if m, err := filepath.Glob(filepath.Join(dir, "constraints*.txt")); err == nil {
-		for _, p := range m {
-			names = append(names, filepath.Base(p))
+	for _, pattern := range []string{"constraints*.txt", "pylock.*.toml"} {
+		if m, err := filepath.Glob(filepath.Join(dir, pattern)); err == nil {
+			for _, p := range m {
+				names = append(names, filepath.Base(p))
+			}
 		}
 	}
 	for _, n := range names {

@@ -66,6 +66,29 @@ func TestCompute(t *testing.T) {
 			write(t, filepath.Join(d, "poetry.lock"), "x")
 			return Compute(d, base, "3.11.2")
 		}, "file:poetry.lock"},
+		{"uv.lock", func() (Fingerprint, error) {
+			d := t.TempDir()
+			write(t, filepath.Join(d, "requirements.txt"), "flask\n")
+			write(t, filepath.Join(d, "uv.lock"), "version = 1\n")
+			return Compute(d, base, "3.11.2")
+		}, "file:uv.lock"},
+		{"pylock.toml", func() (Fingerprint, error) {
+			d := t.TempDir()
+			write(t, filepath.Join(d, "requirements.txt"), "flask\n")
+			write(t, filepath.Join(d, "pylock.toml"), "lock-version = '1.0'\n")
+			return Compute(d, base, "3.11.2")
+		}, "file:pylock.toml"},
+		{"pylock.NAME.toml", func() (Fingerprint, error) {
+			d := t.TempDir()
+			write(t, filepath.Join(d, "requirements.txt"), "flask\n")
+			write(t, filepath.Join(d, "pylock.prod.toml"), "lock-version = '1.0'\n")
+			return Compute(d, base, "3.11.2")
+		}, "file:pylock.prod.toml"},
+		{"lock extras", func() (Fingerprint, error) { return Compute(dir, append(base, "PYS2I_LOCK_EXTRAS=socks"), "3.11.2") }, "env:PYS2I_LOCK_EXTRAS"},
+		{"lock groups", func() (Fingerprint, error) { return Compute(dir, append(base, "PYS2I_LOCK_GROUPS=dev"), "3.11.2") }, "env:PYS2I_LOCK_GROUPS"},
+		{"lock file", func() (Fingerprint, error) {
+			return Compute(dir, append(base, "PYS2I_LOCK_FILE=pylock.prod.toml"), "3.11.2")
+		}, "env:PYS2I_LOCK_FILE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			other, err := tc.change()
