@@ -41,7 +41,8 @@ world: tools
 # The world's golang image builds the binary with this machine's module cache.
 # python-NNN-runtime is the minimal variant on the world's runtime base
 # (python-minimal + apache2-bin and the line's libpython): a --runtime-image
-# for mod_wsgi apps.
+# for mod_wsgi apps. pys2i is the tool image of the cluster definitions
+# (Containerfile.pys2i: the static pys2i, copied into a pod's volume).
 IMAGES_PREFIX ?= localhost/pys2i
 images: world
 	@set -e; eval "$$($(BIN)/world env)"; first=; \
@@ -57,7 +58,12 @@ images: world
 	      $$names . >/dev/null; \
 	    echo "built $${names//-t /}"; \
 	  done; first=$$line; \
-	done
+	done; \
+	podman build -q --network host -f Containerfile.pys2i --build-arg GO_IMAGE=$$PYS2I_TEST_GO_IMAGE \
+	  --build-arg BASE_IMAGE=$$PYS2I_TEST_MIN_IMAGE \
+	  -v "$$($(GO) env GOMODCACHE):/go/pkg/mod" -v "$$($(GO) env GOCACHE):/root/.cache/go-build" \
+	  -t $(IMAGES_PREFIX)/pys2i:latest . >/dev/null; \
+	echo "built $(IMAGES_PREFIX)/pys2i:latest"
 
 # Re-resolve test/world/pyindex/pins.txt into lock.json with the host's pip
 # (network); the next `make world` builds the index of the new lock.
