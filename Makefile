@@ -12,7 +12,7 @@ TESTFLAGS ?=
 TESTPARALLEL ?= 3
 BIN := bin
 
-.PHONY: demo test unit deps world pin world-env world-up world-down lint tools bin images
+.PHONY: demo test unit deps world pin world-env world-up world-down lint tools bin images cluster-test
 
 # The main job: pys2i build of the sample app on the pys2i minimal image, run it.
 demo: images
@@ -83,7 +83,14 @@ world-down: tools
 # the world; scripts/check-test-log fails the run on any skipped test.
 test: world images
 	set -o pipefail; $(GO) test -v -count=1 -timeout 40m -parallel $(TESTPARALLEL) $(TESTFLAGS) ./... 2>&1 | tee $(BIN)/test.log | scripts/test-summary
+	set -o pipefail; cd cluster && $(GO) test -v -count=1 $(CLUSTER_TESTFLAGS) ./... 2>&1 | tee -a $(CURDIR)/$(BIN)/test.log | $(CURDIR)/scripts/test-summary
 	scripts/check-test-log $(BIN)/test.log
+
+# The cluster definitions' own checks alone (cluster/ is a module of its own:
+# Tekton's, Shipwright's and Kubernetes' Go types stay out of pys2i's).
+CLUSTER_TESTFLAGS ?=
+cluster-test:
+	cd cluster && $(GO) vet ./... && $(GO) test -count=1 $(CLUSTER_TESTFLAGS) ./...
 
 unit:
 	$(GO) test -count=1 $(TESTFLAGS) ./imagebuild/layer/... ./imagebuild/sandbox/... ./test/world/...
@@ -91,3 +98,4 @@ unit:
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd cluster && $(GO) vet ./...
