@@ -233,6 +233,22 @@ func TestBuildClusterTekton(t *testing.T) {
 		}
 	})
 
+	t.Run("killed in assemble", func(t *testing.T) {
+		// pip is killed half-way (the pod deleted): nothing is written,
+		// and the next run (a new pod) builds from scratch.
+		p := clusterTektonPod(t, reg, tool, builder, src, tag, true)
+		runs := p.run(t, "prepare")
+		if len(runs) != 2 || runs[1].code != 0 {
+			t.Fatalf("install and prepare:\n%s", clusterLog(runs))
+		}
+		killed := p.killStep(t, p.step(t, "assemble"), "Collecting")
+		t.Logf("assemble killed: exit %d", killed.code)
+		if inPlaceManifest(t, w.Registry.URL+"/pys2i-test/cluster-tekton-app:latest") || p.result(t, "IMAGE_DIGEST") != "" {
+			t.Errorf("a killed run wrote the image")
+		}
+	})
+	reg.take()
+
 	p := clusterTektonPod(t, reg, tool, builder, src, tag, true)
 	runs := p.run(t, "")
 	clusterSucceeded(t, p.def, runs)
@@ -277,6 +293,26 @@ func TestBuildClusterTekton(t *testing.T) {
 		t.Errorf("the rebuild's layers %v do not keep the dependency layer of %v", img2.Layers, img.Layers)
 	}
 	buildServe(t, "localhost/pys2i-test/cluster-tekton-pulled2:latest", "tekton v2")
+
+	// The registry goes down between assemble and export: export fails
+	// with a message naming it, no result, no manifest.
+	reuseSetBody(t, src, "tekton v3")
+	p = clusterTektonPod(t, reg, tool, builder, src, reg.host+"/pys2i-test/cluster-tekton-down:latest", true)
+	runs = p.run(t, "assemble")
+	if len(runs) != 3 || runs[2].code != 0 {
+		t.Fatalf("install, prepare, assemble:\n%s", clusterLog(runs))
+	}
+	reg.srv.Close()
+	export := p.runStep(t, p.step(t, "export"))
+	if export.code == 0 || !strings.Contains(export.stderr, "the registry "+reg.host+" does not answer") {
+		t.Errorf("export with the registry down: exit %d, want a failure naming the registry\n%s", export.code, export.stderr)
+	}
+	if d, u := p.result(t, "IMAGE_DIGEST"), p.result(t, "IMAGE_URL"); d != "" || u != "" {
+		t.Errorf("results after a failed export: %q %q", d, u)
+	}
+	if inPlaceManifest(t, w.Registry.URL+"/pys2i-test/cluster-tekton-down:latest") {
+		t.Errorf("a failed export wrote a manifest")
+	}
 }
 
 // The Shipwright strategy, run as the TaskRun that Shipwright makes of it:

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/pys2i/pys2i/test/world"
 )
 
 // The cluster definitions (cluster/tekton, cluster/shipwright) run here as
@@ -327,6 +329,46 @@ func (p *clusterPod) runStep(t *testing.T, s clusterStep) clusterStepRun {
 	} else if err != nil {
 		t.Fatalf("step %s: podman run: %v", s.Name, err)
 	}
+	return r
+}
+
+// killStep runs step s and kills its container (SIGKILL, as the kubelet
+// does after the grace period) as soon as its output shows marker; it
+// fails t if the step ends before that.
+func (p *clusterPod) killStep(t *testing.T, s clusterStep, marker string) clusterStepRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	name := fmt.Sprintf("pys2i-cluster-%d-%s", p.uid, s.Name)
+	args := p.podmanArgs(t, s)
+	args = append([]string{args[0], "--name", name}, args[1:]...)
+	cmd := exec.CommandContext(ctx, "podman", args...)
+	cmd.Env = append(os.Environ(), buildConf(t).Env()...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	r := clusterStepRun{name: s.Name}
+	for !strings.Contains(out.String(), marker) {
+		select {
+		case err := <-exited:
+			t.Fatalf("step %s ended (%v) before %q:\n%s", s.Name, err, marker, out.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if _, err := world.Podman(ctx, buildConf(t), "kill", "-s", "KILL", name); err != nil {
+		t.Fatalf("podman kill %s: %v", name, err)
+	}
+	err := <-exited
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err == nil {
+		t.Fatalf("step %s exited 0 after the kill:\n%s", s.Name, out.String())
+	}
+	r.stdout = out.String()
 	return r
 }
 
