@@ -332,6 +332,38 @@ func TestBuildClusterShipwright(t *testing.T) {
 	tag := reg.host + "/pys2i-test/cluster-shp-app:latest"
 	direct := w.Registry.URL + "/pys2i-test/cluster-shp-app:latest"
 
+	t.Run("failing steps write the error results", func(t *testing.T) {
+		for _, tt := range []struct {
+			name, failing, reason, message string
+			src                            string
+			noCredentials                  bool
+		}{
+			{name: "no credentials", failing: "prepare", reason: "ResolveFailed", message: "authentication required", src: src, noCredentials: true},
+			{name: "assemble fails", failing: "assemble", reason: "AssembleFailed", message: "assemble failed with exit status", src: reuseApp(t, "x", "no-such-package-anywhere\n")},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				failTag := reg.host + "/pys2i-test/cluster-shp-failing:latest"
+				p := clusterShipwrightPod(t, reg, tool, builder, tt.src, failTag)
+				if tt.noCredentials {
+					delete(p.volumes, "registry-auth") // the strategy's default: an empty emptyDir
+				}
+				runs := p.run(t, "")
+				last := runs[len(runs)-1]
+				if last.name != tt.failing || last.code == 0 {
+					t.Fatalf("want %s to fail:\n%s", tt.failing, clusterLog(runs))
+				}
+				reason, msg := p.result(t, "shp-error-reason"), p.result(t, "shp-error-message")
+				if reason != tt.reason || !strings.Contains(msg, tt.message) {
+					t.Errorf("error results %q %q, want %q and a message with %q", reason, msg, tt.reason, tt.message)
+				}
+				if p.result(t, "shp-image-digest") != "" || inPlaceManifest(t, w.Registry.URL+"/pys2i-test/cluster-shp-failing:latest") {
+					t.Errorf("a failed run wrote a digest or a manifest")
+				}
+			})
+		}
+	})
+	reg.take()
+
 	// Killed after prepare (the pod deleted): nothing is written.
 	p := clusterShipwrightPod(t, reg, tool, builder, src, tag)
 	runs := p.run(t, "prepare")
