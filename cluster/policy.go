@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	buildv1beta1 "github.com/shipwright-io/build/pkg/apis/build/v1beta1"
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
@@ -25,6 +26,25 @@ var resultRef = regexp.MustCompile(`\$\(results\.([^.)]+)\.path\)`)
 // CredentialSteps are the steps that talk to the registry; no other step
 // may see the registry credentials (assemble runs the application's code).
 var CredentialSteps = []string{"prepare", "export"}
+
+// appRoot is the builder's $APP_ROOT: what the image is made of.
+const appRoot = "/opt/app-root"
+
+// homeOutsideAppRoot checks that a step that runs pys2i in the builder sets
+// HOME outside $APP_ROOT: Tekton copies credentials linked to the
+// ServiceAccount into $HOME of every step, and the builder's own HOME
+// (/opt/app-root/src) is in the image.
+func homeOutsideAppRoot(step string, env []corev1.EnvVar) error {
+	for _, e := range env {
+		if e.Name == "HOME" {
+			if e.Value == appRoot || strings.HasPrefix(e.Value, appRoot+"/") || !strings.HasPrefix(e.Value, "/") {
+				return fmt.Errorf("step %s: HOME %q is in %s (Tekton's credential copies would go into the image)", step, e.Value, appRoot)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("step %s sets no HOME outside %s (Tekton copies the ServiceAccount's credentials into $HOME, the builder's is in the image)", step, appRoot)
+}
 
 // Restricted checks a step's security context against the Kubernetes
 // "restricted" Pod Security Standard, as pys2i's definitions promise it:
@@ -77,6 +97,9 @@ func CheckTask(t *pipelinev1.Task) error {
 	var withCreds []string
 	for _, s := range t.Spec.Steps {
 		errs = append(errs, Restricted(s.Name, s.SecurityContext))
+		if s.Name != "install" {
+			errs = append(errs, homeOutsideAppRoot(s.Name, s.Env))
+		}
 		for _, a := range slices.Concat(s.Command, s.Args) {
 			for _, m := range resultRef.FindAllStringSubmatch(a, -1) {
 				if !results[m[1]] {
@@ -107,6 +130,9 @@ func CheckStrategy(s *buildv1beta1.ClusterBuildStrategy) error {
 	var withCreds []string
 	for _, st := range s.Spec.Steps {
 		errs = append(errs, Restricted(st.Name, st.SecurityContext))
+		if st.Name != "install" {
+			errs = append(errs, homeOutsideAppRoot(st.Name, st.Env))
+		}
 		if slices.ContainsFunc(st.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == StrategyCredentialsVolume }) {
 			withCreds = append(withCreds, st.Name)
 		}

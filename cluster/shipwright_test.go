@@ -153,6 +153,14 @@ func TestStrategyBroken(t *testing.T) {
 			our: "step install is not restricted: allowPrivilegeEscalation is not false",
 		},
 		{
+			name: "no HOME",
+			mutate: func(t *testing.T, s *buildv1beta1.ClusterBuildStrategy, b *buildv1beta1.Build) {
+				st := strategyStep(t, s, "assemble")
+				st.Env = slices.DeleteFunc(slices.Clone(st.Env), func(e corev1.EnvVar) bool { return e.Name == "HOME" })
+			},
+			our: "step assemble sets no HOME outside /opt/app-root",
+		},
+		{
 			name: "credentials in assemble",
 			mutate: func(t *testing.T, s *buildv1beta1.ClusterBuildStrategy, b *buildv1beta1.Build) {
 				st := strategyStep(t, s, "assemble")

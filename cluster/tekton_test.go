@@ -173,6 +173,23 @@ func TestTaskBroken(t *testing.T) {
 			ours: "mounted in steps [prepare assemble export]",
 		},
 		{
+			name: "HOME in the app root",
+			mutate: func(t *testing.T, task *pipelinev1.Task) {
+				s := taskStep(t, task, "assemble")
+				s.Env = slices.DeleteFunc(slices.Clone(s.Env), func(e corev1.EnvVar) bool { return e.Name == "HOME" })
+				s.Env = append(s.Env, corev1.EnvVar{Name: "HOME", Value: "/opt/app-root/src"})
+			},
+			ours: `step assemble: HOME "/opt/app-root/src" is in /opt/app-root`,
+		},
+		{
+			name: "no HOME",
+			mutate: func(t *testing.T, task *pipelinev1.Task) {
+				s := taskStep(t, task, "export")
+				s.Env = slices.DeleteFunc(slices.Clone(s.Env), func(e corev1.EnvVar) bool { return e.Name == "HOME" })
+			},
+			ours: "step export sets no HOME outside /opt/app-root",
+		},
+		{
 			name: "credentials in every step",
 			mutate: func(t *testing.T, task *pipelinev1.Task) {
 				for _, n := range CredentialSteps {

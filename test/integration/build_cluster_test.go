@@ -415,6 +415,42 @@ func TestBuildClusterShipwright(t *testing.T) {
 	clusterPulled(t, tag, "localhost/pys2i-test/cluster-shp-pulled2:latest")
 	buildServe(t, "localhost/pys2i-test/cluster-shp-pulled2:latest", "shipwright v2")
 
+	t.Run("pushSecret", func(t *testing.T) {
+		// The credentials as a Build's spec.output.pushSecret: linked to
+		// the ServiceAccount, copied by Tekton into $HOME of every step
+		// (the strategy sets HOME outside $APP_ROOT). The build works and
+		// the credentials are nowhere in the image.
+		psTag := reg.host + "/pys2i-test/cluster-shp-pushsecret:latest"
+		p := clusterShipwrightPod(t, reg, tool, builder, src, psTag)
+		delete(p.volumes, "registry-auth")
+		p.saCreds = t.TempDir()
+		if err := os.MkdirAll(filepath.Join(p.saCreds, ".docker"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(filepath.Join(reg.config, "config.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(p.saCreds, ".docker", "config.json"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		runs := p.run(t, "")
+		clusterSucceeded(t, p.def, runs)
+		for _, r := range runs {
+			if strings.Contains(r.stdout+r.stderr, clusterPassword) {
+				t.Errorf("step %s printed the password", r.name)
+			}
+		}
+		local := "localhost/pys2i-test/cluster-shp-pushsecret:latest"
+		clusterPulled(t, psTag, local)
+		auth := base64.StdEncoding.EncodeToString([]byte(clusterUser + ":" + clusterPassword))
+		found := buildPodman(t, "run", "--rm", "--user", "12345:0", "-e", "P="+clusterPassword, "-e", "A="+auth, local, "sh", "-c",
+			`grep -rlsF -e "$P" -e "$A" /opt /tmp /etc /root /home /var 2>/dev/null; find / -xdev -path /proc -prune -o -name config.json -path '*.docker*' -print 2>/dev/null; true`)
+		if strings.TrimSpace(found) != "" {
+			t.Errorf("the image holds the credentials: %s", found)
+		}
+	})
+
 	// The registry goes down between assemble and export.
 	reuseSetBody(t, src, "shipwright v3")
 	downTag := reg.host + "/pys2i-test/cluster-shp-down:latest"

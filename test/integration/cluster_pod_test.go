@@ -115,6 +115,11 @@ type clusterPod struct {
 	results string
 	// uid is the pod's user (group 0), as OpenShift picks it.
 	uid int
+	// saCreds, when set, is a directory with .docker/config.json: registry
+	// credentials linked to the ServiceAccount (Shipwright's pushSecret),
+	// which Tekton's entrypoint copies into $HOME of every step before the
+	// step's command runs (credential initialisation); emulated as such.
+	saCreds string
 }
 
 // clusterStepRun is one step's outcome.
@@ -282,6 +287,15 @@ func (p *clusterPod) podmanArgs(t *testing.T, s clusterStep) []string {
 		t.Fatalf("step %s: no local image for %s", s.Name, image)
 	}
 	cmd := p.substList(t, s.Command)
+	if p.saCreds != "" {
+		// Tekton's entrypoint: copy the credentials into $HOME (errors are
+		// not fatal), then run the step's command.
+		if len(cmd) == 0 {
+			t.Fatalf("step %s: the creds-init emulation needs the step's command", s.Name)
+		}
+		args = append(args, "-v", p.saCreds+":/tekton/creds:ro")
+		cmd = append([]string{"/bin/sh", "-c", `{ mkdir -p "$HOME/.docker" && cp /tekton/creds/.docker/config.json "$HOME/.docker/config.json"; } 2>/dev/null || echo "creds-init: non-fatal: cannot copy into $HOME" >&2; exec "$@"`, "creds-init"}, cmd...)
+	}
 	if len(cmd) > 0 {
 		args = append(args, "--entrypoint", cmd[0], local)
 		args = append(args, cmd[1:]...)
