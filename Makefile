@@ -12,7 +12,7 @@ TESTFLAGS ?=
 TESTPARALLEL ?= 3
 BIN := bin
 
-.PHONY: demo test unit deps world pin world-env world-up world-down lint tools bin images
+.PHONY: demo test unit deps world pin world-env world-up world-down lint tools bin images cluster-test
 
 # The main job: pys2i build of the sample app on the pys2i minimal image, run it.
 demo: images
@@ -41,7 +41,8 @@ world: tools
 # The world's golang image builds the binary with this machine's module cache.
 # python-NNN-runtime is the minimal variant on the world's runtime base
 # (python-minimal + apache2-bin and the line's libpython): a --runtime-image
-# for mod_wsgi apps.
+# for mod_wsgi apps. pys2i is the tool image of the cluster definitions
+# (Containerfile.pys2i: the static pys2i, copied into a pod's volume).
 IMAGES_PREFIX ?= localhost/pys2i
 images: world
 	@set -e; eval "$$($(BIN)/world env)"; first=; \
@@ -57,7 +58,12 @@ images: world
 	      $$names . >/dev/null; \
 	    echo "built $${names//-t /}"; \
 	  done; first=$$line; \
-	done
+	done; \
+	podman build -q --network host -f Containerfile.pys2i --build-arg GO_IMAGE=$$PYS2I_TEST_GO_IMAGE \
+	  --build-arg BASE_IMAGE=$$PYS2I_TEST_MIN_IMAGE \
+	  -v "$$($(GO) env GOMODCACHE):/go/pkg/mod" -v "$$($(GO) env GOCACHE):/root/.cache/go-build" \
+	  -t $(IMAGES_PREFIX)/pys2i:latest . >/dev/null; \
+	echo "built $(IMAGES_PREFIX)/pys2i:latest"
 
 # Re-resolve test/world/pyindex/pins.txt into lock.json with the host's pip
 # (network); the next `make world` builds the index of the new lock.
@@ -77,7 +83,14 @@ world-down: tools
 # the world; scripts/check-test-log fails the run on any skipped test.
 test: world images
 	set -o pipefail; $(GO) test -v -count=1 -timeout 40m -parallel $(TESTPARALLEL) $(TESTFLAGS) ./... 2>&1 | tee $(BIN)/test.log | scripts/test-summary
+	set -o pipefail; cd cluster && $(GO) test -v -count=1 $(CLUSTER_TESTFLAGS) ./... 2>&1 | tee -a $(CURDIR)/$(BIN)/test.log | $(CURDIR)/scripts/test-summary
 	scripts/check-test-log $(BIN)/test.log
+
+# The cluster definitions' own checks alone (cluster/ is a module of its own:
+# Tekton's, Shipwright's and Kubernetes' Go types stay out of pys2i's).
+CLUSTER_TESTFLAGS ?=
+cluster-test:
+	cd cluster && $(GO) vet ./... && $(GO) test -count=1 $(CLUSTER_TESTFLAGS) ./...
 
 unit:
 	$(GO) test -count=1 $(TESTFLAGS) ./imagebuild/layer/... ./imagebuild/sandbox/... ./test/world/...
@@ -85,3 +98,4 @@ unit:
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd cluster && $(GO) vet ./...
