@@ -314,6 +314,9 @@ func (b *build) openInPlace() error {
 	if b.o.InPlaceStep == options.StepPrepare {
 		return nil // assemble does not run in this step
 	}
+	if err := b.checkHomeCredentials(); err != nil {
+		return err
+	}
 	skip, err := outsideSkips(b.ip.appRoot)
 	if err != nil {
 		return err
@@ -323,6 +326,35 @@ func (b *build) openInPlace() error {
 	}
 	b.logf("pys2i: building in place on %s (%s) as uid %d", b.o.Builder, b.baseDigest, os.Getuid())
 	return nil
+}
+
+// homeCredentials are files that hold credentials where tools look for
+// them in $HOME. Tekton copies a ServiceAccount's secrets into $HOME of
+// every step (Shipwright's push secret too): in place, assemble could read
+// them, and fix-permissions's touch would put them in the image.
+var homeCredentials = []string{
+	".docker/config.json", ".dockercfg", ".config/containers/auth.json",
+	".git-credentials", ".netrc", ".pypirc", ".ssh",
+}
+
+// checkHomeCredentials refuses a build whose $HOME already holds any.
+func (b *build) checkHomeCredentials() error {
+	home := envlist.Get(b.baseCfg.Config.Env, "HOME")
+	if home == "" {
+		home = contract.DefaultHome
+	}
+	var found []string
+	for _, c := range homeCredentials {
+		if _, err := os.Lstat(filepath.Join(home, c)); err == nil {
+			found = append(found, c)
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	return fmt.Errorf("--in-place: $HOME (%s) holds %s before the build: credentials there would reach assemble and the image "+
+		"(Tekton copies a ServiceAccount's secrets into $HOME); give this step another HOME (e.g. HOME=/tmp/pys2i-home) or remove them",
+		home, strings.Join(found, ", "))
 }
 
 // outsideSkips leaves out of the watch of the rest of the filesystem what

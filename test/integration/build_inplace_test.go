@@ -277,6 +277,22 @@ func TestBuildInPlaceBadInput(t *testing.T) {
 			t.Errorf("exit %d\n%s", r.code, r.stderr)
 		}
 	})
+	t.Run("credentials in HOME", func(t *testing.T) {
+		// As Tekton puts a ServiceAccount's docker config into $HOME.
+		auth := filepath.Join(t.TempDir(), "config.json")
+		if err := os.WriteFile(auth, []byte(`{"auths":{"x":{"auth":"c2VjcmV0"}}}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tag := w.Registry.URL + "/pys2i-test/inplace-homecreds:latest"
+		r := inPlacePodRun(t, inPlacePod{image: local, src: reuseApp(t, "x", "flask\n"), volumes: []string{auth + ":/opt/app-root/src/.docker/config.json:ro"}},
+			builder, tag, "-e", "PIP_INDEX_URL="+w.Index.URL)
+		if r.code == 0 || !strings.Contains(r.stderr, "holds .docker/config.json before the build") || strings.Contains(r.stdout, "Installing") {
+			t.Errorf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+		if inPlaceManifest(t, tag) {
+			t.Errorf("a refused build wrote %s", tag)
+		}
+	})
 	t.Run("failing assemble", func(t *testing.T) {
 		src := reuseApp(t, "x", "no-such-package-anywhere\n")
 		tag := w.Registry.URL + "/pys2i-test/inplace-failing:latest"
