@@ -37,6 +37,8 @@ func ExtractOnto(r io.Reader, root *os.Root, rename func(name string) (string, b
 }
 
 func extract(r io.Reader, root *os.Root, rename func(name string) (string, bool), onto bool) ([]string, error) {
+	t := newDirs(root)
+	defer t.close()
 	tr := tar.NewReader(r)
 	var names []string
 	type dirTime struct {
@@ -57,7 +59,7 @@ func extract(r io.Reader, root *os.Root, rename func(name string) (string, bool)
 			if !onto {
 				return names, fmt.Errorf("layer entry %s is a whiteout", hdr.Name)
 			}
-			if err := whiteout(root, clean, rename); err != nil {
+			if err := whiteout(t, clean, rename); err != nil {
 				return names, fmt.Errorf("extract %s: %w", hdr.Name, err)
 			}
 			continue
@@ -66,12 +68,12 @@ func extract(r io.Reader, root *os.Root, rename func(name string) (string, bool)
 		if !ok || name == "" {
 			continue
 		}
-		if onto {
-			if fi, err := root.Lstat(filepath.FromSlash(name)); err == nil && fi.IsDir() && hdr.Typeflag == tar.TypeDir {
+		if onto && hdr.Typeflag == tar.TypeDir {
+			if fi, err := t.lstat(filepath.FromSlash(name)); err == nil && fi.IsDir() {
 				continue // the tree's own directory: its metadata stays
 			}
 		}
-		done, err := extractEntry(root, tr, hdr, name, rename, onto)
+		done, err := extractEntry(t, tr, hdr, name, rename, onto)
 		if err != nil {
 			return names, fmt.Errorf("extract %s: %w", hdr.Name, err)
 		}
@@ -86,7 +88,11 @@ func extract(r io.Reader, root *os.Root, rename func(name string) (string, bool)
 	// A directory's time is set once its entries are written: writing them
 	// changes it.
 	for _, d := range slices.Backward(dirs) {
-		if err := root.Chtimes(filepath.FromSlash(d.name), d.t, d.t); err != nil {
+		dr, base, err := t.at(filepath.FromSlash(d.name))
+		if err == nil {
+			err = dr.Chtimes(base, d.t, d.t)
+		}
+		if err != nil {
 			return names, fmt.Errorf("extract %s: %w", d.name, err)
 		}
 	}
@@ -94,29 +100,28 @@ func extract(r io.Reader, root *os.Root, rename func(name string) (string, bool)
 }
 
 // extractEntry writes one entry at name; false for an entry it skips.
-func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, name string, rename func(string) (string, bool), asUser bool) (bool, error) {
+func extractEntry(t *dirs, tr *tar.Reader, hdr *tar.Header, name string, rename func(string) (string, bool), asUser bool) (bool, error) {
 	p := filepath.FromSlash(name)
-	if d := filepath.Dir(p); d != "." {
-		if err := root.MkdirAll(d, 0o755); err != nil {
-			return false, err
-		}
+	dir, base, err := t.at(p)
+	if err != nil {
+		return false, err
 	}
 	perm := tarMode(hdr.Mode)
 	switch hdr.Typeflag {
 	case tar.TypeDir:
-		if fi, err := root.Lstat(p); err == nil && !fi.IsDir() {
-			if err := root.Remove(p); err != nil {
+		if fi, err := dir.Lstat(base); err == nil && !fi.IsDir() {
+			if err := dir.Remove(base); err != nil {
 				return false, err
 			}
 		}
-		if err := root.Mkdir(p, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := dir.Mkdir(base, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			return false, err
 		}
 	case tar.TypeReg:
-		if err := removeNonDir(root, p); err != nil {
+		if err := removeNonDir(t, dir, p, base); err != nil {
 			return false, err
 		}
-		f, err := root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		f, err := dir.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
 			return false, err
 		}
@@ -128,10 +133,10 @@ func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, name string, r
 			return false, err
 		}
 	case tar.TypeSymlink:
-		if err := removeNonDir(root, p); err != nil {
+		if err := removeNonDir(t, dir, p, base); err != nil {
 			return false, err
 		}
-		if err := root.Symlink(hdr.Linkname, p); err != nil {
+		if err := dir.Symlink(hdr.Linkname, base); err != nil {
 			return false, err
 		}
 	case tar.TypeLink:
@@ -139,15 +144,15 @@ func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, name string, r
 		if !ok {
 			return false, fmt.Errorf("hard link to %s, which is not extracted", hdr.Linkname)
 		}
-		if err := removeNonDir(root, p); err != nil {
+		if err := removeNonDir(t, dir, p, base); err != nil {
 			return false, err
 		}
-		return true, root.Link(filepath.FromSlash(target), p)
+		return true, t.root.Link(filepath.FromSlash(target), p)
 	default:
 		return false, nil
 	}
 	if !asUser {
-		if err := root.Lchown(p, hdr.Uid, hdr.Gid); err != nil {
+		if err := dir.Lchown(base, hdr.Uid, hdr.Gid); err != nil {
 			return false, err
 		}
 	}
@@ -155,11 +160,11 @@ func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, name string, r
 		return true, nil
 	}
 	// After the owner: chown clears setuid and setgid bits.
-	if err := root.Chmod(p, perm); err != nil {
+	if err := dir.Chmod(base, perm); err != nil {
 		return false, err
 	}
 	if hdr.Typeflag == tar.TypeReg {
-		if err := root.Chtimes(p, hdr.ModTime, hdr.ModTime); err != nil {
+		if err := dir.Chtimes(base, hdr.ModTime, hdr.ModTime); err != nil {
 			return false, err
 		}
 	}
@@ -168,14 +173,14 @@ func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, name string, r
 
 // whiteout applies a whiteout entry (rel: its clean name): ".wh.x" removes
 // x, ".wh..wh..opq" empties its directory.
-func whiteout(root *os.Root, rel string, rename func(string) (string, bool)) error {
+func whiteout(t *dirs, rel string, rename func(string) (string, bool)) error {
 	dir, base := path.Split(rel)
 	if base == WhiteoutPrefix+WhiteoutPrefix+".opq" {
 		d, ok := rename(strings.TrimSuffix(dir, "/"))
 		if !ok || d == "" {
 			return nil
 		}
-		names, err := fs.ReadDir(root.FS(), filepath.FromSlash(d))
+		names, err := fs.ReadDir(t.root.FS(), filepath.FromSlash(d))
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
@@ -183,7 +188,9 @@ func whiteout(root *os.Root, rel string, rename func(string) (string, bool)) err
 			return err
 		}
 		for _, n := range names {
-			if err := root.RemoveAll(filepath.Join(filepath.FromSlash(d), n.Name())); err != nil {
+			p := filepath.Join(filepath.FromSlash(d), n.Name())
+			t.evict(p)
+			if err := t.root.RemoveAll(p); err != nil {
 				return err
 			}
 		}
@@ -193,7 +200,9 @@ func whiteout(root *os.Root, rel string, rename func(string) (string, bool)) err
 	if !ok || target == "" {
 		return nil
 	}
-	return root.RemoveAll(filepath.FromSlash(target))
+	p := filepath.FromSlash(target)
+	t.evict(p)
+	return t.root.RemoveAll(p)
 }
 
 // tarMode is a tar header's mode as an os file mode: permissions plus the
@@ -212,10 +221,11 @@ func tarMode(m int64) fs.FileMode {
 	return mode
 }
 
-// removeNonDir removes what is at p unless it is a directory (which an
-// entry of another kind cannot replace: that is an error when writing).
-func removeNonDir(root *os.Root, p string) error {
-	fi, err := root.Lstat(p)
+// removeNonDir removes what is at p (base in dir) unless it is a directory
+// (which an entry of another kind cannot replace: that is an error when
+// writing).
+func removeNonDir(t *dirs, dir *os.Root, p, base string) error {
+	fi, err := dir.Lstat(base)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -225,5 +235,6 @@ func removeNonDir(root *os.Root, p string) error {
 	if fi.IsDir() {
 		return fmt.Errorf("a directory is in the way")
 	}
-	return root.Remove(p)
+	t.evict(p)
+	return dir.Remove(base)
 }
