@@ -19,6 +19,7 @@ import (
 	"go.podman.io/image/v5/pkg/blobinfocache/none"
 	"go.podman.io/image/v5/pkg/compression"
 	"go.podman.io/image/v5/types"
+	"golang.org/x/sys/unix"
 
 	"github.com/pys2i/pys2i/assemble/artifacts"
 	"github.com/pys2i/pys2i/imagebuild/assembleuser"
@@ -66,6 +67,12 @@ func (b *build) resolveInPlace(ctx context.Context) error {
 	}
 	b.outRef = outRef
 	b.ip = &inPlace{work: o.WorkDir}
+	// assemble runs as this uid: not dumpable, this process's environment
+	// and memory (where registry credentials may be) are not readable
+	// through /proc by it.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return fmt.Errorf("--in-place: %w", err)
+	}
 	switch o.InPlaceStep {
 	case options.StepAssemble:
 		return b.loadPlan()

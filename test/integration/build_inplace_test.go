@@ -156,7 +156,8 @@ func TestBuildInPlace(t *testing.T) {
 	builder := inPlacePush(t, local, proxy+"/pys2i-test/inplace-builder")
 	counter.take()
 	src := reuseApp(t, "in place v1", "flask\ngunicorn\n")
-	script := "#!/bin/sh\nset -e\necho x > /var/tmp/pys2i-outside\nexec /usr/libexec/s2i/assemble\n"
+	script := "#!/bin/sh\nset -e\necho x > /var/tmp/pys2i-outside\n" +
+		"if cat /proc/$PPID/environ >/dev/null 2>&1; then echo PARENT-ENVIRON-READABLE; fi\nexec /usr/libexec/s2i/assemble\n"
 	if err := os.MkdirAll(filepath.Join(src, ".s2i", "bin"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -170,6 +171,9 @@ func TestBuildInPlace(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "Successfully installed") {
 		t.Errorf("assemble did not install:\n%s", r.stdout)
+	}
+	if strings.Contains(r.stdout, "PARENT-ENVIRON-READABLE") {
+		t.Errorf("assemble could read pys2i's environment through /proc")
 	}
 	if want := "warning: --in-place: assemble changed 1 paths outside /opt/app-root and /tmp, left out of the image: /var/tmp/pys2i-outside"; !strings.Contains(r.stderr, want) {
 		t.Errorf("no warning %q:\n%s", want, r.stderr)
