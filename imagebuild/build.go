@@ -283,15 +283,17 @@ func (b *build) openBuilder(ctx context.Context) error {
 
 // open makes where assemble runs: a container, or this filesystem.
 func (b *build) open(context.Context) error {
+	if err := b.makeTemp(); err != nil {
+		return err
+	}
 	if b.o.InPlace {
 		return b.openInPlace()
 	}
 	return b.openContainer()
 }
 
-// openContainer makes the temp dir and the build container (and the
-// runtime image's), each removed by close.
-func (b *build) openContainer() error {
+// makeTemp makes the build's temp dir, removed by close.
+func (b *build) makeTemp() error {
 	tmp, err := os.MkdirTemp("", "pys2i-build-")
 	if err != nil {
 		return fmt.Errorf("temp dir: %w", err)
@@ -303,17 +305,22 @@ func (b *build) openContainer() error {
 		}
 		return err
 	})
+	return nil
+}
 
+// openContainer makes the build container (and the runtime image's), each
+// removed by close.
+func (b *build) openContainer() error {
 	store, err := b.im.Store()
 	if err != nil {
 		return err
 	}
 	b.store = store
 	sweepStale(store, b.logf)
-	if err := b.rt.mount(filepath.Base(tmp)); err != nil {
+	if err := b.rt.mount(filepath.Base(b.tmp)); err != nil {
 		return err
 	}
-	ctr, err := container.Create(store, b.builder.Image.ID, filepath.Base(tmp)) // "pys2i-build-…", as its temp dir
+	ctr, err := container.Create(store, b.builder.Image.ID, filepath.Base(b.tmp)) // "pys2i-build-…", as its temp dir
 	if err != nil {
 		return err
 	}

@@ -289,23 +289,13 @@ func (b *build) layDeps(file string, diffID digest.Digest) error {
 	return nil
 }
 
-// openInPlace makes the temp dir and records the filesystem as it is, so
+// openInPlace records the filesystem as it is (but in the steps that run
+// no assemble), so
 // that what assemble changes can be told afterwards.
 func (b *build) openInPlace() error {
-	tmp, err := os.MkdirTemp("", "pys2i-build-")
-	if err != nil {
-		return fmt.Errorf("temp dir: %w", err)
-	}
-	b.tmp = tmp
-	b.onClose(func(err error) error {
-		if rerr := os.RemoveAll(tmp); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("remove temp dir: %w", rerr))
-		}
-		return err
-	})
 	b.root = "/"
 	if b.ip.work == "" {
-		b.ip.work = tmp
+		b.ip.work = b.tmp
 	}
 	if st := b.o.InPlaceStep; st == options.StepPrepare || st == options.StepAssemble {
 		if err := clearState(b.ip.work, st); err != nil {

@@ -1,13 +1,7 @@
 package integration
 
 import (
-	"bytes"
 	"encoding/base64"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -48,43 +42,13 @@ var clusterPassword = "cl" + "u5ter" + "pw"
 type clusterRegistry struct {
 	*reuseCounter
 	host   string
-	srv    *httptest.Server
 	config string // a directory with config.json for host
 }
 
 func clusterNewRegistry(t *testing.T) *clusterRegistry {
 	t.Helper()
-	target, err := url.Parse("http://" + w.Registry.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &reuseCounter{}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != clusterUser || p != clusterPassword {
-			rw.Header().Set("WWW-Authenticate", `Basic realm="pys2i-cluster-test"`)
-			http.Error(rw, "authentication required", http.StatusUnauthorized)
-			return
-		}
-		if strings.Contains(r.URL.Path, "/blobs/uploads/") && (r.Method == http.MethodPatch || r.Method == http.MethodPut) {
-			body, err := io.ReadAll(r.Body)
-			if err != nil {
-				http.Error(rw, err.Error(), http.StatusBadRequest)
-				return
-			}
-			c.mu.Lock()
-			c.bytes += int64(len(body))
-			if r.Method == http.MethodPut {
-				c.uploads++
-			}
-			c.mu.Unlock()
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			r.ContentLength = int64(len(body))
-		}
-		proxy.ServeHTTP(rw, r)
-	}))
-	t.Cleanup(srv.Close)
-	reg := &clusterRegistry{reuseCounter: c, host: strings.TrimPrefix(srv.URL, "http://"), srv: srv, config: t.TempDir()}
+	c, host := registryProxy(t, clusterUser, clusterPassword)
+	reg := &clusterRegistry{reuseCounter: c, host: host, config: t.TempDir()}
 	creds := base64.StdEncoding.EncodeToString([]byte(clusterUser + ":" + clusterPassword))
 	if err := os.WriteFile(filepath.Join(reg.config, "config.json"), []byte(`{"auths":{"`+reg.host+`":{"auth":"`+creds+`"}}}`), 0o644); err != nil {
 		t.Fatal(err)

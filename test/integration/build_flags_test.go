@@ -10,8 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -372,21 +370,8 @@ func TestBuildDockercfgPath(t *testing.T) {
 	buildIsolate(t)
 	builder := buildBuilder(t)
 	src := buildQuickSource(t)
-	target, err := url.Parse("http://" + w.Registry.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != "pushuser" || p != "pu5hpw" {
-			w.Header().Set("WWW-Authenticate", `Basic realm="pys2i-test"`)
-			http.Error(w, "authentication required", http.StatusUnauthorized)
-			return
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	defer reg.Close()
-	host := strings.TrimPrefix(reg.URL, "http://")
+	_, host := registryProxy(t, "pushuser", "pu5hpw")
+
 	cfg := filepath.Join(t.TempDir(), "config.json")
 	creds := base64.StdEncoding.EncodeToString([]byte("pushuser:pu5hpw"))
 	if err := os.WriteFile(cfg, []byte(`{"auths":{"`+host+`":{"auth":"`+creds+`"}}}`), 0o600); err != nil {

@@ -18,7 +18,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -360,23 +359,8 @@ func TestBuildInPlaceBadInput(t *testing.T) {
 func TestBuildInPlaceSteps(t *testing.T) {
 	buildIsolate(t)
 	local := imagesVariants["full"]
-	target, err := url.Parse("http://" + w.Registry.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var calls atomic.Int64
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	reg := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		if u, p, ok := r.BasicAuth(); !ok || u != "pushuser" || p != "pu5hpw" {
-			rw.Header().Set("WWW-Authenticate", `Basic realm="pys2i-test"`)
-			http.Error(rw, "authentication required", http.StatusUnauthorized)
-			return
-		}
-		proxy.ServeHTTP(rw, r)
-	}))
-	defer reg.Close()
-	host := strings.TrimPrefix(reg.URL, "http://")
+	reg, host := registryProxy(t, "pushuser", "pu5hpw")
+
 	authDir := t.TempDir()
 	creds := base64.StdEncoding.EncodeToString([]byte("pushuser:pu5hpw"))
 	if err := os.WriteFile(filepath.Join(authDir, "config.json"), []byte(`{"auths":{"`+host+`":{"auth":"`+creds+`"}}}`), 0o644); err != nil {
@@ -406,11 +390,11 @@ func TestBuildInPlaceSteps(t *testing.T) {
 			pod.volumes = append(pod.volumes, authDir+":/workspace/dockerconfig:ro")
 			pod.env = []string{"REGISTRY_AUTH_FILE=/workspace/dockerconfig/config.json"}
 		}
-		before := calls.Load()
+		before := reg.requests.Load()
 		r := inPlacePodRun(t, pod, builder, tag, "--step", name, "--work-dir", "/workspace/work", "-e", "PIP_INDEX_URL="+w.Index.URL)
 		output.WriteString(r.stdout + r.stderr)
-		if name == "assemble" && calls.Load() != before {
-			t.Errorf("the assemble step talked to the registry (%d requests)", calls.Load()-before)
+		if name == "assemble" && reg.requests.Load() != before {
+			t.Errorf("the assemble step talked to the registry (%d requests)", reg.requests.Load()-before)
 		}
 		return r
 	}

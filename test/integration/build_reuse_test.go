@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,14 +76,23 @@ func reuseBuild(t *testing.T, args ...string) buildResult {
 
 // reuseCounter is a proxy in front of the test registry that counts what a
 // push uploads: blob uploads finished (PUT .../blobs/uploads/...) and the
-// bytes sent in them.
+// bytes sent in them; and every request it answers.
 type reuseCounter struct {
-	mu      sync.Mutex
-	uploads int
-	bytes   int64
+	mu       sync.Mutex
+	uploads  int
+	bytes    int64
+	requests atomic.Int64
+	srv      *httptest.Server // Close it for a registry that is gone
 }
 
 func reuseProxy(t *testing.T) (*reuseCounter, string) {
+	t.Helper()
+	return registryProxy(t, "", "")
+}
+
+// registryProxy is reuseProxy asking for a user and password (basic auth)
+// when user is not "".
+func registryProxy(t *testing.T, user, password string) (*reuseCounter, string) {
 	t.Helper()
 	target, err := url.Parse("http://" + w.Registry.URL)
 	if err != nil {
@@ -91,6 +101,12 @@ func reuseProxy(t *testing.T) (*reuseCounter, string) {
 	c := &reuseCounter{}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		c.requests.Add(1)
+		if u, p, ok := r.BasicAuth(); user != "" && (!ok || u != user || p != password) {
+			rw.Header().Set("WWW-Authenticate", `Basic realm="pys2i-test"`)
+			http.Error(rw, "authentication required", http.StatusUnauthorized)
+			return
+		}
 		if strings.Contains(r.URL.Path, "/blobs/uploads/") && (r.Method == http.MethodPatch || r.Method == http.MethodPut) {
 			body, err := io.ReadAll(r.Body)
 			if err != nil {
@@ -109,6 +125,7 @@ func reuseProxy(t *testing.T) (*reuseCounter, string) {
 		proxy.ServeHTTP(rw, r)
 	}))
 	t.Cleanup(srv.Close)
+	c.srv = srv
 	return c, strings.TrimPrefix(srv.URL, "http://")
 }
 
