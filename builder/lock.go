@@ -136,6 +136,10 @@ func installPins(ctx context.Context, x *Exec, locked *Locked) error {
 			plain = append(plain, r.Line)
 		}
 	}
+	hashed, err := installWheels(ctx, x, hashedArgs, hashed)
+	if err != nil {
+		return err
+	}
 	for _, set := range []struct {
 		args  []string
 		lines []string

@@ -34,6 +34,15 @@ type Req struct {
 	Hashes []string
 }
 
+// Line is the requirement as a requirements file line again.
+func (r Req) Line() string {
+	s := r.Spec
+	for _, h := range r.Hashes {
+		s += " --hash=" + h
+	}
+	return s
+}
+
 // SplitLine cuts a requirements line into its requirement and its
 // --hash=algo:hex options. ok is false when the line has another option.
 func SplitLine(line string) (Req, bool) {
@@ -69,7 +78,7 @@ type Options struct {
 
 // Result says what Install did.
 type Result struct {
-	Installed []string // "name==version" installed here
+	Installed []string // "Name-version" (the requirement's name, as pip's "Successfully installed") installed here
 	ForPip    []int    // indexes of the requirements left to pip
 }
 
@@ -308,8 +317,7 @@ func Install(ctx context.Context, o Options, reqs []Req) (Result, error) {
 		return res, err
 	}
 	for _, j := range ready {
-		w := j.choice.Wheel
-		res.Installed = append(res.Installed, w.Name+"=="+w.Version)
+		res.Installed = append(res.Installed, p.Reqs[j.i].Name+"-"+j.choice.Wheel.Version)
 	}
 	sort.Ints(res.ForPip)
 	return res, nil

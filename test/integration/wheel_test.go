@@ -158,9 +158,14 @@ func pipPython(t *testing.T, venv string) string {
 	return filepath.Join(venv, "bin", "python3")
 }
 
-// installWheels runs the Go installer into venv and fails the test if it
-// left anything to pip.
+// installWheels runs the Go installer into venv from the world's index.
 func installWheels(t *testing.T, venv string, env, lines []string) (wheel.Result, string, error) {
+	t.Helper()
+	return installWheelsFrom(t, venv, env, w.Index.URL, lines)
+}
+
+// installWheelsFrom is installWheels from another index.
+func installWheelsFrom(t *testing.T, venv string, env []string, index string, lines []string) (wheel.Result, string, error) {
 	t.Helper()
 	var reqs []wheel.Req
 	for _, l := range lines {
@@ -175,7 +180,7 @@ func installWheels(t *testing.T, venv string, env, lines []string) (wheel.Result
 	defer cancel()
 	res, err := wheel.Install(ctx, wheel.Options{
 		Python: pipPython(t, venv), Env: env, Log: &log,
-		PipArgs: []string{"install", "--require-hashes", "--no-deps", "--index-url", w.Index.URL},
+		PipArgs: []string{"install", "--require-hashes", "--no-deps", "--index-url", index},
 	}, reqs)
 	return res, log.String(), err
 }
