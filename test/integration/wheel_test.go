@@ -28,7 +28,7 @@ var wheelEqualitySet = []string{
 	"click", "blinker", "gunicorn", "packaging", "uvicorn", "h11", "fastapi", "starlette",
 	"pydantic", "pydantic-core", "anyio", "idna", "typing-extensions", "psycopg2-binary",
 	"cryptography", "cffi", "pycparser", "pyyaml", "lxml", "greenlet", "thonny",
-	"jaraco-functools", "jaraco-context", "zope-interface", "jsonpointer", "pyserial",
+	"jaraco-functools", "jaraco-context", "more-itertools", "backports-tarfile", "zope-interface", "jsonpointer", "pyserial",
 	"docutils", "six", "colorama", "decorator", "requests", "urllib3", "certifi",
 	"charset-normalizer", "python-dateutil", "pytz", "tzdata", "asgiref", "sqlparse",
 }
