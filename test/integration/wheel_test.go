@@ -267,3 +267,38 @@ func lineDiff(a, b string) string {
 	sort.Strings(out)
 	return strings.Join(out[:min(len(out), 6)], "")
 }
+
+// Same inputs, same bytes: with SOURCE_DATE_EPOCH set (bytecode then
+// checks hashes, not mtimes), two installs into the same path give equal
+// trees, bytecode included.
+func TestWheelInstallerReproducible(t *testing.T) {
+	base := t.TempDir()
+	venv := filepath.Join(base, "venv")
+	env := append(venvEnv(venv), "SOURCE_DATE_EPOCH=315532800")
+	lines := lockLines(t, []string{"flask", "werkzeug", "jinja2", "markupsafe", "greenlet", "jsonpointer", "thonny", "pyyaml"})
+	var trees []map[string]treeEntry
+	for range 2 {
+		hostVenv(t, venv)
+		before := snapshot(t, venv)
+		if res, log, err := installWheels(t, venv, env, lines); err != nil || len(res.Installed) != len(lines) {
+			t.Fatalf("install: %v %+v\n%s", err, res, log)
+		}
+		tree := snapshot(t, venv)
+		for p := range before {
+			delete(tree, p) // the venv's own pip differs in its bytecode's mtimes
+		}
+		trees = append(trees, tree)
+	}
+	pycs := 0
+	for p, a := range trees[0] {
+		if strings.HasSuffix(p, ".pyc") {
+			pycs++
+		}
+		if b, ok := trees[1][p]; !ok || a != b {
+			t.Errorf("%s differs between two installs", p)
+		}
+	}
+	if len(trees[0]) != len(trees[1]) || pycs < 100 {
+		t.Errorf("%d and %d entries, %d pyc files", len(trees[0]), len(trees[1]), pycs)
+	}
+}
