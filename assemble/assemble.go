@@ -273,7 +273,7 @@ func (a *Assembler) installDeps(ctx context.Context, plan Plan, x *builder.Exec,
 		return builder.InstallLocked(ctx, x, a.Dir, venv)
 	case DepsRequirements:
 		fmt.Fprintln(a.Stdout, "---> Installing dependencies ...")
-		return x.Run(ctx, "pip", "install", "-r", "requirements.txt")
+		return builder.InstallRequirements(ctx, x, "requirements.txt")
 	}
 	return nil
 }

@@ -112,7 +112,7 @@ func InstallLocked(ctx context.Context, x *Exec, dir string, venv Venv) error {
 	case filepath.Base(input) == "poetry.lock":
 		locked, err = ConvertPoetryLock(read("poetry.lock"), read("pyproject.toml"), dev)
 	default:
-		return x.Run(ctx, "pip", "install", "-r", input)
+		return InstallRequirements(ctx, x, input)
 	}
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/pys2i/pys2i/builder/wheel"
@@ -81,4 +82,52 @@ func pipInterpreter(env []string) (string, error) {
 		return first[2:], nil
 	}
 	return "", fmt.Errorf("%s: cannot read its interpreter from %q", pip, first)
+}
+
+// InstallRequirements is `pip install -r file`. When every requirement of
+// the file is a name==version line with --hash (pip's hash-checking mode,
+// which needs the complete set), builder/wheel installs what it can first;
+// pip then runs on the file as before: it finds those installed, installs
+// what was left to it and fails where it would have failed (a missing
+// dependency, a hash it refuses).
+func InstallRequirements(ctx context.Context, x *Exec, file string) error {
+	path := file
+	if !filepath.IsAbs(path) && x.Dir != "" {
+		path = filepath.Join(x.Dir, path)
+	}
+	if lines, ok := hashedPins(path); ok {
+		if _, err := installWheels(ctx, x, []string{"install"}, lines); err != nil {
+			return err
+		}
+	}
+	return x.Run(ctx, "pip", "install", "-r", file)
+}
+
+// hashedPins reads a requirements file whose every requirement is
+// "name==version ... --hash=..." (continuation lines joined, comments
+// dropped); ok is false for any other line (an option, a URL, an
+// environment variable, a nested file).
+func hashedPins(file string) ([]string, bool) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, false
+	}
+	text := strings.ReplaceAll(string(b), "\\\r\n", " ")
+	text = strings.ReplaceAll(text, "\\\n", " ")
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if i := strings.Index(l, "#"); i == 0 || (i > 0 && (l[i-1] == ' ' || l[i-1] == '\t')) {
+			l = l[:i]
+		}
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		r, ok := wheel.SplitLine(l)
+		if !ok || len(r.Hashes) == 0 || strings.Contains(l, "${") || !strings.Contains(r.Spec, "==") || strings.ContainsAny(r.Spec, "@/") {
+			return nil, false
+		}
+		lines = append(lines, l)
+	}
+	return lines, len(lines) > 0
 }
