@@ -106,6 +106,9 @@ func Install(ctx context.Context, o Options, reqs []Req) (Result, error) {
 	if reason := p.unsupported(); reason != "" {
 		return all(reason)
 	}
+	if len(p.Reqs) != len(reqs) || !filepath.IsAbs(p.Prefix) {
+		return all("unexpected answer from " + o.Python)
+	}
 	indexes := append([]string{p.Options.IndexURL}, p.Options.ExtraIndexURLs...)
 	for _, ix := range indexes {
 		if reason := insecure(ix, p.Options.TrustedHosts); reason != "" {
@@ -117,10 +120,7 @@ func Install(ctx context.Context, o Options, reqs []Req) (Result, error) {
 		return all(err.Error())
 	}
 	umask := currentUmask()
-	root := filepath.Clean(p.Reqs[0].Scheme["data"])
-	if len(p.Reqs) == 0 {
-		return Result{}, nil
-	}
+	root := filepath.Clean(p.Prefix)
 
 	var res Result
 	forPip := func(i int, reason string) {
@@ -337,8 +337,8 @@ func (p *Probe) unsupported() string {
 	o := p.Options
 	major, _ := strconv.Atoi(strings.Split(p.PipVersion, ".")[0])
 	switch {
-	case major < 21 || major > 25:
-		return "pip " + p.PipVersion + " (this installer follows pip 21 to 25)"
+	case major < 21 || major > 26:
+		return "pip " + p.PipVersion + " (this installer follows pip 21 to 26)"
 	case !p.InVenv:
 		return "the interpreter is not in a virtual environment"
 	case p.PycachePrefix != nil:

@@ -37,6 +37,7 @@ for k in ("index_url", "extra_index_urls", "no_index", "find_links", "trusted_ho
     o[k] = v if isinstance(v, (str, bool, int, list, type(None))) else str(v)
 o["no_binary"] = sorted(fc.no_binary) if fc else []
 out["options"] = o
+out["prefix"] = sys.prefix
 out["in_venv"] = sys.prefix != getattr(sys, "base_prefix", sys.prefix)
 out["pycache_prefix"] = getattr(sys, "pycache_prefix", None)
 out["python_version"] = ".".join(str(p) for p in sys.version_info[:3])
@@ -87,6 +88,7 @@ type Probe struct {
 	PipVersion    string     `json:"pip_version"`
 	Tags          []string   `json:"tags"`
 	Options       PipOptions `json:"options"`
+	Prefix        string     `json:"prefix"`
 	InVenv        bool       `json:"in_venv"`
 	PycachePrefix *string    `json:"pycache_prefix"`
 	PythonVersion string     `json:"python_version"`

@@ -187,8 +187,35 @@ func installWheelsFrom(t *testing.T, venv string, env []string, index string, li
 
 // The Go installer's tree equals pip's, file for file and byte for byte
 // (but INSTALLER, RECORD order and bytecode), for the equality set, in a
-// venv at the same path; and the entry points run.
+// venv at the same path, with the venv's pip (python3's ensurepip) and with
+// the newest pip of the world; and the entry points run.
 func TestWheelInstallerEqualsPip(t *testing.T) {
+	for _, pipVersion := range []string{"", "newest"} {
+		t.Run("pip="+pipVersion, func(t *testing.T) { testEqualsPip(t, pipVersion) })
+	}
+}
+
+// hostVenvWithPip is hostVenv with pip replaced by pipVersion ("newest":
+// the world's newest) when set.
+func hostVenvWithPip(t *testing.T, venv, pipVersion string, env []string) {
+	t.Helper()
+	hostVenv(t, venv)
+	if pipVersion == "" {
+		return
+	}
+	line := lockLines(t, []string{"pip"})[0]
+	req := filepath.Join(filepath.Dir(venv), "pip-requirement.txt")
+	if err := os.WriteFile(req, []byte(line+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(venv, "bin", "pip"), "install", "-q", "--require-hashes", "--no-deps", "--index-url", w.Index.URL, "-r", req)
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pip install %s: %v\n%s", line, err, out)
+	}
+}
+
+func testEqualsPip(t *testing.T, pipVersion string) {
 	base := t.TempDir()
 	venv := filepath.Join(base, "venv")
 	env := venvEnv(venv)
@@ -198,7 +225,7 @@ func TestWheelInstallerEqualsPip(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	hostVenv(t, venv)
+	hostVenvWithPip(t, venv, pipVersion, env)
 	cmd := exec.Command(filepath.Join(venv, "bin", "pip"), "install", "-q", "--require-hashes", "--no-deps", "--index-url", w.Index.URL, "-r", req)
 	cmd.Env = env
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -206,7 +233,7 @@ func TestWheelInstallerEqualsPip(t *testing.T) {
 	}
 	byPip := snapshot(t, venv)
 
-	hostVenv(t, venv)
+	hostVenvWithPip(t, venv, pipVersion, env)
 	res, log, err := installWheels(t, venv, env, lines)
 	if err != nil {
 		t.Fatalf("wheel.Install: %v\n%s", err, log)
@@ -300,5 +327,42 @@ func TestWheelInstallerReproducible(t *testing.T) {
 	}
 	if len(trees[0]) != len(trees[1]) || pycs < 100 {
 		t.Errorf("%d and %d entries, %d pyc files", len(trees[0]), len(trees[1]), pycs)
+	}
+}
+
+// A requirements.txt of hashed pins in the image: builder/wheel installs
+// them, pip then finds them satisfied; PYS2I_INSTALLER=pip leaves all to
+// pip. Both give a working, consistent venv with pip's modes.
+func TestAssembleHashedRequirements(t *testing.T) {
+	t.Parallel()
+	lines := lockLines(t, []string{"flask", "werkzeug", "jinja2", "markupsafe", "itsdangerous", "click", "blinker", "gunicorn", "packaging"})
+	for _, installer := range []string{"", "pip"} {
+		t.Run("installer="+installer, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			b := asmNewBox(t, ctx, "minimal", map[string]string{
+				"requirements.txt": strings.Join(lines, " \\\n    ") + "\n",
+				"wsgi.py":          asmFlaskApp,
+			})
+			var env []string
+			if installer != "" {
+				env = append(env, "PYS2I_INSTALLER="+installer)
+			}
+			out := b.mustAssemble(env...)
+			ours := strings.Contains(out, "---> Installed 9 pinned packages without pip")
+			if ours != (installer == "") {
+				t.Errorf("builder/wheel used: %v\n%s", ours, out)
+			}
+			if installer == "" && strings.Contains(out, "Successfully installed") && strings.Count(out, "Successfully installed") != 1 {
+				t.Errorf("pip installed again:\n%s", out)
+			}
+			got := b.sh(`cd /tmp && python -m pip check >/dev/null && echo consistent; gunicorn --version; flask --version | head -2 | tail -1
+stat -c '%g %A' /opt/app-root/lib/python3*/site-packages/flask/app.py /opt/app-root/bin/gunicorn`)
+			want := "consistent\ngunicorn (version " + newest(t, "gunicorn") + ")\nFlask " + newest(t, "flask") + "\n0 -rw-rw-r--\n0 -rwxrwxr-x\n"
+			if got != want {
+				t.Errorf("after assemble:\n%s\nwant:\n%s\n%s", got, want, out)
+			}
+		})
 	}
 }
