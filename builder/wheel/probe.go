@@ -25,7 +25,8 @@ from pip._internal.commands import create_command
 cmd = create_command("install")
 options, _ = cmd.parse_args(inp["args"])
 from pip._internal.models.target_python import TargetPython
-out["tags"] = [str(t) for t in TargetPython().get_tags()]
+tp = TargetPython()
+out["tags"] = [str(t) for t in (tp.get_sorted_tags() if hasattr(tp, "get_sorted_tags") else tp.get_tags())]
 fc = getattr(options, "format_control", None)
 o = {}
 for k in ("index_url", "extra_index_urls", "no_index", "find_links", "trusted_hosts", "cert",

@@ -341,8 +341,12 @@ func TestAssembleHashedRequirements(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
+			var text strings.Builder // as pip-compile writes it
+			for _, l := range lines {
+				text.WriteString("# a comment\n" + strings.ReplaceAll(l, " --hash", " \\\n    --hash") + "\n")
+			}
 			b := asmNewBox(t, ctx, "minimal", map[string]string{
-				"requirements.txt": strings.Join(lines, " \\\n    ") + "\n",
+				"requirements.txt": text.String(),
 				"wsgi.py":          asmFlaskApp,
 			})
 			var env []string
