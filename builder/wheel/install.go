@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pys2i/pys2i/internal/redact"
 )
@@ -73,7 +74,8 @@ type Options struct {
 	Env     []string // the environment pip would get
 	PipArgs []string // pip's arguments before -r: "install --require-hashes --no-deps [--index-url ...]"
 	Log     io.Writer
-	Jobs    int // parallel downloads; 0: 8
+	Jobs    int       // parallel downloads; 0: 8
+	Trace   io.Writer // when set, how long each phase took
 }
 
 // Result says what Install did.
@@ -87,6 +89,12 @@ type Result struct {
 // returned in ForPip, each announced on o.Log with the reason.
 func Install(ctx context.Context, o Options, reqs []Req) (Result, error) {
 	logf := func(format string, args ...any) { fmt.Fprintf(o.Log, format+"\n", args...) }
+	start := time.Now()
+	phase := func(name string) {
+		if o.Trace != nil {
+			fmt.Fprintf(o.Trace, "%6.3fs %s\n", time.Since(start).Seconds(), name)
+		}
+	}
 	all := func(reason string) (Result, error) {
 		logf("---> pip installs the %d pinned packages: %s", len(reqs), redact.URL(reason))
 		res := Result{}
@@ -103,6 +111,7 @@ func Install(ctx context.Context, o Options, reqs []Req) (Result, error) {
 	if err != nil {
 		return all(err.Error())
 	}
+	phase("probe")
 	if reason := p.unsupported(); reason != "" {
 		return all(reason)
 	}
@@ -245,6 +254,7 @@ func Install(ctx context.Context, o Options, reqs []Req) (Result, error) {
 		}()
 	}
 	wg.Wait()
+	phase("index, download, unpack")
 	for _, j := range jobs {
 		if j.err != nil && !errors.Is(j.err, context.Canceled) {
 			return res, j.err
@@ -292,6 +302,7 @@ func Install(ctx context.Context, o Options, reqs []Req) (Result, error) {
 			return res, err
 		}
 	}
+	phase("bytecode")
 	byJob := map[*job][]string{}
 	for k, pyc := range pycs {
 		if pyc == "" {
@@ -313,9 +324,11 @@ func Install(ctx context.Context, o Options, reqs []Req) (Result, error) {
 	for _, j := range ready {
 		units = append(units, j.u)
 	}
+	phase("RECORD")
 	if err := moveIntoPlace(root, units); err != nil {
 		return res, err
 	}
+	phase("move into place")
 	for _, j := range ready {
 		res.Installed = append(res.Installed, p.Reqs[j.i].Name+"-"+j.choice.Wheel.Version)
 	}

@@ -4,15 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
-// moveIntoPlace renames every staged file to its place in the venv at
-// root, creating directories as needed. A file already there is kept
-// aside and put back if a later step fails: then every moved file goes
-// back and the directories it created are removed, so the venv is as it
-// was. A directory on the way that resolves (symlinks) outside the venv is
-// an error.
+// moveIntoPlace renames each unit's staged tree into the venv at root: a
+// staged directory the venv lacks moves whole (one rename); one it has is
+// entered (after checking it resolves inside the venv); a file replaces the
+// venv's, which is kept aside and put back if a later step fails. On
+// failure everything moved goes back, so the venv is as it was.
 func moveIntoPlace(root string, units []*Unpacked) (err error) {
 	realRoot, err := filepath.EvalSymlinks(root)
 	if err != nil {
@@ -20,7 +18,6 @@ func moveIntoPlace(root string, units []*Unpacked) (err error) {
 	}
 	type moved struct{ from, to, backup string }
 	var done []moved
-	var created []string
 	backupDir := ""
 	defer func() {
 		if err == nil {
@@ -33,68 +30,70 @@ func moveIntoPlace(root string, units []*Unpacked) (err error) {
 				_ = os.Rename(m.backup, m.to)
 			}
 		}
-		for k := len(created) - 1; k >= 0; k-- {
-			_ = os.Remove(created[k])
-		}
 	}()
-	mkdirs := func(dir string) error {
-		var missing []string
-		for d := dir; ; d = filepath.Dir(d) {
-			if _, err := os.Lstat(d); err == nil {
-				break
-			}
-			missing = append(missing, d)
-			if d == root || filepath.Dir(d) == d {
-				break
-			}
-		}
-		for k := len(missing) - 1; k >= 0; k-- {
-			if err := os.Mkdir(missing[k], 0o777); err != nil {
-				return err
-			}
-			created = append(created, missing[k])
-		}
-		real, err := filepath.EvalSymlinks(dir)
+	var move func(u *Unpacked, from, to string) error
+	move = func(u *Unpacked, from, to string) error {
+		ents, err := os.ReadDir(from)
 		if err != nil {
 			return err
 		}
-		if !within(realRoot, real) {
-			return fmt.Errorf("%s leads outside the venv (to %s)", dir, real)
+		for _, e := range ents {
+			src, dst := filepath.Join(from, e.Name()), filepath.Join(to, e.Name())
+			st, err := os.Lstat(dst)
+			switch {
+			case os.IsNotExist(err):
+				if err := os.Rename(src, dst); err != nil {
+					return err
+				}
+				done = append(done, moved{from: src, to: dst})
+				continue
+			case err != nil:
+				return err
+			}
+			if e.IsDir() {
+				if st.Mode()&os.ModeSymlink != 0 {
+					if st, err = os.Stat(dst); err != nil {
+						return err
+					}
+				}
+				if !st.IsDir() {
+					return fmt.Errorf("%s is not a directory", dst)
+				}
+				real, err := filepath.EvalSymlinks(dst)
+				if err != nil {
+					return err
+				}
+				if !within(realRoot, real) {
+					return fmt.Errorf("%s leads outside the venv (to %s)", dst, real)
+				}
+				if err := move(u, src, dst); err != nil {
+					return err
+				}
+				continue
+			}
+			if st.IsDir() {
+				return fmt.Errorf("%s is a directory", dst)
+			}
+			if backupDir == "" {
+				if backupDir, err = os.MkdirTemp(filepath.Dir(u.Stage), "replaced-"); err != nil {
+					return err
+				}
+			}
+			m := moved{from: src, to: dst, backup: filepath.Join(backupDir, fmt.Sprint(len(done)))}
+			if err := os.Rename(dst, m.backup); err != nil {
+				return err
+			}
+			if err := os.Rename(src, dst); err != nil {
+				_ = os.Rename(m.backup, dst)
+				return err
+			}
+			done = append(done, m)
 		}
 		return nil
 	}
 	for _, u := range units {
-		for _, rel := range u.Files {
-			from := filepath.Join(u.Stage, rel)
-			to := filepath.Join(root, rel)
-			if strings.HasPrefix(rel, "..") || filepath.IsAbs(rel) {
-				return fmt.Errorf("install %s: %s is outside the venv", u.Project, rel)
-			}
-			if err := mkdirs(filepath.Dir(to)); err != nil {
-				return fmt.Errorf("install %s: %w", u.Project, err)
-			}
-			m := moved{from: from, to: to}
-			if st, err := os.Lstat(to); err == nil {
-				if st.IsDir() {
-					return fmt.Errorf("install %s: %s is a directory", u.Project, to)
-				}
-				if backupDir == "" {
-					if backupDir, err = os.MkdirTemp(filepath.Dir(u.Stage), "replaced-"); err != nil {
-						return fmt.Errorf("install %s: %w", u.Project, err)
-					}
-				}
-				m.backup = filepath.Join(backupDir, fmt.Sprint(len(done)))
-				if err := os.Rename(to, m.backup); err != nil {
-					return fmt.Errorf("install %s: %w", u.Project, err)
-				}
-			}
-			if err := os.Rename(from, to); err != nil {
-				if m.backup != "" {
-					_ = os.Rename(m.backup, to)
-				}
-				return fmt.Errorf("install %s: %w", u.Project, err)
-			}
-			done = append(done, m)
+		if err := move(u, u.Stage, root); err != nil {
+			return fmt.Errorf("install %s: %w", u.Project, err)
 		}
 	}
 	return nil

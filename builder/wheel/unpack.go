@@ -58,7 +58,23 @@ type Unpacked struct {
 	changed   map[string][]byte // RECORD path -> content of a rewritten script
 	generated []RecordRow
 	umask     os.FileMode
-	seen      map[string]bool
+	seen      map[string]bool // venv-relative files written
+	dirs      map[string]bool // staged directories made
+}
+
+// mkdir makes a staged directory once.
+func (u *Unpacked) mkdir(dir string) error {
+	if u.dirs[dir] {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return err
+	}
+	if u.dirs == nil {
+		u.dirs = map[string]bool{}
+	}
+	u.dirs[dir] = true
+	return nil
 }
 
 // errorf makes an error about the wheel.
@@ -319,10 +335,12 @@ func (u *Unpacked) note(final string) {
 // write creates a generated file in the stage with mode.
 func (u *Unpacked) write(final string, content []byte, mode os.FileMode) error {
 	s := u.staged(final)
-	if err := os.MkdirAll(filepath.Dir(s), 0o777); err != nil {
+	if err := u.mkdir(filepath.Dir(s)); err != nil {
 		return err
 	}
-	os.Remove(s)
+	if u.seen[u.rel(final)] {
+		os.Remove(s)
+	}
 	if err := os.WriteFile(s, content, 0o666); err != nil {
 		return err
 	}
@@ -339,10 +357,12 @@ func (u *Unpacked) write(final string, content []byte, mode os.FileMode) error {
 // returned (for fix_script).
 func (u *Unpacked) extract(wheelPath string, f *zip.File, final string, recorded map[string][2]string, keep bool) ([]byte, error) {
 	s := u.staged(final)
-	if err := os.MkdirAll(filepath.Dir(s), 0o777); err != nil {
+	if err := u.mkdir(filepath.Dir(s)); err != nil {
 		return nil, fmt.Errorf("wheel %s: %w", filepath.Base(wheelPath), err)
 	}
-	os.Remove(s)
+	if u.seen[u.rel(final)] {
+		os.Remove(s)
+	}
 	u.note(final)
 	rc, err := f.Open()
 	if err != nil {

@@ -93,27 +93,41 @@ func TestWheelInstallerFaults(t *testing.T) {
 		allowed []byte // what the lock's hash is of
 		serve   func(b []byte) http.HandlerFunc
 		want    string
+		prepare string // a shell script run in site-packages first (undone after)
 	}{
-		{"hash mismatch", good, append([]byte("other"), good...), nil, "hash mismatch for demo-1.0-py3-none-any.whl"},
+		{"hash mismatch", good, append([]byte("other"), good...), nil, "hash mismatch for demo-1.0-py3-none-any.whl", ""},
 		{"truncated download", good, good, func(b []byte) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Length", fmt.Sprint(len(b)))
 				w.Write(b[:len(b)/2])
 			}
-		}, "truncated after"},
-		{"RECORD lies", makeWheel(t, []member{{name: "demo/__init__.py", body: "x = 1\n"}}, true), nil, nil, "RECORD lies about demo/__init__.py"},
-		{"dot-dot path", makeWheel(t, []member{{name: "demo/__init__.py", body: ""}, {name: "../../../../evil.py", body: "evil\n"}}, false), nil, nil, "outside the target directory"},
-		{"dot-dot in .data", makeWheel(t, []member{{name: "demo/__init__.py", body: ""}, {name: "demo-1.0.data/scripts/../../../../../evil", body: "evil\n"}}, false), nil, nil, "outside the target directory"},
-		{"absolute path", makeWheel(t, []member{{name: "demo/__init__.py", body: ""}, {name: "/tmp/evil.py", body: "evil\n"}}, false), nil, nil, "absolute path"},
-		{"symlink", makeWheel(t, []member{{name: "demo/__init__.py", body: ""}, {name: "demo/link", body: "/etc/passwd", symlink: true}}, false), nil, nil, "is a symlink"},
+		}, "truncated after", ""},
+		{"RECORD lies", makeWheel(t, []member{{name: "demo/__init__.py", body: "x = 1\n"}}, true), nil, nil, "RECORD lies about demo/__init__.py", ""},
+		{"dot-dot path", makeWheel(t, []member{{name: "demo/__init__.py", body: ""}, {name: "../../../../evil.py", body: "evil\n"}}, false), nil, nil, "outside the target directory", ""},
+		{"dot-dot in .data", makeWheel(t, []member{{name: "demo/__init__.py", body: ""}, {name: "demo-1.0.data/scripts/../../../../../evil", body: "evil\n"}}, false), nil, nil, "outside the target directory", ""},
+		{"absolute path", makeWheel(t, []member{{name: "demo/__init__.py", body: ""}, {name: "/tmp/evil.py", body: "evil\n"}}, false), nil, nil, "absolute path", ""},
+		{"symlink", makeWheel(t, []member{{name: "demo/__init__.py", body: ""}, {name: "demo/link", body: "/etc/passwd", symlink: true}}, false), nil, nil, "is a symlink", ""},
+		{"symlink out of the venv", makeWheel(t, []member{{name: "demo/__init__.py", body: ""}}, false), nil, nil, "leads outside the venv",
+			"mkdir -p ../../../../outside && ln -s ../../../../outside demo"},
+		{"fails mid-move", makeWheel(t, []member{{name: "demo/a.py", body: "new\n"}, {name: "demo/b.py", body: "new\n"}, {name: "demo/z.py", body: "new\n"}}, false), nil, nil, "z.py is a directory",
+			"mkdir -p demo/z.py && echo old > demo/a.py"},
 	}
 	base := t.TempDir()
 	venv := filepath.Join(base, "venv")
 	hostVenv(t, venv)
 	env := venvEnv(venv)
-	before := snapshot(t, venv)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			sp := filepath.Join(venv, "lib", "python3.11", "site-packages")
+			if tt.prepare != "" {
+				cmd := exec.Command("sh", "-ec", tt.prepare)
+				cmd.Dir = sp
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("%s: %v\n%s", tt.prepare, err, out)
+				}
+				t.Cleanup(func() { os.RemoveAll(filepath.Join(sp, "demo")); os.RemoveAll(filepath.Join(base, "outside")) })
+			}
+			before := snapshot(t, venv)
 			allowed := tt.allowed
 			if allowed == nil {
 				allowed = tt.wheel

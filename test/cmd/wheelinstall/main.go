@@ -19,14 +19,15 @@ func main() {
 	python := flag.String("python", "", "the venv's interpreter (pip's)")
 	index := flag.String("index-url", "", "pip's --index-url")
 	req := flag.String("r", "", "requirements file: name==version --hash=sha256:... lines")
+	trace := flag.Bool("v", false, "print how long each phase took")
 	flag.Parse()
-	if err := run(*python, *index, *req); err != nil {
+	if err := run(*python, *index, *req, *trace); err != nil {
 		fmt.Fprintln(os.Stderr, "wheelinstall:", err)
 		os.Exit(1)
 	}
 }
 
-func run(python, index, req string) error {
+func run(python, index, req string, trace bool) error {
 	f, err := os.Open(req)
 	if err != nil {
 		return err
@@ -48,10 +49,14 @@ func run(python, index, req string) error {
 	if err := sc.Err(); err != nil {
 		return err
 	}
-	res, err := wheel.Install(context.Background(), wheel.Options{
+	o := wheel.Options{
 		Python: python, Env: os.Environ(), Log: os.Stderr,
 		PipArgs: []string{"install", "--require-hashes", "--no-deps", "--index-url", index},
-	}, reqs)
+	}
+	if trace {
+		o.Trace = os.Stderr
+	}
+	res, err := wheel.Install(context.Background(), o, reqs)
 	if err != nil {
 		return err
 	}
