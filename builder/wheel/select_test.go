@@ -156,3 +156,19 @@ func TestParseHTMLPage(t *testing.T) {
 		t.Errorf("%+v", f)
 	}
 }
+
+func TestParseJSONPage(t *testing.T) {
+	page := `{"meta":{"api-version":"1.0"},"name":"x","files":[
+{"filename":"x-1.0-py3-none-any.whl","url":"../../files/x-1.0-py3-none-any.whl","hashes":{"sha256":"ABC"},"requires-python":">=3.8"},
+{"filename":"x-0.9.tar.gz","url":"https://other/x-0.9.tar.gz","hashes":{},"yanked":"broken"}]}`
+	files, err := parseJSONPage([]byte(page), mustURL(t, "https://idx/simple/x/"))
+	if err != nil || len(files) != 2 {
+		t.Fatalf("%+v %v", files, err)
+	}
+	if f := files[0]; f.SHA256 != "abc" || f.URL != "https://idx/files/x-1.0-py3-none-any.whl" || f.RequiresPython != ">=3.8" || f.Yanked {
+		t.Errorf("%+v", f)
+	}
+	if f := files[1]; !f.Yanked || f.SHA256 != "" {
+		t.Errorf("%+v", f)
+	}
+}
