@@ -297,7 +297,7 @@ func (a *Assembler) installUpstreamDeps(ctx context.Context, plan Plan, x *build
 		return builder.InstallLocked(ctx, x, a.Dir, venv)
 	case DepsRequirements:
 		fmt.Fprintln(a.Stdout, "---> Installing dependencies ...")
-		return x.Run(ctx, "pip", "install", "-r", "requirements.txt")
+		return builder.InstallRequirements(ctx, x, "requirements.txt")
 	}
 	return nil
 }

@@ -112,7 +112,7 @@ func InstallLocked(ctx context.Context, x *Exec, dir string, venv Venv) error {
 	case filepath.Base(input) == "poetry.lock":
 		locked, err = ConvertPoetryLock(read("poetry.lock"), read("pyproject.toml"), dev)
 	default:
-		return x.Run(ctx, "pip", "install", "-r", input)
+		return InstallRequirements(ctx, x, input)
 	}
 	if err != nil {
 		return err
@@ -135,6 +135,10 @@ func installPins(ctx context.Context, x *Exec, locked *Locked) error {
 		} else {
 			plain = append(plain, r.Line)
 		}
+	}
+	hashed, err := installWheels(ctx, x, hashedArgs, hashed)
+	if err != nil {
+		return err
 	}
 	for _, set := range []struct {
 		args  []string
