@@ -48,12 +48,15 @@ type inPlace struct {
 	// work holds what crosses steps: the reused layer, the new layers,
 	// the state files (--work-dir, else the temp dir).
 	work           string
-	plannedBuilder string          // the pinned builder of prepare's plan
-	run            string          // the plan's run
-	appRoot        string          // $APP_ROOT, absolute
-	stateDir       string          // assemble's (PYS2I_STATE_DIR), absolute
-	before         *layer.Snapshot // the captured trees before assemble (and the source)
-	outside        *layer.Snapshot // the rest of the filesystem assemble may write to
+	plannedBuilder string // the pinned builder of prepare's plan
+	run            string // the plan's run
+	appRoot        string // $APP_ROOT, absolute
+	// captured are the trees whose changes make the layers, rel to "/":
+	// $APP_ROOT, and assemble's state dir (its dependency fingerprint),
+	// which a store build's dependency layer holds too.
+	captured []string
+	before   *layer.Snapshot // the captured trees before assemble (and the source)
+	outside  *layer.Snapshot // the rest of the filesystem assemble may write to
 }
 
 // resolveInPlace is resolve for --in-place: the output and the builder are
@@ -141,7 +144,7 @@ func (b *build) openPrevious(ctx context.Context) *images.Remote {
 // records $APP_ROOT: what assemble changes from there is the new layers
 // (assemble). One step does both.
 func (b *build) reuseInPlace(ctx context.Context) error {
-	b.ip.stateDir = stateDir(processEnv(b.baseCfg.Config.Env, b.env.Strings(), b.user.Home))
+	b.ip.capture(stateDir(processEnv(b.baseCfg.Config.Env, b.env.Strings(), b.user.Home)))
 	step := b.o.InPlaceStep
 	if step != options.StepAssemble {
 		if err := b.planDeps(ctx); err != nil {
@@ -163,11 +166,9 @@ func (b *build) reuseInPlace(ctx context.Context) error {
 	return nil
 }
 
-// captured are the trees whose changes make the layers, rel to "/":
-// $APP_ROOT, and assemble's state dir (its dependency fingerprint), which a
-// store build's dependency layer holds too.
-func (ip *inPlace) captured() []string {
-	return []string{strings.TrimPrefix(ip.appRoot, "/"), strings.TrimPrefix(path.Clean(ip.stateDir), "/")}
+// capture sets the captured trees, once the state dir is known.
+func (ip *inPlace) capture(stateDir string) {
+	ip.captured = []string{strings.TrimPrefix(ip.appRoot, "/"), strings.TrimPrefix(path.Clean(stateDir), "/")}
 }
 
 // capturedOnly is the Exclude of a walk of "/" that sees the captured
@@ -177,7 +178,7 @@ func (ip *inPlace) capturedOnly(rel string, isDir bool) bool {
 }
 
 func (ip *inPlace) inCaptured(rel string) bool {
-	for _, c := range ip.captured() {
+	for _, c := range ip.captured {
 		if rel == c || strings.HasPrefix(rel, c+"/") {
 			return true
 		}
@@ -186,7 +187,7 @@ func (ip *inPlace) inCaptured(rel string) bool {
 }
 
 func (ip *inPlace) aboveCaptured(rel string) bool {
-	for _, c := range ip.captured() {
+	for _, c := range ip.captured {
 		if strings.HasPrefix(c, rel+"/") {
 			return true
 		}

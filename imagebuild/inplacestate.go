@@ -19,6 +19,7 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/options"
 	"github.com/pys2i/pys2i/imagebuild/options/buildenv"
 	"github.com/pys2i/pys2i/imagebuild/source"
+	"github.com/pys2i/pys2i/internal/atomicfile"
 	"github.com/pys2i/pys2i/internal/redact"
 )
 
@@ -215,11 +216,7 @@ func writeState(dir, name string, v any) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	tmp := filepath.Join(dir, "."+name+".tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, name), b, 0o644); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil

@@ -88,14 +88,13 @@ func staleTempDir(tmp, name string) (string, bool) {
 // (RemoveAll would then delete files through the mount). A missing dir is
 // fine.
 func removeUnmounted(dir string) error {
-	mi, err := os.ReadFile("/proc/self/mountinfo")
+	mounts, err := mountPoints()
 	if err != nil {
-		return fmt.Errorf("read the mount table: %w", err)
+		return err
 	}
-	for _, line := range strings.Split(string(mi), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && (f[4] == dir || strings.HasPrefix(f[4], dir+"/")) {
-			return fmt.Errorf("temp dir %s: %s is mounted there; left alone", dir, f[4])
+	for _, m := range mounts {
+		if m == dir || strings.HasPrefix(m, dir+"/") {
+			return fmt.Errorf("temp dir %s: %s is mounted there; left alone", dir, m)
 		}
 	}
 	if err := os.RemoveAll(dir); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -7,10 +7,10 @@ package results
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/pys2i/pys2i/internal/atomicfile"
 )
 
 // Kind is what a result file holds.
@@ -98,31 +98,10 @@ func Write(files []File, o Outcome) error {
 		if !ok {
 			continue
 		}
-		if err := writeFile(f.Path, v); err != nil {
+		// Whole or not at all: a reader never sees half of it.
+		if err := atomicfile.Write(f.Path, []byte(v), 0o644); err != nil {
 			errs = append(errs, fmt.Errorf("result %s: %w", f.Kind, err))
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// writeFile replaces p's content by v: a temp file beside it, renamed, so a
-// reader never sees half of it.
-func writeFile(p, v string) error {
-	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.WriteString(v); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), p)
 }
