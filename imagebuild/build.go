@@ -54,6 +54,8 @@ type Request struct {
 	// build env (-e) sets none ("" for DefaultEpoch): the image's creation
 	// time and the cap on the new layers' modification times.
 	SourceDateEpoch string
+	// Tool names the producer in the image's SBOM ("pys2i VERSION").
+	Tool string
 }
 
 // Result describes a finished build.
@@ -176,11 +178,30 @@ func (b *build) phases() []phase {
 
 // collectAndWrite reads the layers assemble made and writes the image.
 func (b *build) collectAndWrite(ctx context.Context) error {
-	added, err := b.collector().collect(ctx)
+	added, err := b.collectWithSBOM(ctx)
 	if err != nil {
 		return err
 	}
 	return b.write(ctx, added)
+}
+
+// collectWithSBOM collects the layers assemble made and adds the SBOM's,
+// read from the roots before the collector lets them go.
+func (b *build) collectWithSBOM(ctx context.Context) (collected, error) {
+	inv, err := b.inventory()
+	if err != nil {
+		return collected{}, err
+	}
+	added, err := b.collector().collect(ctx)
+	if err != nil {
+		return collected{}, err
+	}
+	dir := b.tmp
+	if b.ip != nil {
+		dir = filepath.Join(b.ip.work, "layers")
+	}
+	added.layers.Generated, err = b.sbomLayer(inv, dir)
+	return added, err
 }
 
 func newBuild(req Request) *build {

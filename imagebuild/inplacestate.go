@@ -67,6 +67,7 @@ type inPlaceBuilt struct {
 	Meta      []byte       `json:"meta,omitempty"`
 	Outside   commit.Layer `json:"outside"` // Path relative to the work dir
 	HomeLayer commit.Layer `json:"homeLayer"`
+	SBOM      commit.Layer `json:"sbom"`
 }
 
 // savePlan ends the prepare step.
@@ -121,7 +122,7 @@ func (b *build) openPlannedBuilder(ctx context.Context) error {
 
 // collectAndSave ends the assemble step: the layers stay in the work dir.
 func (b *build) collectAndSave(ctx context.Context) error {
-	c, err := b.collector().collect(ctx)
+	c, err := b.collectWithSBOM(ctx)
 	if err != nil {
 		return err
 	}
@@ -132,6 +133,7 @@ func (b *build) collectAndSave(ctx context.Context) error {
 	built := inPlaceBuilt{
 		Run: b.ip.run, Env: env, Source: b.info, User: b.user, Home: b.home, Epoch: b.epoch, Recorded: b.recorded,
 		RunScript: c.runScript, Meta: c.meta, Outside: relLayer(c.layers.Outside, b.ip.work), HomeLayer: relLayer(c.layers.Home, b.ip.work),
+		SBOM: relLayer(*c.layers.Generated, b.ip.work),
 	}
 	return writeState(b.ip.work, builtFile, built)
 }
@@ -152,14 +154,15 @@ func (b *build) loadAndWrite(ctx context.Context) error {
 	}
 	b.env, b.info, b.user, b.home, b.epoch, b.recorded = env, built.Source, built.User, built.Home, built.Epoch, built.Recorded
 	b.cStart = time.Now()
-	outside, home := absLayer(built.Outside, b.ip.work), absLayer(built.HomeLayer, b.ip.work)
-	for _, l := range []commit.Layer{outside, home} {
+	outside, home, sbomLayer := absLayer(built.Outside, b.ip.work), absLayer(built.HomeLayer, b.ip.work), absLayer(built.SBOM, b.ip.work)
+	for _, l := range []commit.Layer{outside, home, sbomLayer} {
 		if err := checkLayerFile(l); err != nil {
 			return fmt.Errorf("--step export: %w: run the assemble step again", err)
 		}
 	}
 	c := collected{
-		layers:  commit.Input{Base: b.baseSrc, Outside: outside, Home: home, HomeDir: b.home, Deps: b.reuse.reused()},
+		layers: commit.Input{Base: b.baseSrc, Outside: outside, Home: home, HomeDir: b.home, Deps: b.reuse.reused(),
+			Generated: &sbomLayer},
 		baseCfg: b.baseCfg, runScript: built.RunScript, meta: built.Meta, deps: b.reuse,
 	}
 	return b.write(ctx, c)

@@ -46,7 +46,7 @@ func (a *app) rootCmd() *cobra.Command {
 	})
 	root.PersistentFlags().String("config", "", "config file (default $XDG_CONFIG_HOME/pys2i/config.yaml, if it exists)")
 	root.PersistentFlags().Int("loglevel", 0, "log level, 0 (assemble output and errors) to 5")
-	root.AddCommand(a.buildCmd(), a.versionCmd())
+	root.AddCommand(a.buildCmd(), a.sbomCmd(), a.versionCmd())
 	return root
 }
 

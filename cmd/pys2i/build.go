@@ -187,7 +187,7 @@ func (a *app) buildImage(ctx context.Context, o options.Options) error {
 	im := a.images(imageOptions(o, a.stderr))
 	// SOURCE_DATE_EPOCH as reproducible-builds tools pass it: in the environment.
 	res, err := imagebuild.Run(ctx, imagebuild.Request{Options: o, Images: im, Stdout: a.stdout, Stderr: a.stderr, Log: a.stderr,
-		SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH")})
+		SourceDateEpoch: os.Getenv("SOURCE_DATE_EPOCH"), Tool: "pys2i " + version})
 	// The build has removed its container by now: the store can go.
 	if cerr := im.Close(); err == nil {
 		err = cerr

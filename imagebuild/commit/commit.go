@@ -36,6 +36,9 @@ type Input struct {
 	// (served by Base's store): it takes Outside's place, and Outside is
 	// added after it only if it has entries.
 	Deps *Layer
+	// Generated, if set, is the layer of files pys2i writes itself (the
+	// SBOM), added last.
+	Generated *Layer
 }
 
 // NewDiffIDs are the diffIDs of the layers the committed image adds to

@@ -12,7 +12,8 @@ type newLayer struct {
 
 // newLayers are the layers a build adds, in order: the dependency layer
 // (a reused one, or what assemble put outside $HOME), what assemble changed
-// outside $HOME on a reused one if anything, then $HOME.
+// outside $HOME on a reused one if anything, then $HOME, then the files
+// pys2i generated (the SBOM).
 func newLayers(in Input) []newLayer {
 	created := in.Created.UTC()
 	h := func(by, comment string) v1.History {
@@ -30,5 +31,9 @@ func newLayers(in Input) []newLayer {
 	} else {
 		out = append(out, newLayer{in.Outside, deps})
 	}
-	return append(out, newLayer{in.Home, h("assemble ("+in.HomeDir+")", "the application")})
+	out = append(out, newLayer{in.Home, h("assemble ("+in.HomeDir+")", "the application")})
+	if in.Generated != nil {
+		out = append(out, newLayer{*in.Generated, h("sbom", "the software bill of materials")})
+	}
+	return out
 }
