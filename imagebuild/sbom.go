@@ -24,12 +24,12 @@ var sbomDirs = []string{path.Dir(sbom.Dir), sbom.Dir}
 // --runtime-image, the venv that is copied) and the OS packages of the
 // root the image is made of (the builder's, or the runtime image's).
 func (b *build) inventory() (sbom.Inventory, error) {
-	venv := envlist.Get(b.baseCfg.Config.Env, "VIRTUAL_ENV")
-	if venv == "" {
-		venv = envlist.Get(b.baseCfg.Config.Env, "APP_ROOT")
+	appRoot := envlist.Get(b.baseCfg.Config.Env, "VIRTUAL_ENV")
+	if appRoot == "" {
+		appRoot = envlist.Get(b.baseCfg.Config.Env, "APP_ROOT")
 	}
-	if venv == "" {
-		venv = contract.DefaultAppRoot
+	if appRoot == "" {
+		appRoot = contract.DefaultAppRoot
 	}
 	inv := sbom.Inventory{
 		Image:   sbom.Image{Name: imageName(b.o.Tag), BaseName: b.o.Builder, BaseDigest: b.baseDigest},
@@ -47,8 +47,15 @@ func (b *build) inventory() (sbom.Inventory, error) {
 		inv.Image.BaseName, inv.Image.BaseDigest, osRoot = rt.name, rt.digest, rt.root
 	}
 	py, _, err := scanRoot(b.root, func(r *os.Root) ([]sbom.Package, []string, error) {
-		p, err := sbom.ScanPython(r.FS(), strings.Trim(path.Clean(venv), "/"))
-		return p, nil, err
+		var pkgs []sbom.Package
+		for _, venv := range sbom.FindVenvs(r.FS(), appRoot) {
+			p, err := sbom.ScanPython(r.FS(), venv)
+			if err != nil {
+				return nil, nil, err
+			}
+			pkgs = append(pkgs, p...)
+		}
+		return pkgs, nil, nil
 	})
 	if err != nil {
 		return inv, fmt.Errorf("sbom: python distributions: %w", err)

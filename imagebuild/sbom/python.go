@@ -214,3 +214,26 @@ func purl(typ, namespace, name, version string, q map[string]string) string {
 	}
 	return packageurl.NewPackageURL(typ, namespace, name, version, qs, "").ToString()
 }
+
+// FindVenvs lists the venvs an image's Python apps use: dir itself if it
+// is one (as $APP_ROOT is in the S2I Python images), else those among its
+// direct subdirectories (a builder that makes $APP_ROOT/venv).
+func FindVenvs(fsys fs.FS, dir string) []string {
+	dir = strings.Trim(path.Clean("/"+dir), "/")
+	if isVenv(fsys, dir) {
+		return []string{dir}
+	}
+	entries, _ := fs.ReadDir(fsys, dir)
+	var out []string
+	for _, e := range entries {
+		if p := path.Join(dir, e.Name()); e.IsDir() && isVenv(fsys, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func isVenv(fsys fs.FS, dir string) bool {
+	fi, err := fs.Stat(fsys, path.Join(dir, "pyvenv.cfg"))
+	return err == nil && fi.Mode().IsRegular()
+}

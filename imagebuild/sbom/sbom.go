@@ -9,10 +9,7 @@
 package sbom
 
 import (
-	"fmt"
-	"io/fs"
 	"path"
-	"strings"
 	"time"
 )
 
@@ -133,16 +130,3 @@ type Inventory struct {
 	Notes []string
 }
 
-// Scan reads an image's root: the distributions of the venv at venv (a
-// slash path relative to the root) and the OS packages.
-func Scan(fsys fs.FS, venv string) (pkgs []Package, notes []string, err error) {
-	py, err := ScanPython(fsys, strings.Trim(venv, "/"))
-	if err != nil {
-		return nil, nil, fmt.Errorf("sbom: python distributions: %w", err)
-	}
-	osPkgs, notes, err := ScanOS(fsys)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sbom: os packages: %w", err)
-	}
-	return append(py, osPkgs...), notes, nil
-}

@@ -29,12 +29,13 @@ func venvFS() fstest.MapFS {
 		"var/lib/dpkg/status": {Data: []byte("Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.36-9+deb12u4\nMaintainer: GNU Libc Maintainers <debian-glibc@lists.debian.org>\nDescription: GNU C Library: Shared libraries\n Contains the standard libraries.\nHomepage: https://www.gnu.org/software/libc/libc.html\n\n" +
 			"Package: removed\nStatus: deinstall ok config-files\nVersion: 1\n\n" +
 			"Package: python3.11\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.11.2-6\n")},
+		"opt/app-root/pyvenv.cfg": {Data: []byte("home = /usr/bin\n")},
 		"etc/os-release": {Data: []byte("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n")},
 	}
 }
 
 func TestScan(t *testing.T) {
-	pkgs, notes, err := Scan(venvFS(), "/opt/app-root")
+	pkgs, notes, err := scan(venvFS())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +82,20 @@ func TestScan(t *testing.T) {
 	}
 }
 
+// scan lists what an image's root holds, as the build does.
+func scan(fsys fstest.MapFS) ([]Package, []string, error) {
+	var pkgs []Package
+	for _, venv := range FindVenvs(fsys, "/opt/app-root") {
+		p, err := ScanPython(fsys, venv)
+		if err != nil {
+			return nil, nil, err
+		}
+		pkgs = append(pkgs, p...)
+	}
+	osPkgs, notes, err := ScanOS(fsys)
+	return append(pkgs, osPkgs...), notes, err
+}
+
 func fmtMap(m map[string]string) string {
 	var b strings.Builder
 	b.WriteString("map[")
@@ -122,7 +137,7 @@ func TestLicense(t *testing.T) {
 }
 
 func inventory(t *testing.T) Inventory {
-	pkgs, _, err := Scan(venvFS(), "opt/app-root")
+	pkgs, _, err := scan(venvFS())
 	if err != nil {
 		t.Fatal(err)
 	}

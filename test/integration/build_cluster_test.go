@@ -234,8 +234,8 @@ func TestBuildClusterTekton(t *testing.T) {
 	}
 	base := reuseInspect(t, imagesVariants["full"])
 	img := clusterPulled(t, tag, "localhost/pys2i-test/cluster-tekton-pulled:latest")
-	if len(img.Layers) != len(base.Layers)+2 {
-		t.Errorf("layers %v, want the builder's %d and two more", img.Layers, len(base.Layers))
+	if len(img.Layers) != len(base.Layers)+3 {
+		t.Errorf("layers %v, want the builder's %d and three more (dependencies, application, SBOM)", img.Layers, len(base.Layers))
 	}
 	buildServe(t, "localhost/pys2i-test/cluster-tekton-pulled:latest", "tekton v1")
 

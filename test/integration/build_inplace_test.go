@@ -201,8 +201,8 @@ func TestBuildInPlace(t *testing.T) {
 	buildPodman(t, "tag", tag, pulled)
 	t.Cleanup(func() { buildRmi(t, tag) })
 	base, img := reuseInspect(t, local), reuseInspect(t, pulled)
-	if len(img.Layers) != len(base.Layers)+2 || !slices.Equal(img.Layers[:len(base.Layers)], base.Layers) {
-		t.Errorf("layers %v, want the builder's %v and two more", img.Layers, base.Layers)
+	if len(img.Layers) != len(base.Layers)+3 || !slices.Equal(img.Layers[:len(base.Layers)], base.Layers) {
+		t.Errorf("layers %v, want the builder's %v and three more (dependencies, application, SBOM)", img.Layers, base.Layers)
 	}
 	if got := img.Labels["io.openshift.s2i.build.image"]; got != builder {
 		t.Errorf("io.openshift.s2i.build.image = %q, want %q", got, builder)

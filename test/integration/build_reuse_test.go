@@ -180,7 +180,7 @@ func TestBuildReuseSourceOnly(t *testing.T) {
 	}
 	v1 := reuseInspect(t, tag)
 	n := reuseBuilderLayers(t, builder)
-	if len(v1.Layers) != n+2 || v1.Labels["io.pys2i.build.deps-layer"] != v1.Layers[n] || v1.Labels["io.pys2i.build.deps-fingerprint"] == "" {
+	if len(v1.Layers) != n+3 || v1.Labels["io.pys2i.build.deps-layer"] != v1.Layers[n] || v1.Labels["io.pys2i.build.deps-fingerprint"] == "" {
 		t.Fatalf("first build: %d layers on the builder's %d, labels %v", len(v1.Layers), n, v1.Labels)
 	}
 	if strings.Contains(v1.Labels["io.pys2i.build.deps-fingerprint"], w.Index.URL) {
@@ -211,7 +211,7 @@ func TestBuildReuseSourceOnly(t *testing.T) {
 		t.Errorf("no reuse in the log:\n%s", second.stderr)
 	}
 	v2 := reuseInspect(t, tag)
-	if len(v2.Layers) != n+2 || v2.Layers[n] != v1.Layers[n] {
+	if len(v2.Layers) != n+3 || v2.Layers[n] != v1.Layers[n] {
 		t.Errorf("dependency layer not reused: %v then %v", v1.Layers, v2.Layers)
 	}
 	if v2.Layers[n+1] == v1.Layers[n+1] || v2.Digest == v1.Digest {

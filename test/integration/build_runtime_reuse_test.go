@@ -36,7 +36,7 @@ func runtimeReused(t *testing.T, r buildResult, prev, now reuseImage, n int) {
 	if strings.Contains(r.stderr, "writing the dependency layer again") {
 		t.Errorf("the reused layer was written again:\n%s", r.stderr)
 	}
-	if len(now.Layers) != n+2 || now.Layers[n] != prev.Layers[n] || now.Labels["io.pys2i.build.deps-layer"] != prev.Layers[n] {
+	if len(now.Layers) != n+3 || now.Layers[n] != prev.Layers[n] || now.Labels["io.pys2i.build.deps-layer"] != prev.Layers[n] {
 		t.Errorf("dependency layer not reused: %v then %v, labels %v", prev.Layers, now.Layers, now.Labels)
 	}
 }
@@ -59,7 +59,7 @@ func TestBuildRuntimeImageReuse(t *testing.T) {
 		t.Fatalf("the first build did not install:\n%s", first.stdout)
 	}
 	v1 := reuseInspect(t, tag)
-	if len(v1.Layers) != n+2 || v1.Labels["io.pys2i.build.deps-layer"] != v1.Layers[n] ||
+	if len(v1.Layers) != n+3 || v1.Labels["io.pys2i.build.deps-layer"] != v1.Layers[n] ||
 		v1.Labels["io.pys2i.build.deps-builder"] == "" || v1.Labels["io.pys2i.build.deps-artifacts"] == "" {
 		t.Fatalf("first build: %d layers on the runtime image's %d, labels %v", len(v1.Layers), n, v1.Labels)
 	}

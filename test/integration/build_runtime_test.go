@@ -77,8 +77,8 @@ func TestBuildRuntimeImageModWSGI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := runtimeInspect(t, tag, "{{len .RootFS.Layers}}"); n != strconv.Itoa(base+2) {
-		t.Errorf("%s layers, want the runtime image's %d + 2", n, base)
+	if n := runtimeInspect(t, tag, "{{len .RootFS.Layers}}"); n != strconv.Itoa(base+3) {
+		t.Errorf("%s layers, want the runtime image's %d + 3 (dependencies, application, SBOM)", n, base)
 	}
 	got := runtimeInspect(t, tag, `{{.Config.User}}|{{.Config.WorkingDir}}|{{.Config.Cmd}}|{{index .Config.Labels "io.openshift.s2i.build.image"}}|{{index .Config.Labels "name"}}`)
 	if want := "1001|/opt/app-root/src|[/usr/libexec/s2i/run]|" + imagesVariants["full"] + "|pys2i/python-minimal"; got != want {

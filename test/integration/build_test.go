@@ -75,8 +75,8 @@ func TestBuildFlaskApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(n) != fmt.Sprint(buildAtoi(t, bn)+2) {
-		t.Errorf("the image has %s layers, the builder %s: want two more", n, bn)
+	if fmt.Sprint(n) != fmt.Sprint(buildAtoi(t, bn)+3) {
+		t.Errorf("the image has %s layers, the builder %s: want three more (dependencies, application, SBOM)", n, bn)
 	}
 	// The application layer holds the source; the one below, the venv.
 	out, err := world.Podman(ctx, buildConf(t), "run", "--rm", "--network", "host", "--user", "12345:0", tag,
