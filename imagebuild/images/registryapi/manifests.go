@@ -47,7 +47,10 @@ func (c *Client) GetManifest(ctx context.Context, repo, ref string, accept ...st
 		return Manifest{}, c.statusError(op, resp)
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	want, _ := digest.Parse(ref) // "" for a tag: nothing to check against
+	want, err := digest.Parse(ref)
+	if err != nil {
+		want = "" // a tag: nothing to check against
+	}
 	m := Manifest{MediaType: mt}
 	if m.Body, err = readChecked(resp.Body, want, ManifestLimit, c.errorf, op); err != nil {
 		return Manifest{}, err
