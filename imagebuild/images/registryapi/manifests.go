@@ -92,7 +92,8 @@ func (c *Client) PutManifest(ctx context.Context, repo, ref, mediaType string, b
 
 // Referrers asks the referrers API of repo for the manifests whose subject
 // is d, filtered by artifactType when not "" (the registry may ignore the
-// filter). ok is false when the registry has no referrers API (404).
+// filter). ok is false when the registry has no referrers API: it answers
+// 404, or 200 with something other than an image index.
 func (c *Client) Referrers(ctx context.Context, repo string, d digest.Digest, artifactType string) (descs []v1.Descriptor, ok bool, err error) {
 	op := fmt.Sprintf("list referrers of %s@%s", repo, d)
 	if err := d.Validate(); err != nil {
@@ -113,8 +114,14 @@ func (c *Client) Referrers(ctx context.Context, repo string, d digest.Digest, ar
 		}
 		idx, next, err := c.referrersPage(op, resp)
 		resp.Body.Close()
-		if err != nil || idx == nil {
+		if err != nil {
 			return nil, false, err
+		}
+		if idx == nil && page > 0 {
+			return nil, false, c.errorf("%s: page %d of the list is not an image index", op, page+1)
+		}
+		if idx == nil {
+			return nil, false, nil
 		}
 		descs = append(descs, idx.Manifests...)
 		target = next
@@ -123,7 +130,7 @@ func (c *Client) Referrers(ctx context.Context, repo string, d digest.Digest, ar
 }
 
 // referrersPage reads one answer of the referrers API: nil without error
-// for a registry that has none.
+// for a registry that has none (404, or a 200 that is not an image index).
 func (c *Client) referrersPage(op string, resp *http.Response) (*v1.Index, string, error) {
 	if resp.StatusCode == http.StatusNotFound {
 		return nil, "", nil
@@ -132,7 +139,10 @@ func (c *Client) referrersPage(op string, resp *http.Response) (*v1.Index, strin
 		return nil, "", c.statusError(op, resp)
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != v1.MediaTypeImageIndex {
-		return nil, "", c.errorf("%s: the answer is %q, not an image index", op, mt)
+		// Not the API (a catch-all page, say): clients such as
+		// go-containerregistry's then read the referrers tag, so the
+		// registry is taken as one without it.
+		return nil, "", nil
 	}
 	var idx v1.Index
 	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, ManifestLimit)).Decode(&idx); err != nil {
