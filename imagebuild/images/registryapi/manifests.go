@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -145,7 +146,7 @@ func (c *Client) referrersPage(op string, resp *http.Response) (*v1.Index, strin
 		return nil, "", nil
 	}
 	var idx v1.Index
-	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, ManifestLimit)).Decode(&idx); err != nil {
+	if err := json.NewDecoder(io.LimitReader(resp.Body, ManifestLimit)).Decode(&idx); err != nil {
 		return nil, "", c.errorf("%s: %w", op, err)
 	}
 	return &idx, nextLink(resp.Header.Get("Link")), nil

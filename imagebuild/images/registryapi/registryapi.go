@@ -6,6 +6,7 @@
 package registryapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -223,7 +224,7 @@ func (c *Client) request(ctx context.Context, method, target string, body []byte
 	}
 	var r io.Reader
 	if body != nil {
-		r = strings.NewReader(string(body))
+		r = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, r)
 	if err != nil {
