@@ -18,24 +18,6 @@ import (
 	"go.podman.io/image/v5/types"
 )
 
-func TestParseChallenge(t *testing.T) {
-	for _, tt := range []struct {
-		in     string
-		scheme string
-		params map[string]string
-	}{
-		{`Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull"`, "Bearer",
-			map[string]string{"realm": "https://auth.example/token", "service": "registry.example", "scope": "repository:a/b:pull"}},
-		{`Basic realm="x"`, "Basic", map[string]string{"realm": "x"}},
-		{`Bearer realm=unquoted, service=s`, "Bearer", map[string]string{"realm": "unquoted", "service": "s"}},
-	} {
-		scheme, params := parseChallenge(tt.in)
-		if scheme != tt.scheme || !reflect.DeepEqual(params, tt.params) {
-			t.Errorf("parseChallenge(%q) = %q %v, want %q %v", tt.in, scheme, params, tt.scheme, tt.params)
-		}
-	}
-}
-
 // A registry with token authentication: the token is issued for the
 // credentials of the auth file, and only a token that may pull from the
 // source repository mounts; a blob it lacks starts an upload instead.
