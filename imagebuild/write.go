@@ -56,6 +56,7 @@ func (b *build) write(ctx context.Context, c collected) error {
 		return err
 	}
 	b.res.Digest, b.res.Size = written.Digest.String(), written.Size
+	b.attachSBOM(ctx, in.Generated, written)
 	b.debugf("image written")
 	if o.Incremental && o.RemovePrevious && b.prev != nil {
 		removePrevious(b.store, *b.prev, b.outRef, b.logf)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/opencontainers/go-digest"
+	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"go.podman.io/image/v5/manifest"
 	"go.podman.io/image/v5/signature"
 	"go.podman.io/image/v5/types"
@@ -28,6 +29,9 @@ type Written struct {
 	// Size is the image's size where it was written: the manifest, the
 	// config and the layers as stored (compressed, in a registry).
 	Size int64
+	// Manifest describes the manifest written (media type, digest, its
+	// own size): what an artifact attached to the image names as subject.
+	Manifest v1.Descriptor
 }
 
 // WriteBuilt copies an image built here (its layers' diffIDs given) to
@@ -53,7 +57,9 @@ func written(raw []byte) (Written, error) {
 	if err != nil {
 		return Written{}, fmt.Errorf("the manifest written: %w", err)
 	}
-	w := Written{Digest: digest.FromBytes(raw), Size: int64(len(raw)) + m.ConfigInfo().Size}
+	mt := manifest.GuessMIMEType(raw)
+	w := Written{Digest: digest.FromBytes(raw), Size: int64(len(raw)) + m.ConfigInfo().Size,
+		Manifest: v1.Descriptor{MediaType: mt, Digest: digest.FromBytes(raw), Size: int64(len(raw))}}
 	for _, l := range m.LayerInfos() {
 		w.Size += l.Size
 	}

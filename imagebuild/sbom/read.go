@@ -106,3 +106,34 @@ func readLayer(ctx context.Context, src types.ImageSource, info types.BlobInfo, 
 		}
 	}
 }
+
+// FromLayer returns the documents in an SBOM layer (an uncompressed tar,
+// as the build writes it), by format.
+func FromLayer(r io.Reader) (map[Format][]byte, error) {
+	want := map[string]Format{}
+	for _, f := range Formats {
+		want[strings.TrimPrefix(f.File(), "/")] = f
+	}
+	docs := map[Format][]byte{}
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sbom layer: %w", err)
+		}
+		f, ok := want[strings.TrimPrefix(path.Clean("/"+hdr.Name), "/")]
+		if !ok || hdr.Typeflag != tar.TypeReg || hdr.Size > maxDocument {
+			continue
+		}
+		if docs[f], err = io.ReadAll(tr); err != nil {
+			return nil, fmt.Errorf("sbom layer: %w", err)
+		}
+	}
+	if len(docs) != len(Formats) {
+		return nil, fmt.Errorf("sbom layer: %d of %d documents", len(docs), len(Formats))
+	}
+	return docs, nil
+}

@@ -129,4 +129,3 @@ type Inventory struct {
 	// not read), in the document's comment.
 	Notes []string
 }
-

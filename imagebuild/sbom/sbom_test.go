@@ -15,9 +15,9 @@ const sp = "opt/app-root/lib/python3.11/site-packages"
 
 func venvFS() fstest.MapFS {
 	return fstest.MapFS{
-		sp + "/Flask-3.1.0.dist-info/METADATA": {Data: []byte("Metadata-Version: 2.3\nName: Flask\nVersion: 3.1.0\nSummary: A micro framework\nProject-URL: Source, https://github.com/pallets/flask/\nClassifier: License :: OSI Approved :: BSD License\nLicense-Expression: BSD-3-Clause\n\nLong description\nName: not-a-field\n")},
-		sp + "/requests-2.32.3.dist-info/METADATA": {Data: []byte("Metadata-Version: 2.1\nName: requests\nVersion: 2.32.3\nLicense: Apache 2.0\nHome-page: https://requests.readthedocs.io\n\n")},
-		sp + "/my_lib-1.0.dist-info/METADATA":      {Data: []byte("Metadata-Version: 2.1\nName: my_lib\nVersion: 1.0\nLicense: Proprietary, see\n        LICENSE.txt\nClassifier: License :: Other/Proprietary License\n\n")},
+		sp + "/Flask-3.1.0.dist-info/METADATA":       {Data: []byte("Metadata-Version: 2.3\nName: Flask\nVersion: 3.1.0\nSummary: A micro framework\nProject-URL: Source, https://github.com/pallets/flask/\nClassifier: License :: OSI Approved :: BSD License\nLicense-Expression: BSD-3-Clause\n\nLong description\nName: not-a-field\n")},
+		sp + "/requests-2.32.3.dist-info/METADATA":   {Data: []byte("Metadata-Version: 2.1\nName: requests\nVersion: 2.32.3\nLicense: Apache 2.0\nHome-page: https://requests.readthedocs.io\n\n")},
+		sp + "/my_lib-1.0.dist-info/METADATA":        {Data: []byte("Metadata-Version: 2.1\nName: my_lib\nVersion: 1.0\nLicense: Proprietary, see\n        LICENSE.txt\nClassifier: License :: Other/Proprietary License\n\n")},
 		sp + "/my_lib-1.0.dist-info/direct_url.json": {Data: []byte(`{"url": "https://user:s3cret@git.example.com/my-lib.git", "vcs_info": {"vcs": "git", "commit_id": "0123abcd"}}`)},
 		sp + "/six-1.16.0.dist-info/METADATA":        {Data: []byte("Name: six\nVersion: 1.16.0\nClassifier: License :: OSI Approved :: MIT License\n\n")},
 		sp + "/six-1.16.0.dist-info/direct_url.json": {Data: []byte(`{"url": "https://files.example/six-1.16.0-py2.py3-none-any.whl", "archive_info": {"hashes": {"sha256": "AB12"}, "hash": "sha256=ab12"}}`)},
@@ -30,7 +30,7 @@ func venvFS() fstest.MapFS {
 			"Package: removed\nStatus: deinstall ok config-files\nVersion: 1\n\n" +
 			"Package: python3.11\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.11.2-6\n")},
 		"opt/app-root/pyvenv.cfg": {Data: []byte("home = /usr/bin\n")},
-		"etc/os-release": {Data: []byte("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n")},
+		"etc/os-release":          {Data: []byte("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n")},
 	}
 }
 

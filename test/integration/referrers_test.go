@@ -25,14 +25,15 @@ import (
 	imgtypes "go.podman.io/image/v5/types"
 
 	"github.com/pys2i/pys2i/imagebuild/images/referrers"
+	"github.com/pys2i/pys2i/imagebuild/sbom"
 )
 
 // referrersSBOMs are two documents as the build attaches them.
 func referrersSBOMs() []referrers.Artifact {
 	return []referrers.Artifact{
-		{ArtifactType: referrers.SPDX, Data: []byte(`{"spdxVersion":"SPDX-2.3","name":"app"}`),
+		{ArtifactType: sbom.SPDXMediaType, Data: []byte(`{"spdxVersion":"SPDX-2.3","name":"app"}`),
 			Annotations: map[string]string{"org.opencontainers.image.created": "2026-01-02T03:04:05Z"}},
-		{ArtifactType: referrers.CycloneDX, Data: []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6"}`)},
+		{ArtifactType: sbom.CycloneMediaType, Data: []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6"}`)},
 	}
 }
 
@@ -140,7 +141,7 @@ func TestReferrersTagFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(descs) != 2 || descs[0].ArtifactType != referrers.SPDX || descs[1].ArtifactType != referrers.CycloneDX ||
+	if len(descs) != 2 || descs[0].ArtifactType != sbom.SPDXMediaType || descs[1].ArtifactType != sbom.CycloneMediaType ||
 		descs[0].Annotations["org.opencontainers.image.created"] != "2026-01-02T03:04:05Z" || descs[1].Annotations != nil {
 		t.Fatalf("descriptors %+v", descs)
 	}
@@ -184,7 +185,7 @@ func TestReferrersTagFallback(t *testing.T) {
 	if !reflect.DeepEqual(all, descs) {
 		t.Errorf("List: %+v, want %+v", all, descs)
 	}
-	cdx, err := referrers.List(ctx, sys, named, subject.Digest, referrers.CycloneDX)
+	cdx, err := referrers.List(ctx, sys, named, subject.Digest, sbom.CycloneMediaType)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +203,7 @@ func TestReferrersTagFallback(t *testing.T) {
 	}
 
 	// A later document joins the list; the first two stay, in place.
-	newer := referrers.Artifact{ArtifactType: referrers.SPDX, Data: []byte(`{"spdxVersion":"SPDX-2.3","name":"app v2"}`)}
+	newer := referrers.Artifact{ArtifactType: sbom.SPDXMediaType, Data: []byte(`{"spdxVersion":"SPDX-2.3","name":"app v2"}`)}
 	more, err := referrers.Attach(ctx, sys, named, subject, []referrers.Artifact{newer})
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +214,7 @@ func TestReferrersTagFallback(t *testing.T) {
 	if found, want := referrersConsumer(t, repo, subject.Digest), referrersByDigest(descs); !reflect.DeepEqual(found, want) {
 		t.Errorf("remote.Referrers found %v, want %v", found, want)
 	}
-	if found, want := referrersConsumer(t, repo, subject.Digest, remote.WithFilter("artifactType", referrers.SPDX)), referrersByDigest([]v1.Descriptor{descs[0], descs[2]}); !reflect.DeepEqual(found, want) {
+	if found, want := referrersConsumer(t, repo, subject.Digest, remote.WithFilter("artifactType", sbom.SPDXMediaType)), referrersByDigest([]v1.Descriptor{descs[0], descs[2]}); !reflect.DeepEqual(found, want) {
 		t.Errorf("remote.Referrers of SPDX found %v, want %v", found, want)
 	}
 }

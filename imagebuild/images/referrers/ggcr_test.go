@@ -24,14 +24,15 @@ import (
 
 	"github.com/pys2i/pys2i/imagebuild/images/referrers"
 	"github.com/pys2i/pys2i/imagebuild/images/registryapi"
+	"github.com/pys2i/pys2i/imagebuild/sbom"
 )
 
 // sboms are two documents as the build attaches them.
 func sboms() []referrers.Artifact {
 	return []referrers.Artifact{
-		{ArtifactType: referrers.SPDX, Data: []byte(`{"spdxVersion":"SPDX-2.3","name":"app"}`),
+		{ArtifactType: sbom.SPDXMediaType, Data: []byte(`{"spdxVersion":"SPDX-2.3","name":"app"}`),
 			Annotations: map[string]string{"org.opencontainers.image.created": "2026-01-02T03:04:05Z"}},
-		{ArtifactType: referrers.CycloneDX, Data: []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6"}`)},
+		{ArtifactType: sbom.CycloneMediaType, Data: []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6"}`)},
 	}
 }
 
@@ -163,7 +164,7 @@ func checkAttach(t *testing.T, sys *imgtypes.SystemContext, named reference.Name
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(descs) != 2 || descs[0].ArtifactType != referrers.SPDX || descs[1].ArtifactType != referrers.CycloneDX {
+	if len(descs) != 2 || descs[0].ArtifactType != sbom.SPDXMediaType || descs[1].ArtifactType != sbom.CycloneMediaType {
 		t.Fatalf("descriptors %+v", descs)
 	}
 	again, err := referrers.Attach(ctx, sys, named, subject, sboms())
@@ -180,7 +181,7 @@ func checkAttach(t *testing.T, sys *imgtypes.SystemContext, named reference.Name
 	if got := byDigest(all); !reflect.DeepEqual(got, byDigest(descs)) {
 		t.Errorf("List: %v, want %v", got, byDigest(descs))
 	}
-	spdx, err := referrers.List(ctx, sys, named, subject.Digest, referrers.SPDX)
+	spdx, err := referrers.List(ctx, sys, named, subject.Digest, sbom.SPDXMediaType)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,12 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
+// The artifact types the build attaches (package sbom owns them).
+const (
+	SPDX      = "application/spdx+json"
+	CycloneDX = "application/vnd.cyclonedx+json"
+)
+
 var testSubject = v1.Descriptor{MediaType: v1.MediaTypeImageManifest, Digest: digest.FromString("an image manifest"), Size: 1234}
 
 func TestArtifactManifest(t *testing.T) {

@@ -20,12 +20,6 @@ import (
 	"github.com/pys2i/pys2i/imagebuild/images/registryapi"
 )
 
-// Media types of the SBOM documents the build attaches.
-const (
-	SPDX      = "application/spdx+json"
-	CycloneDX = "application/vnd.cyclonedx+json"
-)
-
 // maxArtifact bounds an artifact's document read back by Fetch.
 const maxArtifact = 512 << 20
 
