@@ -38,7 +38,7 @@ type Manifest struct {
 	RuntimeKey string `json:"runtime_key"`
 	Index      string `json:"index"` // directory served as the package index (has simple/)
 	ToolsKey   string `json:"tools_key"`
-	Tools      string `json:"tools"` // the tools venv: Tools/bin/{pipenv,poetry,uv}
+	Tools      string `json:"tools"` // the tools venv: Tools/bin/{pipenv,poetry,uv,pyspdxtools,python}
 	// Images are the primary line's minimal, full and runtime images under
 	// their unversioned names, and the golang image.
 	Images map[string]Image `json:"images"`

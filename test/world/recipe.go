@@ -40,10 +40,64 @@ type Recipe struct {
 	// Cmd is the images' default command.
 	Cmd []string `json:"cmd"`
 	// Tools are installed into the tools venv (Debian's python3, from the
-	// index's own files): host-side lock tools for tests.
-	Tools []string `json:"tools"`
+	// index's own files): host-side lock tools and SBOM validators for
+	// tests.
+	Tools []Tool `json:"tools"`
 	// Index is the package index's lock (test/world/pyindex/lock.json).
 	Index pyindex.Lock `json:"-"`
+}
+
+// Tool is one requirement of the tools venv and what proves it installed:
+// a console script in bin/ or a module the venv's python imports. In
+// recipe.json a plain string ("poetry") is a requirement whose script has
+// its name; an object names the requirement and its proof:
+// {"require": "spdx-tools", "bin": "pyspdxtools"} or
+// {"require": "cyclonedx-python-lib[json-validation]", "import":
+// "cyclonedx.validation.json, jsonschema, referencing"} (a library
+// without scripts: its module and its extra's, which it imports only when
+// asked to validate).
+type Tool struct {
+	Require string `json:"require"`          // pip requirement
+	Bin     string `json:"bin,omitempty"`    // a script in the venv's bin/
+	Import  string `json:"import,omitempty"` // modules, comma-separated: python -c "import $Import"
+}
+
+// UnmarshalJSON reads a string or an object.
+func (t *Tool) UnmarshalJSON(b []byte) error {
+	var name string
+	if err := json.Unmarshal(b, &name); err == nil {
+		*t = Tool{Require: name, Bin: name}
+		return t.check()
+	}
+	type plain Tool
+	var p plain
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return fmt.Errorf("tool %s: want a name or {\"require\", \"bin\" or \"import\"}: %w", b, err)
+	}
+	*t = Tool(p)
+	return t.check()
+}
+
+// MarshalJSON writes a tool whose script has the requirement's name as a
+// string, as recipe.json spells it.
+func (t Tool) MarshalJSON() ([]byte, error) {
+	if t.Import == "" && t.Bin == t.Require {
+		return json.Marshal(t.Require)
+	}
+	type plain Tool
+	return json.Marshal(plain(t))
+}
+
+func (t Tool) check() error {
+	if t.Require == "" {
+		return fmt.Errorf("tool %+v: no requirement", t)
+	}
+	if (t.Bin == "") == (t.Import == "") {
+		return fmt.Errorf("tool %s: needs one of bin or import (what proves it installed)", t.Require)
+	}
+	return nil
 }
 
 // Line is one Python line: a Debian suite whose python3 is that version.

@@ -20,9 +20,11 @@ const DebianPython = "/usr/bin/python3"
 // root) makes its own.
 const toolsDone = ".complete"
 
-// toolsVenv makes the venv of host-side lock tools (the recipe's Tools:
-// pipenv, poetry, uv) from the index's own files, offline. Unlike the other
-// parts it is built in place, not renamed, for the paths its scripts hold.
+// toolsVenv makes the venv of host-side tools (the recipe's Tools: lock
+// tools pipenv, poetry and uv; the SBOM validators spdx-tools and
+// cyclonedx-python-lib) from the index's own files, offline. Unlike the
+// other parts it is built in place, not renamed, for the paths its scripts
+// hold.
 func (b *Builder) toolsVenv(ctx context.Context, dir, index string) error {
 	if got, err := os.ReadFile(filepath.Join(dir, toolsDone)); err == nil && string(got) == dir+"\n" {
 		fmt.Fprintf(b.Log, "world: tools venv cached (%s)\n", filepath.Base(dir))
@@ -52,13 +54,13 @@ func (b *Builder) toolsVenv(ctx context.Context, dir, index string) error {
 		if err := run(ctx, env, DebianPython, "-m", "venv", dir); err != nil {
 			return err
 		}
-		args := ToolsInstallArgs(links, b.Recipe.Tools)
-		if err := run(ctx, env, filepath.Join(dir, "bin", "python"), args...); err != nil {
+		python := filepath.Join(dir, "bin", "python")
+		if err := run(ctx, env, python, ToolsInstallArgs(links, b.Recipe.Tools)...); err != nil {
 			return err
 		}
 		for _, t := range b.Recipe.Tools {
-			if _, err := os.Stat(filepath.Join(dir, "bin", t)); err != nil {
-				return fmt.Errorf("tools venv has no bin/%s", t)
+			if err := checkTool(ctx, env, dir, t); err != nil {
+				return err
 			}
 		}
 		if err := os.WriteFile(filepath.Join(dir, toolsDone), []byte(dir+"\n"), 0o644); err != nil {
@@ -69,14 +71,33 @@ func (b *Builder) toolsVenv(ctx context.Context, dir, index string) error {
 	})
 }
 
+// checkTool proves t installed in the venv dir: its script is in bin/, or
+// the venv's python imports its module (isolated: no site of the user's,
+// no PYTHON* variables).
+func checkTool(ctx context.Context, env []string, dir string, t Tool) error {
+	if t.Bin != "" {
+		if _, err := os.Stat(filepath.Join(dir, "bin", t.Bin)); err != nil {
+			return fmt.Errorf("tools venv has no bin/%s (%s)", t.Bin, t.Require)
+		}
+		return nil
+	}
+	if err := run(ctx, env, filepath.Join(dir, "bin", "python"), "-I", "-c", "import "+t.Import); err != nil {
+		return fmt.Errorf("tools venv cannot import %s (%s): %w", t.Import, t.Require, err)
+	}
+	return nil
+}
+
 // ToolsInstallArgs is the pip command line that installs tools from the
 // index's project folders only.
-func ToolsInstallArgs(findLinks, tools []string) []string {
+func ToolsInstallArgs(findLinks []string, tools []Tool) []string {
 	args := []string{"-m", "pip", "install", "--no-index", "--no-cache-dir", "--disable-pip-version-check", "--quiet"}
 	for _, d := range findLinks {
 		args = append(args, "--find-links", d)
 	}
-	return append(args, tools...)
+	for _, t := range tools {
+		args = append(args, t.Require)
+	}
+	return args
 }
 
 func run(ctx context.Context, env []string, name string, args ...string) error {

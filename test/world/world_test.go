@@ -2,6 +2,7 @@ package world
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,5 +151,64 @@ func TestPrefixWriter(t *testing.T) {
 	want := "[3.13] one\n[3.11] debootstrap\n[3.11] unpack\n[3.13] two\n"
 	if out.String() != want {
 		t.Errorf("log:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+// A tool is a name (its script is bin/NAME) or a requirement with the
+// script or modules that prove it; the tools key follows the list.
+func TestRecipeTools(t *testing.T) {
+	r, err := DefaultRecipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Tool{
+		"poetry":     {Require: "poetry", Bin: "poetry"},
+		"spdx-tools": {Require: "spdx-tools", Bin: "pyspdxtools"},
+		"cyclonedx-python-lib[json-validation]": {Require: "cyclonedx-python-lib[json-validation]",
+			Import: "cyclonedx.validation.json, jsonschema, referencing"},
+	}
+	for _, tool := range r.Tools {
+		if w, ok := want[tool.Require]; ok && tool != w {
+			t.Errorf("tool %+v, want %+v", tool, w)
+		}
+		delete(want, tool.Require)
+	}
+	if len(want) > 0 {
+		t.Errorf("recipe has no %v", want)
+	}
+	fewer := r
+	fewer.Tools = r.Tools[:len(r.Tools)-1]
+	if fewer.ToolsKey() == r.ToolsKey() {
+		t.Error("dropping a tool kept the tools key")
+	}
+	if fewer.IndexKey() != r.IndexKey() {
+		t.Error("changing the tools changed the index key")
+	}
+	// The plain form writes back as a string: a recipe of names only keys as it did.
+	for _, tc := range []struct{ in, want string }{
+		{`"uv"`, `"uv"`},
+		{`{"require": "spdx-tools", "bin": "pyspdxtools"}`, `{"require":"spdx-tools","bin":"pyspdxtools"}`},
+		{`{"require": "x[y]", "import": "x, y"}`, `{"require":"x[y]","import":"x, y"}`},
+	} {
+		var tool Tool
+		if err := json.Unmarshal([]byte(tc.in), &tool); err != nil {
+			t.Errorf("%s: %v", tc.in, err)
+			continue
+		}
+		if b, _ := json.Marshal(tool); string(b) != tc.want {
+			t.Errorf("%s written back as %s, want %s", tc.in, b, tc.want)
+		}
+	}
+	for _, tc := range []struct{ in, want string }{
+		{`""`, "no requirement"},
+		{`{"require": "x"}`, "needs one of bin or import"},
+		{`{"require": "x", "bin": "x", "import": "x"}`, "needs one of bin or import"},
+		{`{"require": "x", "script": "x"}`, "unknown field"},
+		{`3`, "want a name or"},
+	} {
+		var tool Tool
+		if err := json.Unmarshal([]byte(tc.in), &tool); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error with %q", tc.in, err, tc.want)
+		}
 	}
 }
