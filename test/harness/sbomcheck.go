@@ -143,6 +143,11 @@ from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
 text = open(sys.argv[1], encoding="utf-8").read()
+try:
+    json.loads(text)
+except ValueError as e:
+    print("json: %s" % e)
+    sys.exit(1)
 found = []
 errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text, all_errors=True)
 for e in errors or ():
@@ -209,6 +214,10 @@ func (v Validators) ValidateCycloneDX(ctx context.Context, path string) error {
 	out, err := v.run(ctx, scratch, filepath.Join(v.Bin, "python"), "-I", "-c", cyclonedxCheck, abs)
 	if out == "" && err != nil {
 		return fmt.Errorf("cyclonedx: %s: %w", path, err)
+	}
+	if err != nil && strings.HasPrefix(out, "Traceback") {
+		// Not a finding: the check itself broke (no json-validation extra: MissingOptionalDependencyException).
+		return fmt.Errorf("cyclonedx: cannot check %s with the tools venv's cyclonedx-python-lib[json-validation] (%v):\n%s", path, err, out)
 	}
 	if err != nil {
 		return fmt.Errorf("cyclonedx: %s is invalid (%v):\n%s", path, err, out)

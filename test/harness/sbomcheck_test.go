@@ -308,13 +308,22 @@ func TestValidateSBOMErrors(t *testing.T) {
 		t.Errorf("a valid SPDX JSON document not named .json: %v", err)
 	}
 	noTools := Validators{Bin: t.TempDir()}
+	// A venv whose python lacks the library: Debian's python3, a stand-in pyspdxtools.
+	noLib := Validators{Bin: t.TempDir()}
+	if err := os.Symlink("/usr/bin/python3", filepath.Join(noLib.Bin, "python")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(noLib.Bin, "pyspdxtools"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name  string
 		check func() error
 		want  string
 	}{
 		{"spdx not JSON", func() error { return v.ValidateSPDX(ctx, garbage) }, "Invalid JSON"},
-		{"cyclonedx not JSON", func() error { return v.ValidateCycloneDX(ctx, garbage) }, "is invalid"},
+		{"cyclonedx not JSON", func() error { return v.ValidateCycloneDX(ctx, garbage) }, "json: Expecting property name"},
+		{"cyclonedx library missing", func() error { return noLib.ValidateCycloneDX(ctx, garbage) }, "cannot check"},
 		{"spdx no file", func() error { return v.ValidateSPDX(ctx, filepath.Join(dir, "none.json")) }, "no such file"},
 		{"cyclonedx no file", func() error { return v.ValidateCycloneDX(ctx, filepath.Join(dir, "none.json")) }, "no such file"},
 		{"spdx no tools", func() error { return noTools.ValidateSPDX(ctx, garbage) }, "has no pyspdxtools"},
