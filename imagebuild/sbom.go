@@ -97,12 +97,18 @@ func (b *build) sbomLayer(inv sbom.Inventory, dir string) (*commit.Layer, error)
 	return &l, nil
 }
 
-// imageName is TAG without its transport, as the SBOM names the image.
+// imageName is how the SBOM names the image: TAG without its transport,
+// and a registry name without its tag, so that the same image pushed under
+// another tag (a commit's) has the same SBOM, not one more to upload.
 func imageName(tag string) string {
 	for _, t := range []string{"docker://", "containers-storage:", "oci:", "oci-archive:", "docker-archive:", "dir:"} {
 		if rest, ok := strings.CutPrefix(tag, t); ok {
-			return rest
+			tag = rest
+			break
 		}
+	}
+	if named, err := reference.ParseNormalizedNamed(tag); err == nil {
+		return reference.TrimNamed(named).String()
 	}
 	return tag
 }

@@ -229,8 +229,8 @@ func TestBuildClusterTekton(t *testing.T) {
 	}
 	uploads, sent := reg.take()
 	t.Logf("Task, cold: %d uploads, %d bytes", uploads, sent)
-	if uploads != 3 {
-		t.Errorf("%d blobs uploaded (%d bytes), want the two new layers and the config\n%s", uploads, sent, clusterLog(runs))
+	if uploads != 7 {
+		t.Errorf("%d blobs uploaded (%d bytes), want the three new layers, the config and the SBOM artifacts' documents and empty config\n%s", uploads, sent, clusterLog(runs))
 	}
 	base := reuseInspect(t, imagesVariants["full"])
 	img := clusterPulled(t, tag, "localhost/pys2i-test/cluster-tekton-pulled:latest")
@@ -358,8 +358,8 @@ func TestBuildClusterShipwright(t *testing.T) {
 	}
 	uploads, sent := reg.take()
 	t.Logf("strategy, cold after two stopped runs: %d uploads, %d bytes", uploads, sent)
-	if uploads != 3 {
-		t.Errorf("%d blobs uploaded (%d bytes), want the two new layers and the config", uploads, sent)
+	if uploads != 7 {
+		t.Errorf("%d blobs uploaded (%d bytes), want the three new layers, the config and the SBOM artifacts' documents and empty config", uploads, sent)
 	}
 	clusterPulled(t, tag, "localhost/pys2i-test/cluster-shp-pulled:latest")
 	buildServe(t, "localhost/pys2i-test/cluster-shp-pulled:latest", "shipwright v1")

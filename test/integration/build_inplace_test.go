@@ -191,8 +191,8 @@ func TestBuildInPlace(t *testing.T) {
 	}
 	uploads, bytes := counter.take()
 	t.Logf("in-place build to the registry: %d uploads, %d bytes", uploads, bytes)
-	if uploads != 3 {
-		t.Errorf("%d blobs uploaded (%d bytes), want the two new layers and the config: the builder's are mounted\n%s", uploads, bytes, r.stderr)
+	if uploads != 7 {
+		t.Errorf("%d blobs uploaded (%d bytes), want the three new layers, the config and the SBOM artifacts' two documents and empty config: the builder's are mounted\n%s", uploads, bytes, r.stderr)
 	}
 
 	pulled := "localhost/pys2i-test/inplace-app-pulled:latest"
@@ -207,6 +207,7 @@ func TestBuildInPlace(t *testing.T) {
 	if got := img.Labels["io.openshift.s2i.build.image"]; got != builder {
 		t.Errorf("io.openshift.s2i.build.image = %q, want %q", got, builder)
 	}
+	sbomSameAsImage(t, sbomRead(t, pulled), pulled, builder+"@"+sbomBaseDigest(t, pulled))
 	owners := buildPodman(t, "run", "--rm", "--user", "4242:0", pulled, "sh", "-c",
 		"stat -c '%u:%g %n' /opt/app-root/src/wsgi.py /opt/app-root/lib/python3.11/site-packages/flask; test ! -e /var/tmp/pys2i-outside && echo outside-absent")
 	for _, line := range strings.Split(strings.TrimSpace(owners), "\n") {
