@@ -50,4 +50,3 @@ func (b *build) attachSBOMDocs(ctx context.Context, l *commit.Layer, w images.Wr
 	b.logf("pys2i: SBOM attached to %s (%d documents)", w.Digest, len(descs))
 	return nil
 }
-

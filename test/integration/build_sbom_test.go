@@ -102,7 +102,9 @@ func (d sbomDocs) cdxView(t *testing.T) (components int, base string) {
 	var bom struct {
 		Metadata struct {
 			Component struct {
-				Pedigree struct{ Ancestors []struct{ Name, Version string } }
+				Pedigree struct {
+					Ancestors []struct{ Name, Version string }
+				}
 			}
 		}
 		Components []json.RawMessage
