@@ -58,7 +58,9 @@ func contains(list []string, s string) bool {
 }
 
 // validExpression reports whether e is an SPDX license expression made of
-// known identifiers (or LicenseRef-s), AND, OR, WITH and parentheses.
+// known identifiers, AND, OR, WITH and parentheses. A LicenseRef- is not
+// one: an SPDX document must then carry the license's text, which a
+// distribution's metadata does not give.
 func validExpression(e string) bool {
 	toks := strings.Fields(strings.NewReplacer("(", " ( ", ")", " ) ").Replace(e))
 	if len(toks) == 0 {
@@ -93,7 +95,7 @@ func validExpression(e string) bool {
 				return false
 			}
 			id := strings.TrimSuffix(t, "+")
-			if !spdxLicenses[id] && !strings.HasPrefix(id, "LicenseRef-") {
+			if !spdxLicenses[id] {
 				return false
 			}
 			wantID = false

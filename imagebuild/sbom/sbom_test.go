@@ -118,7 +118,7 @@ func TestLicense(t *testing.T) {
 		{"License-Expression: MIT OR Apache-2.0", "MIT OR Apache-2.0", ""},
 		{"License-Expression: (MIT OR Apache-2.0) AND BSD-3-Clause", "(MIT OR Apache-2.0) AND BSD-3-Clause", ""},
 		{"License-Expression: GPL-2.0-or-later WITH Classpath-exception-2.0", "GPL-2.0-or-later WITH Classpath-exception-2.0", ""},
-		{"License-Expression: LicenseRef-Proprietary", "LicenseRef-Proprietary", ""},
+		{"License-Expression: LicenseRef-Proprietary", "", "LicenseRef-Proprietary"},
 		{"License-Expression: Made-Up-1.0", "", "Made-Up-1.0"},
 		{"License-Expression: MIT OR", "", "MIT OR"},
 		{"License-Expression: (MIT", "", "(MIT"},

@@ -332,3 +332,43 @@ func TestBuildSBOMRegistry(t *testing.T) {
 		t.Errorf("referrers %+v: want the SPDX and the CycloneDX documents", im.Manifests)
 	}
 }
+
+// The documents' corner cases pass the real validators too: a VCS origin
+// with a masked password, archive hashes, an editable install, free-text
+// and WITH licenses, several packages of one name, notes, no base digest.
+func TestSBOMCornerCasesValidate(t *testing.T) {
+	pkgs := []sbom.Package{
+		{Kind: sbom.Python, Name: "my_lib", Version: "1.0+local.1", PURL: "pkg:pypi/my-lib@1.0%2Blocal.1", LicenseText: "Proprietary, see LICENSE", Origin: "git+https://***@git.example.com/my-lib.git@0123abcd"},
+		{Kind: sbom.Python, Name: "six", Version: "1.16.0", PURL: "pkg:pypi/six@1.16.0", License: "MIT", Hashes: map[string]string{"sha256": strings.Repeat("ab", 32), "md5": strings.Repeat("cd", 16)}, Origin: "https://files.example/six-1.16.0-py2.py3-none-any.whl"},
+		{Kind: sbom.Python, Name: "app", Version: "0.1", PURL: "pkg:pypi/app@0.1", Editable: true, License: "GPL-2.0-or-later WITH Classpath-exception-2.0", Homepage: "not a url"},
+		{Kind: sbom.Deb, Name: "libc6", Version: "2.36-9+deb12u4", Arch: "amd64", PURL: "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12", Supplier: "GNU Libc Maintainers <debian-glibc@lists.debian.org>"},
+		{Kind: sbom.Deb, Name: "libc6", Version: "2.36-9+deb12u4", Arch: "i386", PURL: "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=i386&distro=debian-12"},
+	}
+	for _, inv := range []sbom.Inventory{
+		{Image: sbom.Image{Name: "registry.example:5000/team/app", BaseName: "registry.example:5000/base@sha256:" + strings.Repeat("ef", 32), BaseDigest: "sha256:" + strings.Repeat("ef", 32)},
+			App: sbom.App{Name: "app", Version: "0123abcd", Location: "https://git.example.com/app.git"}, Created: time.Unix(1700000000, 0), Tool: "pys2i v1.2.3", Packages: pkgs,
+			Notes: []string{"the rpm database /var/lib/rpm/rpmdb.sqlite was not read: its packages are not listed"}},
+		{Image: sbom.Image{Name: "/tmp/layout"}, Created: time.Unix(0, 0), Tool: "pys2i unknown"},
+	} {
+		for _, f := range sbom.Formats {
+			doc, err := sbom.Render(f, inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(t.TempDir(), "doc.json")
+			if err := os.WriteFile(file, doc, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			validate := harness.ValidateSPDX
+			if f == sbom.CycloneDX {
+				validate = harness.ValidateCycloneDX
+			}
+			err = validate(ctx, file)
+			cancel()
+			if err != nil {
+				t.Errorf("%s of %q refused: %v\n%s", f, inv.Image.Name, err, doc)
+			}
+		}
+	}
+}
