@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/pys2i/pys2i/test/world"
 )
 
 // ToolsBinVar names the tools venv's bin folder in the environment
@@ -25,12 +27,20 @@ type Validators struct {
 	Bin string // the tools venv's bin folder: pyspdxtools, python
 }
 
-// ValidatorsFromEnv finds the validators through PYS2I_TEST_TOOLS_BIN; an
-// unset variable or a venv without them is an error, never a pass.
-func ValidatorsFromEnv() (Validators, error) {
+// FindValidators finds the validators through PYS2I_TEST_TOOLS_BIN, else
+// in the world at its root (PYS2I_WORLD, as make test finds it); no world,
+// or a venv without them, is an error, never a pass.
+func FindValidators() (Validators, error) {
 	bin := os.Getenv(ToolsBinVar)
 	if bin == "" {
-		return Validators{}, fmt.Errorf("%s is not set: build the test world (make world) and eval \"$(bin/world env)\"", ToolsBinVar)
+		m, err := world.Load(world.DefaultRoot())
+		if err != nil {
+			return Validators{}, fmt.Errorf("SBOM validators: %w (build the test world: make world)", err)
+		}
+		if m.Tools == "" {
+			return Validators{}, fmt.Errorf("SBOM validators: the test world under %s has no tools venv: run make world", m.Root)
+		}
+		bin = filepath.Join(m.Tools, "bin")
 	}
 	v := Validators{Bin: bin}
 	return v, v.check()
@@ -51,10 +61,10 @@ func (v Validators) check() error {
 	return nil
 }
 
-// ValidateSPDX checks an SPDX 2.3 JSON document with pyspdxtools, through
-// PYS2I_TEST_TOOLS_BIN.
+// ValidateSPDX checks an SPDX 2.3 JSON document with pyspdxtools, found by
+// FindValidators.
 func ValidateSPDX(ctx context.Context, path string) error {
-	v, err := ValidatorsFromEnv()
+	v, err := FindValidators()
 	if err != nil {
 		return err
 	}
@@ -62,9 +72,9 @@ func ValidateSPDX(ctx context.Context, path string) error {
 }
 
 // ValidateCycloneDX checks a CycloneDX 1.6 JSON document with
-// cyclonedx-python-lib, through PYS2I_TEST_TOOLS_BIN.
+// cyclonedx-python-lib, found by FindValidators.
 func ValidateCycloneDX(ctx context.Context, path string) error {
-	v, err := ValidatorsFromEnv()
+	v, err := FindValidators()
 	if err != nil {
 		return err
 	}

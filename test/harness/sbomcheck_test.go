@@ -14,7 +14,7 @@ import (
 // fail, they never skip.
 func validators(t *testing.T) Validators {
 	t.Helper()
-	v, err := ValidatorsFromEnv()
+	v, err := FindValidators()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,10 +329,11 @@ func TestValidateSBOMErrors(t *testing.T) {
 		{"spdx no tools", func() error { return noTools.ValidateSPDX(ctx, garbage) }, "has no pyspdxtools"},
 		{"cyclonedx no tools", func() error { return noTools.ValidateCycloneDX(ctx, garbage) }, "has no pyspdxtools"},
 		{"no bin folder", func() error { return Validators{}.ValidateCycloneDX(ctx, garbage) }, "no tools venv"},
-		{"no variable", func() error {
+		{"no variable, no world", func() error {
 			t.Setenv(ToolsBinVar, "")
+			t.Setenv("PYS2I_WORLD", t.TempDir())
 			return ValidateSPDX(ctx, garbage)
-		}, ToolsBinVar + " is not set"},
+		}, "build the test world"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.check()
